@@ -94,32 +94,19 @@ stop_postgres() {
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$(pg_dir)" -m fast stop >/dev/null 2>&1 || true
 }
 
-rabbit_env() {
-  export RABBITMQ_NODE_PORT="$WEBINAR_RABBITMQ_PORT" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-    RABBITMQ_DIST_PORT="$WEBINAR_RABBITMQ_DIST_PORT" ERL_EPMD_PORT="$WEBINAR_EPMD_PORT" \
-    RABBITMQ_NODENAME="webinar$WEBINAR_RABBITMQ_PORT@localhost" \
-    RABBITMQ_MNESIA_BASE="$WEBINAR_DATA_DIR/rabbitmq/mnesia" RABBITMQ_LOG_BASE="$WEBINAR_DATA_DIR/rabbitmq/log" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$WEBINAR_DATA_DIR/rabbitmq/enabled_plugins" \
-    RABBITMQ_CONFIG_FILE="$WEBINAR_DATA_DIR/rabbitmq/rabbitmq" RABBITMQ_PID_FILE="$WEBINAR_DATA_DIR/rabbitmq/pid"
-}
-
 start_rabbitmq() {
   if port_open "$WEBINAR_RABBITMQ_PORT"; then
     say "RabbitMQ already listening on 127.0.0.1:$WEBINAR_RABBITMQ_PORT, reusing it"
     return 0
   fi
   say "starting RabbitMQ on 127.0.0.1:$WEBINAR_RABBITMQ_PORT"
-  mkdir -p "$WEBINAR_DATA_DIR/rabbitmq/mnesia" "$WEBINAR_DATA_DIR/rabbitmq/log"
-  [ -f "$WEBINAR_DATA_DIR/rabbitmq/enabled_plugins" ] || echo '[].' >"$WEBINAR_DATA_DIR/rabbitmq/enabled_plugins"
-  (rabbit_env; exec "$RABBIT_BIN/rabbitmq-server" >"$LOG_DIR/rabbitmq.log" 2>&1) &
-  RABBIT_PID=$!
-  wait_port "$WEBINAR_RABBITMQ_PORT" 60 RabbitMQ
+  "$REPO/infra/rabbitmq" start || die "RabbitMQ did not start (see $WEBINAR_DATA_DIR/rabbitmq-$WEBINAR_RABBITMQ_PORT/)"
   STARTED_RABBIT=1
 }
 
 stop_rabbitmq() {
   [ "${STARTED_RABBIT:-0}" = 1 ] || return 0
-  (rabbit_env; "$RABBIT_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1) || kill "${RABBIT_PID:-0}" 2>/dev/null || true
+  "$REPO/infra/rabbitmq" stop || true
 }
 
 # The join-token key pair: the control plane signs with the private key, nodes verify with the public key.
