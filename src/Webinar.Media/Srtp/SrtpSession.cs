@@ -18,6 +18,7 @@ public sealed class SrtpSession : IDisposable
     private const uint MaxRtcpIndex = 0x7FFF_FFFF;
 
     private readonly SrtpTransform _transform;
+    private readonly bool _rtcpIndexAfterTag;
     private readonly Dictionary<uint, SrtpStreamState> _streams = new();
 
     public SrtpSession(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt)
@@ -34,6 +35,7 @@ public sealed class SrtpSession : IDisposable
             SrtpProfile.AeadAes128Gcm => new AesGcmTransform(sessionKeys),
             _ => throw new ArgumentOutOfRangeException(nameof(profile), profile, "Unsupported SRTP profile."),
         };
+        _rtcpIndexAfterTag = profile == SrtpProfile.AeadAes128Gcm; // RFC 7714 §9.1 vs RFC 3711 §3.4 layout
     }
 
     public SrtpProfile Profile { get; }
@@ -170,7 +172,7 @@ public sealed class SrtpSession : IDisposable
             return parsed;
         }
 
-        int trailerOffset = _transform is AesGcmTransform ? length - 4 : bodyLength;
+        int trailerOffset = _rtcpIndexAfterTag ? length - 4 : bodyLength;
         uint trailer = BinaryPrimitives.ReadUInt32BigEndian(buffer.Slice(trailerOffset));
         bool encrypted = (trailer & 0x8000_0000u) != 0;
         uint index = trailer & MaxRtcpIndex;

@@ -62,14 +62,27 @@ public sealed class SrtpFuzzTests
         using (sender)
         using (receiver)
         {
+            int protectedCount = 0;
             foreach (byte[] datagram in FuzzStunSrtpInputs.RandomDatagrams(5_000, seed: 42, maxLength: 200))
             {
                 var buffer = new byte[datagram.Length + SrtpSession.MaxOverhead];
                 datagram.CopyTo(buffer, 0);
-                _ = sender.ProtectRtp(buffer, datagram.Length, out _);
+                SrtpResult rtp = sender.ProtectRtp(buffer, datagram.Length, out _);
                 datagram.CopyTo(buffer, 0);
-                _ = sender.ProtectRtcp(buffer, datagram.Length, out _);
+                SrtpResult rtcp = sender.ProtectRtcp(buffer, datagram.Length, out _);
+
+                bool versionTwo = datagram.Length > 0 && (datagram[0] >> 6) == 2;
+                if (!versionTwo && datagram.Length >= 12)
+                {
+                    Assert.Equal(SrtpResult.Malformed, rtp);
+                    Assert.Equal(SrtpResult.Malformed, rtcp);
+                }
+
+                Assert.True(rtp is SrtpResult.Ok or SrtpResult.Malformed or SrtpResult.TooShort, rtp.ToString());
+                protectedCount += rtp == SrtpResult.Ok ? 1 : 0;
             }
+
+            Assert.True(protectedCount > 0);
         }
     }
 }

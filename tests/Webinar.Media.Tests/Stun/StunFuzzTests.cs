@@ -14,7 +14,8 @@ public sealed class StunFuzzTests
             parsed += Exercise(datagram);
         }
 
-        Assert.True(parsed >= 0);
+        // Without the magic cookie nothing parses; a random hit is a 2^-32 event, so none of these may parse.
+        Assert.Equal(0, parsed);
     }
 
     [Fact]
@@ -65,8 +66,8 @@ public sealed class StunFuzzTests
             }
         }
 
-        // A changed message covered by MI and FINGERPRINT must not verify, unless only padding changed.
-        Assert.True(verifiedMutants < 50, $"{verifiedMutants} mutants passed integrity and fingerprint");
+        // MESSAGE-INTEGRITY covers every byte before it (padding included) and FINGERPRINT everything: no change survives.
+        Assert.Equal(0, verifiedMutants);
     }
 
     private static int Exercise(byte[] datagram)
