@@ -159,7 +159,7 @@ public readonly ref struct RtpPacket
     }
 
     /// <summary>Overwrites the value of an existing element of the same length; false when absent or of another length.</summary>
-    public bool TrySetExtension(byte id, ReadOnlySpan<byte> value)
+    public bool TrySetExtension(byte id, scoped ReadOnlySpan<byte> value)
     {
         if (!TryGetExtension(id, out var current) || current.Length != value.Length)
         {

@@ -49,7 +49,7 @@ public ref struct RtpPacketWriter
     }
 
     /// <summary>Adds an element, or replaces the value of an element with the same id already added.</summary>
-    public bool SetExtension(byte id, ReadOnlySpan<byte> value)
+    public bool SetExtension(byte id, scoped ReadOnlySpan<byte> value)
     {
         if (_failed || id == 0 || value.Length > 255)
         {
@@ -95,7 +95,7 @@ public ref struct RtpPacketWriter
     /// Finishes the packet with the payload (which must not overlap the destination) and optional padding
     /// (0 or 1–255 bytes). Returns false when it does not fit.
     /// </summary>
-    public bool TryComplete(ReadOnlySpan<byte> payload, out int length, int paddingLength = 0)
+    public bool TryComplete(scoped ReadOnlySpan<byte> payload, out int length, int paddingLength = 0)
     {
         length = 0;
         if (_failed || paddingLength < 0 || paddingLength > 255)
