@@ -96,10 +96,10 @@ public readonly ref struct RtcpTransportFeedback
 
     public TransportFeedbackEnumerator GetEnumerator() => new(_body, _deltasOffset, BaseSequenceNumber, PacketStatusCount, ReferenceTime);
 
-    internal static int ChunkSymbolCount(ushort chunk) =>
+    public static int ChunkSymbolCount(ushort chunk) =>
         (chunk & 0x8000) == 0 ? chunk & 0x1FFF : (chunk & 0x4000) == 0 ? 14 : 7;
 
-    internal static TransportFeedbackStatus ChunkSymbol(ushort chunk, int index)
+    public static TransportFeedbackStatus ChunkSymbol(ushort chunk, int index)
     {
         if ((chunk & 0x8000) == 0)
         {
@@ -402,7 +402,7 @@ public ref struct TransportFeedbackWriter
         int used = _chunkOffset + _deltaLength;
         int total = (used + 3) & ~3;
         int padding = total - used;
-        BinaryPrimitives.WriteUInt16BigEndian(_destination.Slice(RtcpPacket.HeaderLength + 8), (ushort)_statusCount);
+        BinaryPrimitives.WriteUInt16BigEndian(_destination.Slice(14), (ushort)_statusCount);
         RtcpPacket.WriteHeader(_destination, RtcpFeedbackFormat.TransportWideCongestionControl, RtcpPacketType.TransportFeedback, total);
         if (padding > 0)
         {
