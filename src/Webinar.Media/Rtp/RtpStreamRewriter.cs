@@ -5,7 +5,7 @@ namespace Webinar.Media.Rtp;
 /// sequence numbers and timestamps (the idea of mediasoup's RtpStreamSend/SeqManager). When the source changes —
 /// another SSRC, or <see cref="Resync"/> — the next output sequence number is the last one sent + 1 and the
 /// timestamp advances by the wall-clock gap times the clock rate. Packets older than the switch point, and late
-/// packets of the previous source, are dropped. Gaps inside one source are kept (so NACKs still line up);
+/// packets of the previous source (not newer than the last one seen from it), are dropped. Gaps inside one source are kept (so NACKs still line up);
 /// <see cref="Drop"/> closes the gap left by a packet deliberately not forwarded. Not thread-safe: one consumer,
 /// one sending thread.
 /// </summary>
@@ -23,6 +23,7 @@ public sealed class RtpStreamRewriter
     private bool _resyncPending;
     private uint _sourceSsrc;
     private uint _previousSsrc;
+    private ushort _previousHighestSeq;
     private bool _hasPreviousSource;
     private long _switchPoint;       // extended input seq of the first packet of the current source
     private long _seqOffset;         // output = extended input + offset - drops below it
@@ -55,7 +56,10 @@ public sealed class RtpStreamRewriter
     /// <summary>The timestamp of the last (highest) packet sent, for sender reports.</summary>
     public uint LastTimestamp => _highestOutputTimestamp;
 
-    /// <summary>Makes the next packet a new base even with the same SSRC (producer restart, layer switch).</summary>
+    /// <summary>
+    /// Makes the next packet a new base even with the same SSRC (producer restart, layer switch); also lets the next
+    /// packet come from the previous SSRC without being taken for a late one.
+    /// </summary>
     public void Resync() => _resyncPending = true;
 
     /// <summary>Maps one incoming packet; false means drop it (older than the switch point or a stale source).</summary>
@@ -63,9 +67,10 @@ public sealed class RtpStreamRewriter
     {
         outputSequenceNumber = 0;
         outputTimestamp = 0;
-        if (_hasSource && ssrc != _sourceSsrc && _hasPreviousSource && ssrc == _previousSsrc)
+        if (_hasSource && ssrc != _sourceSsrc && _hasPreviousSource && ssrc == _previousSsrc && !_resyncPending
+            && (short)(ushort)(sequenceNumber - _previousHighestSeq) <= 0)
         {
-            return false;
+            return false; // a late packet of the source we switched away from; newer ones mean it is back
         }
 
         if (!_hasSource || ssrc != _sourceSsrc || _resyncPending)
@@ -147,6 +152,7 @@ public sealed class RtpStreamRewriter
         if (_hasSource && ssrc != _sourceSsrc)
         {
             _previousSsrc = _sourceSsrc;
+            _previousHighestSeq = (ushort)_unwrapper.Highest;
             _hasPreviousSource = true;
         }
 

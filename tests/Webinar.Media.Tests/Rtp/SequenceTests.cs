@@ -117,10 +117,26 @@ public sealed class RtpStreamRewriterTests
         Assert.Equal((503, 16000u), (seq, ts));
 
         // Late packets of the old source and packets older than the switch point are dropped.
-        Assert.False(rewriter.TryMap(1, 40002, 123_456 + 6000, out _, out _));
+        Assert.False(rewriter.TryMap(1, 40000, 123_456, out _, out _));
         Assert.False(rewriter.TryMap(2, 6, 4_000_000_000 - 3000, out _, out _));
         Assert.True(rewriter.TryMap(2, 9, 4_000_000_000 + 6000, out seq, out _));
         Assert.Equal(504, seq);
+    }
+
+    [Fact]
+    public void Switching_back_to_the_previous_source_continues_the_output()
+    {
+        var time = new ManualTimeProvider();
+        var rewriter = new RtpStreamRewriter(9999, 90000, time, 0, 0);
+        Assert.True(rewriter.TryMap(1, 100, 0, out _, out _));
+        Assert.True(rewriter.TryMap(1, 101, 3000, out _, out _));
+        Assert.True(rewriter.TryMap(2, 5000, 777, out ushort seq, out _));
+        Assert.Equal(2, seq);
+        Assert.False(rewriter.TryMap(1, 101, 3000, out _, out _)); // late duplicate of the old source
+        Assert.True(rewriter.TryMap(1, 150, 90000, out seq, out _)); // the first source is back
+        Assert.Equal(3, seq);
+        Assert.True(rewriter.TryMap(1, 151, 93000, out seq, out _));
+        Assert.Equal(4, seq);
     }
 
     [Fact]
