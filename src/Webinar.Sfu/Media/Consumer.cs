@@ -1,0 +1,172 @@
+using Webinar.Media.Rtp;
+
+namespace Webinar.Sfu.Media;
+
+/// <summary>
+/// One outgoing track to one subscriber: a producer's packets rewritten onto the consumer's own SSRC, sequence
+/// numbers and timestamps (continuous even when the source changes), with the subscriber's payload type and header
+/// extension ids, cached for NACKs, then protected and sent by the subscriber's transport. Video waits for a keyframe
+/// before the first packet, so a late joiner's decoder starts clean. Loop thread only.
+/// </summary>
+internal sealed class Consumer : IDisposable
+{
+    private readonly RtpStreamRewriter _rewriter;
+    private readonly RtpPacketCache _cache;
+    private readonly RtpExtensionIdMap _extensions;
+    private bool _waitingForKeyframe;
+    private uint _timestampOffset;
+
+    public Consumer(
+        Producer producer,
+        IConsumerTransport transport,
+        string mid,
+        uint ssrc,
+        byte payloadType,
+        RtpExtensionIdMap extensions,
+        TimeProvider time)
+    {
+        Producer = producer;
+        Transport = transport;
+        Mid = mid;
+        Ssrc = ssrc;
+        PayloadType = payloadType;
+        _extensions = extensions;
+        _rewriter = new RtpStreamRewriter(ssrc, (uint)producer.Codec.ClockRate, time,
+            (ushort)Random.Shared.Next(0, 0x8000), (uint)Random.Shared.Next());
+        _cache = new RtpPacketCache(producer.Kind == MediaKind.Video ? 1024 : 128);
+        _waitingForKeyframe = producer.Kind == MediaKind.Video;
+    }
+
+    public Producer Producer { get; }
+
+    public IConsumerTransport Transport { get; }
+
+    /// <summary>The subscriber's m-line (transceiver) this consumer sends on.</summary>
+    public string Mid { get; }
+
+    public uint Ssrc { get; }
+
+    public byte PayloadType { get; }
+
+    public bool IsClosed { get; private set; }
+
+    public uint PacketsSent { get; private set; }
+
+    public uint OctetsSent { get; private set; }
+
+    public bool HasSent => PacketsSent > 0;
+
+    /// <summary>Output RTP time of the producer's last sender report, so the subscriber keeps audio and video in sync.</summary>
+    public uint MapTimestamp(uint producerTimestamp) => unchecked(producerTimestamp + _timestampOffset);
+
+    public void Forward(ReadOnlySpan<byte> packet, bool keyframe)
+    {
+        if (IsClosed || !Transport.IsConnected)
+        {
+            return;
+        }
+
+        if (_waitingForKeyframe)
+        {
+            if (!keyframe)
+            {
+                Producer.RequestKeyframe();
+                return;
+            }
+
+            _waitingForKeyframe = false;
+        }
+
+        var buffer = Transport.SendBuffer;
+        if (packet.Length + Webinar.Media.Srtp.SrtpSession.MaxOverhead > buffer.Length)
+        {
+            return;
+        }
+
+        packet.CopyTo(buffer);
+        var length = packet.Length;
+        if (!RtpPacket.TryParse(buffer[..length], out var view))
+        {
+            return;
+        }
+
+        var sourceTimestamp = view.Timestamp;
+        if (!_rewriter.TryRewrite(view))
+        {
+            return;
+        }
+
+        _timestampOffset = unchecked(view.Timestamp - sourceTimestamp);
+        view.PayloadType = PayloadType;
+        _extensions.Apply(view);
+        _cache.Store(view.SequenceNumber, buffer[..length]);
+        PacketsSent++;
+        OctetsSent += (uint)view.Payload.Length;
+        Transport.SendRtp(buffer, length);
+    }
+
+    /// <summary>The subscriber lost these packets: resend what the cache still holds.</summary>
+    public int Retransmit(ReadOnlySpan<ushort> sequenceNumbers)
+    {
+        var sent = 0;
+        foreach (var seq in sequenceNumbers)
+        {
+            if (IsClosed || !_cache.TryGet(seq, out var stored))
+            {
+                continue;
+            }
+
+            var buffer = Transport.SendBuffer;
+            stored.CopyTo(buffer);
+            Transport.SendRtp(buffer, stored.Length);
+            sent++;
+        }
+
+        return sent;
+    }
+
+    /// <summary>The subscriber asked for a keyframe (PLI/FIR).</summary>
+    public void OnKeyframeRequest() => Producer.RequestKeyframe();
+
+    /// <summary>The transport became connected (or the consumer was created on a connected one): start with a keyframe.</summary>
+    public void OnTransportConnected()
+    {
+        if (Producer.Kind == MediaKind.Video)
+        {
+            _waitingForKeyframe = true;
+            Producer.RequestKeyframe();
+        }
+    }
+
+    public void OnProducerClosed()
+    {
+        IsClosed = true;
+        Transport.OnConsumerClosed(this);
+    }
+
+    public void Dispose()
+    {
+        if (!IsClosed)
+        {
+            IsClosed = true;
+            Producer.Detach(this);
+        }
+
+        _cache.Dispose();
+    }
+}
+
+/// <summary>What a consumer needs from the subscriber's transport.</summary>
+internal interface IConsumerTransport
+{
+    bool IsConnected { get; }
+
+    /// <summary>A loop-owned scratch buffer with room for a full datagram plus the SRTP tag.</summary>
+    Span<byte> SendBuffer { get; }
+
+    /// <summary>Protects <paramref name="length"/> bytes of plain RTP in <paramref name="buffer"/> in place and sends them.</summary>
+    void SendRtp(Span<byte> buffer, int length);
+
+    /// <summary>The consumer's producer is gone; the transport forgets the consumer and tells its owner.</summary>
+    void OnConsumerClosed(Consumer consumer);
+}

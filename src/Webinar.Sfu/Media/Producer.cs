@@ -1,0 +1,155 @@
+using Webinar.Media.Rtcp;
+using Webinar.Media.Rtp;
+
+namespace Webinar.Sfu.Media;
+
+/// <summary>
+/// One incoming track of a meeting: the packets a publisher's transport receives on one SSRC. It keeps receive
+/// statistics (for receiver reports), finds gaps to NACK, and fans every packet out to its consumers. Loop thread only.
+/// </summary>
+internal sealed class Producer
+{
+    private Consumer[] _consumers = [];
+
+    public Producer(
+        string streamId,
+        MediaKind kind,
+        uint ssrc,
+        SourceCodec codec,
+        ProducerOwner owner,
+        IProducerTransport transport,
+        TimeProvider time)
+    {
+        StreamId = streamId;
+        Kind = kind;
+        Ssrc = ssrc;
+        Codec = codec;
+        Owner = owner;
+        Transport = transport;
+        Statistics = new RtpReceiveStatistics(ssrc, (uint)codec.ClockRate);
+        Nacks = new NackGenerator(time);
+    }
+
+    /// <summary>Stable id of this stream in signalling (stream-added / answer slots).</summary>
+    public string StreamId { get; }
+
+    public MediaKind Kind { get; }
+
+    public uint Ssrc { get; private set; }
+
+    public SourceCodec Codec { get; }
+
+    public ProducerOwner Owner { get; }
+
+    public IProducerTransport Transport { get; }
+
+    public RtpReceiveStatistics Statistics { get; private set; }
+
+    public NackGenerator Nacks { get; }
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>The latest sender report of the publisher: NTP and RTP time of the same instant, for consumers' SRs.</summary>
+    public ulong LastSenderReportNtp { get; private set; }
+
+    public uint LastSenderReportRtp { get; private set; }
+
+    public bool HasSenderReport { get; private set; }
+
+    public ReadOnlySpan<Consumer> Consumers => _consumers;
+
+    /// <summary>The publisher restarted the track with another SSRC (same m-line).</summary>
+    public void ChangeSsrc(uint ssrc)
+    {
+        Ssrc = ssrc;
+        Statistics = new RtpReceiveStatistics(ssrc, (uint)Codec.ClockRate);
+        HasSenderReport = false;
+    }
+
+    public void OnRtp(Span<byte> packet, RtpPacket view, long nowMicros)
+    {
+        Statistics.OnPacket(view.SequenceNumber, view.Timestamp, nowMicros);
+        if (Nacks.OnPacket(view.SequenceNumber))
+        {
+            // A gap too large to repair packet by packet: only a new keyframe helps.
+            RequestKeyframe();
+        }
+
+        var keyframe = Kind == MediaKind.Video && Codec.IsKeyframe(view.Payload);
+        var consumers = _consumers;
+        for (var i = 0; i < consumers.Length; i++)
+        {
+            consumers[i].Forward(packet, keyframe);
+        }
+    }
+
+    public void OnSenderReport(ulong ntp, uint rtp, long nowMicros)
+    {
+        Statistics.OnSenderReport(ntp, nowMicros);
+        LastSenderReportNtp = ntp;
+        LastSenderReportRtp = rtp;
+        HasSenderReport = true;
+    }
+
+    public void RequestKeyframe() => Transport.RequestKeyframe(this);
+
+    public void Attach(Consumer consumer)
+    {
+        var next = new Consumer[_consumers.Length + 1];
+        _consumers.CopyTo(next, 0);
+        next[^1] = consumer;
+        _consumers = next;
+    }
+
+    public void Detach(Consumer consumer)
+    {
+        var index = Array.IndexOf(_consumers, consumer);
+        if (index < 0)
+        {
+            return;
+        }
+
+        var next = new Consumer[_consumers.Length - 1];
+        Array.Copy(_consumers, 0, next, 0, index);
+        Array.Copy(_consumers, index + 1, next, index, _consumers.Length - index - 1);
+        _consumers = next;
+    }
+
+    /// <summary>Closes the producer and every consumer fed by it.</summary>
+    public void Close()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        IsClosed = true;
+        var consumers = _consumers;
+        _consumers = [];
+        foreach (var consumer in consumers)
+        {
+            consumer.OnProducerClosed();
+        }
+    }
+}
+
+/// <summary>Who publishes a producer, as presence shows it.</summary>
+internal sealed record ProducerOwner(Guid MeetingId, Guid AttendeeId, string ExternalUserId);
+
+/// <summary>The codec a producer sends, read from the publisher's SDP.</summary>
+internal sealed record SourceCodec(string Name, int PayloadType, int ClockRate, int? Channels, string? Fmtp)
+{
+    public bool IsKeyframe(ReadOnlySpan<byte> payload) => Name.ToUpperInvariant() switch
+    {
+        "VP8" => KeyframeDetector.IsVp8Keyframe(payload),
+        "H264" => KeyframeDetector.IsH264Keyframe(payload),
+        _ => false,
+    };
+}
+
+/// <summary>What a producer needs from the transport it arrives on.</summary>
+internal interface IProducerTransport
+{
+    /// <summary>Asks the publisher for a keyframe (PLI), rate-limited per SSRC.</summary>
+    void RequestKeyframe(Producer producer);
+}
