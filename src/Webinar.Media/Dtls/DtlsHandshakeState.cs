@@ -1,0 +1,140 @@
+using System.Collections;
+using Org.BouncyCastle.Crypto.Tls;
+
+namespace Webinar.Media.Dtls;
+
+/// <summary>
+/// What the BouncyCastle peer callbacks learn during one handshake, shared by <see cref="DtlsSrtpServer"/> and
+/// <see cref="DtlsSrtpClient"/>: our own reason for failing it, the peer's last alert, and the exported SRTP keys.
+/// Written only on the handshake thread; read by it after Accept/Connect returns or throws.
+/// </summary>
+internal sealed class DtlsHandshakeState
+{
+    public DtlsHandshakeState(DtlsFingerprint expectedRemoteFingerprint, IReadOnlyList<ushort> srtpProfiles)
+    {
+        ExpectedRemoteFingerprint = expectedRemoteFingerprint;
+        SrtpProfiles = srtpProfiles;
+    }
+
+    public DtlsFingerprint ExpectedRemoteFingerprint { get; }
+
+    public IReadOnlyList<ushort> SrtpProfiles { get; }
+
+    public DtlsError Failure { get; private set; }
+
+    public string? FailureMessage { get; private set; }
+
+    /// <summary>The alert description we raised for <see cref="Failure"/>, or 0.</summary>
+    public byte FailureAlert { get; private set; }
+
+    /// <summary>The last alert the peer sent (description), or -1.</summary>
+    public int RemoteAlert { get; set; } = -1;
+
+    public bool RemoteAlertFatal { get; set; }
+
+    public DtlsSrtpKeys? Keys { get; private set; }
+
+    /// <summary>Records why we are failing the handshake and returns the fatal alert to throw.</summary>
+    public TlsFatalAlert Fail(DtlsError error, string message, byte alert)
+    {
+        if (Failure == DtlsError.None)
+        {
+            Failure = error;
+            FailureMessage = message;
+            FailureAlert = alert;
+        }
+
+        return new TlsFatalAlert(alert);
+    }
+
+    /// <summary>Checks the peer's end-entity certificate against the fingerprint from its SDP.</summary>
+    public void VerifyPeerCertificate(Certificate? certificate)
+    {
+        if (certificate is null || certificate.IsEmpty)
+        {
+            throw Fail(DtlsError.FingerprintMismatch, "The peer sent no certificate.", AlertDescription.bad_certificate);
+        }
+
+        var der = certificate.GetCertificateAt(0).GetDerEncoded();
+        if (!ExpectedRemoteFingerprint.Matches(der))
+        {
+            throw Fail(
+                DtlsError.FingerprintMismatch,
+                $"The peer's certificate has fingerprint {DtlsFingerprint.Compute(der, ExpectedRemoteFingerprint.Algorithm)}, its SDP announced {ExpectedRemoteFingerprint}.",
+                AlertDescription.bad_certificate);
+        }
+    }
+
+    /// <summary>Our most preferred profile among those offered, or 0.</summary>
+    public ushort ChooseProfile(int[]? offered)
+    {
+        if (offered is null)
+        {
+            return 0;
+        }
+
+        foreach (var preferred in SrtpProfiles)
+        {
+            foreach (var candidate in offered)
+            {
+                if (candidate == preferred && Dtls.SrtpProfiles.IsSupported(preferred))
+                {
+                    return preferred;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    public void RequireExtendedMasterSecret(IDictionary? extensions)
+    {
+        if (extensions is null || !TlsExtensionsUtilities.HasExtendedMasterSecretExtension(extensions))
+        {
+            throw Fail(
+                DtlsError.NoExtendedMasterSecret,
+                "The peer did not negotiate the extended master secret (RFC 7627).",
+                AlertDescription.handshake_failure);
+        }
+    }
+
+    /// <summary>
+    /// Exports the RFC 5764 §4.2 keying material. Must run inside NotifyHandshakeComplete: once Accept/Connect
+    /// returns, BouncyCastle has wiped the master secret.
+    /// </summary>
+    public void ExportKeys(TlsContext context, ushort profile, bool isServer)
+    {
+        if (!context.SecurityParameters.IsExtendedMasterSecret)
+        {
+            throw Fail(DtlsError.NoExtendedMasterSecret, "The handshake finished without the extended master secret.", AlertDescription.handshake_failure);
+        }
+
+        var keyLength = Dtls.SrtpProfiles.KeyLength(profile);
+        var saltLength = Dtls.SrtpProfiles.SaltLength(profile);
+        var material = context.ExportKeyingMaterial(ExporterLabel.dtls_srtp, null, 2 * (keyLength + saltLength));
+
+        // client_write_key | server_write_key | client_write_salt | server_write_salt
+        var clientKey = material.AsSpan(0, keyLength).ToArray();
+        var serverKey = material.AsSpan(keyLength, keyLength).ToArray();
+        var clientSalt = material.AsSpan(2 * keyLength, saltLength).ToArray();
+        var serverSalt = material.AsSpan(2 * keyLength + saltLength, saltLength).ToArray();
+        Array.Clear(material);
+
+        Keys = isServer
+            ? new DtlsSrtpKeys(profile, serverKey, serverSalt, clientKey, clientSalt)
+            : new DtlsSrtpKeys(profile, clientKey, clientSalt, serverKey, serverSalt);
+    }
+
+    /// <summary>ECDSA cipher suites only: our certificate is ECDSA P-256. GCM first, CBC for old peers and DTLS 1.0.</summary>
+    public static int[] CipherSuites() =>
+    [
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+    ];
+
+    /// <summary>The signature algorithm for our ECDSA key: sha256 on DTLS 1.2, implicit (null) on DTLS 1.0.</summary>
+    public static SignatureAndHashAlgorithm? EcdsaSignatureAlgorithm(TlsContext context) =>
+        TlsUtilities.IsTlsV12(context) ? new SignatureAndHashAlgorithm(HashAlgorithm.sha256, SignatureAlgorithm.ecdsa) : null;
+}

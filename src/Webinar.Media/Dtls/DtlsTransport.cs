@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Org.BouncyCastle.Crypto.Tls;
+using Org.BouncyCastle.Security;
+using BcDtlsTransport = Org.BouncyCastle.Crypto.Tls.DtlsTransport;
+
+namespace Webinar.Media.Dtls;
+
+/// <summary>
+/// One DTLS-SRTP association (RFC 5764) over a datagram path that someone else owns (the node's UDP demux or a client
+/// socket). Incoming DTLS datagrams go in through <see cref="OnDatagram"/>; outgoing ones leave through the
+/// <see cref="IDatagramSender"/>. <see cref="HandshakeAsync"/> yields the SRTP master keys.
+/// </summary>
+/// <remarks>
+/// Threading: the handshake runs BouncyCastle's blocking protocol on one dedicated long-running thread that exits when
+/// the handshake ends (success, failure, timeout, cancellation or <see cref="Close"/>). After success no thread is held:
+/// datagrams that still arrive (a peer's retransmitted final flight, close_notify, alerts) are processed on the thread
+/// pool, one batch at a time, so a lost final flight is retransmitted and <see cref="Closed"/> learns of close_notify.
+/// <see cref="OnDatagram"/> may be called from any one thread at a time; it copies the bytes and never blocks.
+/// </remarks>
+public sealed class DtlsTransport : IDisposable
+{
+    private readonly DtlsCertificate _certificate;
+    private readonly DtlsDatagramChannel _channel;
+    private readonly DtlsHandshakeState _handshake;
+    private readonly DtlsTransportOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource<DtlsError> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _associationGate = new();
+    private readonly DrainWorkItem _drain;
+    private BcDtlsTransport? _association;
+    private byte[]? _drainBuffer;
+    private int _started;
+    private CancellationToken _cancellationToken;
+    private int _draining;
+    private volatile DtlsTransportState _state;
+
+    public DtlsTransport(
+        DtlsRole role,
+        DtlsCertificate localCertificate,
+        DtlsFingerprint expectedRemoteFingerprint,
+        IDatagramSender sender,
+        DtlsTransportOptions? options = null,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(localCertificate);
+        ArgumentNullException.ThrowIfNull(expectedRemoteFingerprint);
+        ArgumentNullException.ThrowIfNull(sender);
+        Role = role;
+        _certificate = localCertificate;
+        _options = options ?? DtlsTransportOptions.Default;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _handshake = new DtlsHandshakeState(expectedRemoteFingerprint, _options.SrtpProfiles);
+        _channel = new DtlsDatagramChannel(sender, _options.ReceiveQueueCapacity, _options.MaxDatagramSize);
+        _drain = new DrainWorkItem(this);
+    }
+
+    public DtlsRole Role { get; }
+
+    public DtlsTransportState State => _state;
+
+    /// <summary>
+    /// Completes once the association is over, with why: the handshake's error if it failed,
+    /// <see cref="DtlsError.PeerClosed"/>, <see cref="DtlsError.PeerAlert"/> or <see cref="DtlsError.LocallyClosed"/>.
+    /// Never faults.
+    /// </summary>
+    public Task<DtlsError> Closed => _closed.Task;
+
+    /// <summary>
+    /// Hands over one datagram whose first byte is 20..63 (RFC 7983). Copies it; never blocks, never throws.
+    /// Datagrams that are not well-formed DTLS 1.x records, or that overflow the bounded queue, are dropped.
+    /// </summary>
+    public void OnDatagram(ReadOnlySpan<byte> datagram)
+    {
+        var state = _state;
+        if (state is DtlsTransportState.Closed or DtlsTransportState.Failed
+            || !DtlsRecordHeader.IsWellFormedDatagram(datagram)
+            || !_channel.TryEnqueue(datagram))
+        {
+            return;
+        }
+
+        if (state == DtlsTransportState.Connected)
+        {
+            ScheduleDrain();
+        }
+    }
+
+    /// <summary>
+    /// Runs the handshake in <see cref="Role"/> and returns the SRTP keys. Call once. Fails with
+    /// <see cref="DtlsHandshakeException"/> (see its <see cref="DtlsHandshakeException.Error"/>) on a bad fingerprint,
+    /// no common SRTP profile, a peer alert, protocol errors or <see cref="DtlsTransportOptions.HandshakeTimeout"/>;
+    /// with <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async Task<DtlsSrtpKeys> HandshakeAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The DTLS handshake was already started.");
+        }
+
+        _cancellationToken = cancellationToken;
+        _state = DtlsTransportState.Connecting;
+        var keys = await Task.Factory.StartNew(
+            static self => ((DtlsTransport)self!).RunHandshake(),
+            this,
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
+            TaskScheduler.Default).ConfigureAwait(false);
+        return keys ?? throw new OperationCanceledException("The DTLS handshake was cancelled.", cancellationToken);
+    }
+
+    /// <summary>Sends close_notify if connected, stops any handshake, and completes <see cref="Closed"/>. Idempotent.</summary>
+    public void Close()
+    {
+        lock (_associationGate)
+        {
+            if (_association is not null)
+            {
+                try
+                {
+                    _association.Close();
+                }
+                catch (Exception)
+                {
+                    // The peer may already be gone; closing is best effort.
+                }
+
+                _association = null;
+            }
+        }
+
+        _channel.Abort(DtlsError.LocallyClosed);
+        End(DtlsTransportState.Closed, DtlsError.LocallyClosed);
+    }
+
+    public void Dispose() => Close();
+
+    private DtlsSrtpKeys? RunHandshake()
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var timeout = _timeProvider.CreateTimer(
+            static self => ((DtlsTransport)self!)._channel.Abort(DtlsError.Timeout),
+            this,
+            _options.HandshakeTimeout,
+            Timeout.InfiniteTimeSpan);
+        using var cancellation = _cancellationToken.UnsafeRegister(
+            static self => ((DtlsTransport)self!)._channel.Abort(DtlsError.Cancelled),
+            this);
+
+        try
+        {
+            var random = new SecureRandom();
+            BcDtlsTransport association;
+            if (Role == DtlsRole.Server)
+            {
+                // No HelloVerifyRequest cookie: ICE has already proven the peer's address.
+                var protocol = new DtlsServerProtocol(random) { VerifyRequests = false };
+                association = protocol.Accept(new DtlsSrtpServer(_certificate, _handshake), _channel);
+            }
+            else
+            {
+                association = new DtlsClientProtocol(random).Connect(new DtlsSrtpClient(_certificate, _handshake), _channel);
+            }
+
+            var keys = _handshake.Keys
+                ?? throw new DtlsHandshakeException(DtlsError.ProtocolError, "The handshake completed without exporting SRTP keys.");
+
+            lock (_associationGate)
+            {
+                var aborted = _channel.AbortReason;
+                if (aborted != DtlsError.None)
+                {
+                    association.Close();
+                    throw new DtlsChannelAbortedException(aborted);
+                }
+
+                _association = association;
+                _state = DtlsTransportState.Connected;
+            }
+
+            DtlsLog.HandshakeCompleted(_logger, Role, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, keys.ProtectionProfile);
+            if (_channel.HasPending)
+            {
+                ScheduleDrain();
+            }
+
+            return keys;
+        }
+        catch (Exception exception)
+        {
+            var (error, message) = Classify(exception);
+            if (Role == DtlsRole.Server && !_channel.SentAny && error is not (DtlsError.Timeout or DtlsError.Cancelled or DtlsError.LocallyClosed))
+            {
+                SendEarlyFatalAlert(exception);
+            }
+
+            _channel.Abort(error);
+            End(DtlsTransportState.Failed, error);
+            DtlsLog.HandshakeFailed(_logger, Role, error, message);
+            if (error == DtlsError.Cancelled)
+            {
+                return null;
+            }
+
+            throw new DtlsHandshakeException(error, message, exception);
+        }
+    }
+
+    /// <summary>
+    /// BouncyCastle's record layer sends nothing before its ServerHello, so a handshake refused while reading the
+    /// ClientHello (no common SRTP profile, no extended master secret, no common cipher suite) would leave the client
+    /// waiting for its timeout. Tell it with an epoch-0 fatal alert, as RFC 5246 §7.2 asks.
+    /// </summary>
+    private void SendEarlyFatalAlert(Exception exception)
+    {
+        var description = _handshake.FailureAlert;
+        for (var inner = exception; description == 0 && inner is not null; inner = inner.InnerException)
+        {
+            if (inner is TlsFatalAlert alert)
+            {
+                description = alert.AlertDescription;
+            }
+        }
+
+        if (description == 0)
+        {
+            description = AlertDescription.handshake_failure;
+        }
+
+        Span<byte> record = stackalloc byte[DtlsRecordHeader.Size + 2];
+        record.Clear();
+        record[0] = DtlsRecordHeader.Alert;
+        record[1] = 0xFE;
+        record[2] = 0xFF;
+        record[12] = 2;
+        record[13] = AlertLevel.fatal;
+        record[14] = description;
+        try
+        {
+            _channel.Send(record);
+        }
+        catch (Exception)
+        {
+            // Best effort: the peer still has its own timeout.
+        }
+    }
+
+    private (DtlsError Error, string Message) Classify(Exception exception)
+    {
+        var aborted = _channel.AbortReason;
+        if (aborted == DtlsError.Timeout)
+        {
+            return (aborted, $"No DTLS handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s.");
+        }
+
+        if (aborted is DtlsError.Cancelled or DtlsError.LocallyClosed)
+        {
+            return (aborted, $"The DTLS handshake was stopped: {aborted}.");
+        }
+
+        if (_handshake.Failure != DtlsError.None)
+        {
+            return (_handshake.Failure, _handshake.FailureMessage ?? _handshake.Failure.ToString());
+        }
+
+        if (exception is DtlsHandshakeException own)
+        {
+            return (own.Error, own.Message);
+        }
+
+        if (_handshake.RemoteAlert >= 0 && _handshake.RemoteAlertFatal)
+        {
+            var description = (byte)_handshake.RemoteAlert;
+            return (DtlsError.PeerAlert, $"The peer sent fatal alert {AlertDescription.GetText(description)} ({description}).");
+        }
+
+        return exception is TlsFatalAlert alert
+            ? (DtlsError.ProtocolError, $"DTLS protocol failure: {AlertDescription.GetText(alert.AlertDescription)}.")
+            : (DtlsError.ProtocolError, $"DTLS protocol failure: {exception.GetType().Name}: {exception.Message}");
+    }
+
+    private void End(DtlsTransportState state, DtlsError reason)
+    {
+        _state = state;
+        if (_closed.TrySetResult(reason) && _started != 0 && reason is not DtlsError.None)
+        {
+            DtlsLog.AssociationEnded(_logger, Role, reason);
+        }
+    }
+
+    private void ScheduleDrain()
+    {
+        if (Interlocked.Exchange(ref _draining, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_drain, preferLocal: false);
+        }
+    }
+
+    /// <summary>Feeds queued post-handshake datagrams through BouncyCastle: retransmissions, alerts, close_notify.</summary>
+    private void Drain()
+    {
+        DtlsError ended = DtlsError.None;
+        lock (_associationGate)
+        {
+            var association = _association;
+            if (association is not null)
+            {
+                _drainBuffer ??= new byte[DtlsDatagramChannel.MaxDatagramSize];
+                try
+                {
+                    while (_channel.HasPending && !_channel.ClosedByProtocol)
+                    {
+                        // Application data (no data channels here) is read and dropped. BouncyCastle treats a wait of
+                        // 0 as "forever", so poll with 1 ms: the loop ends as soon as the queue is empty.
+                        association.Receive(_drainBuffer, 0, _drainBuffer.Length, 1);
+                    }
+                }
+                catch (Exception)
+                {
+                    ended = DtlsError.PeerAlert;
+                }
+
+                if (ended == DtlsError.None && _channel.ClosedByProtocol)
+                {
+                    ended = _handshake.RemoteAlertFatal ? DtlsError.PeerAlert : DtlsError.PeerClosed;
+                }
+
+                if (ended != DtlsError.None)
+                {
+                    _association = null;
+                }
+            }
+        }
+
+        if (ended != DtlsError.None)
+        {
+            _channel.Abort(ended);
+            End(DtlsTransportState.Closed, ended);
+            return;
+        }
+
+        Volatile.Write(ref _draining, 0);
+        if (_channel.HasPending && _state == DtlsTransportState.Connected)
+        {
+            ScheduleDrain();
+        }
+    }
+
+    private sealed class DrainWorkItem(DtlsTransport owner) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.Drain();
+    }
+}

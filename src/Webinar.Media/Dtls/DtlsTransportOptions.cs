@@ -1,0 +1,19 @@
+namespace Webinar.Media.Dtls;
+
+/// <summary>Tuning for one <see cref="DtlsTransport"/>; the defaults suit browsers.</summary>
+public sealed record DtlsTransportOptions
+{
+    public static DtlsTransportOptions Default { get; } = new();
+
+    /// <summary>Upper bound on the whole handshake; after it the handshake fails with <see cref="DtlsError.Timeout"/>.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>SRTP profiles in order of preference. The server picks the first of these the client offers.</summary>
+    public IReadOnlyList<ushort> SrtpProfiles { get; init; } = [Dtls.SrtpProfiles.AeadAes128Gcm, Dtls.SrtpProfiles.Aes128CmHmacSha1_80];
+
+    /// <summary>Largest datagram we send; BouncyCastle fragments handshake messages to fit.</summary>
+    public int MaxDatagramSize { get; init; } = 1200;
+
+    /// <summary>Incoming datagrams buffered before the handshake thread reads them; extra ones are dropped.</summary>
+    public int ReceiveQueueCapacity { get; init; } = 64;
+}

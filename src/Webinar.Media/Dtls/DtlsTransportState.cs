@@ -1,0 +1,10 @@
+namespace Webinar.Media.Dtls;
+
+public enum DtlsTransportState
+{
+    New,
+    Connecting,
+    Connected,
+    Closed,
+    Failed,
+}
