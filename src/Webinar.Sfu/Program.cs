@@ -1,4 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok());
-app.Run();
+using Webinar.Sfu.Hosting;
+
+var app = SfuApplication.Create(args);
+await app.RunAsync();

@@ -1,0 +1,93 @@
+// A presenter or audience view: joins with the token in the URL fragment and shows tiles and presence.
+import { WebinarClient } from './webinar.js';
+import { WebinarApi } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const p = new URLSearchParams(location.hash.slice(1));
+const role = p.get('role') ?? 'audience';
+const client = new WebinarClient();
+window.webinar = client; // for debugging and end-to-end tests
+let local = null;
+
+$('title').textContent = `${p.get('user') ?? 'attendee'} — ${role}`;
+const state = (text, error = false) => { $('state').textContent = text; $('state').classList.toggle('error', error); };
+
+function tile(id, label) {
+  let t = document.getElementById(`tile-${id}`);
+  if (!t) {
+    t = document.createElement('figure');
+    t.id = `tile-${id}`;
+    t.className = 'tile';
+    t.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption>';
+    $('tiles').append(t);
+  }
+  t.querySelector('figcaption').textContent = label;
+  return t;
+}
+
+function renderPresence() {
+  $('presence').replaceChildren(...[...client.attendees.values()].map((a) => {
+    const li = document.createElement('li');
+    li.textContent = a.externalUserId;
+    li.dataset.attendeeId = a.attendeeId;
+    return li;
+  }));
+}
+
+client.addEventListener('joined', (e) => { state(`joined ${e.detail.role} meeting`); renderPresence(); });
+client.addEventListener('attendee-joined', renderPresence);
+client.addEventListener('attendee-left', (e) => { renderPresence(); document.getElementById(`tile-${e.detail.attendeeId}`)?.remove(); });
+client.addEventListener('track', (e) => {
+  const t = tile(e.detail.attendee.attendeeId, e.detail.attendee.externalUserId);
+  const video = t.querySelector('video');
+  if (video.srcObject !== e.detail.stream) video.srcObject = e.detail.stream;
+});
+client.addEventListener('stream-removed', (e) => {
+  const t = document.getElementById(`tile-${e.detail.attendeeId}`);
+  const video = t?.querySelector('video');
+  if (video && (!video.srcObject || video.srcObject.getTracks().length === 0)) t.remove();
+});
+client.addEventListener('meeting-ended', (e) => state(`meeting ended (${e.detail.reason})`, true));
+client.addEventListener('disconnected', (e) => state(`disconnected (${e.detail.reason})`, true));
+client.addEventListener('error', (e) => state(`error: ${e.detail.code} — ${e.detail.message}`, true));
+
+async function startCamera() {
+  local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+  const t = tile('local', 'me');
+  const video = t.querySelector('video');
+  video.muted = true;
+  video.srcObject = local;
+  await client.publish(local);
+}
+
+$('publish').addEventListener('click', () => startCamera().catch((e) => state(e.message, true)));
+$('leave').addEventListener('click', () => { client.leave(); state('left'); });
+$('promote').addEventListener('click', async () => {
+  try {
+    const api = new WebinarApi(p.get('apiKey'));
+    const speaker = await api.createAttendee(p.get('primaryMeetingId'), `${p.get('user')}-speaker`);
+    const promoted = await client.promote(speaker.JoinToken);
+    state(`promoted as ${promoted.externalUserId}`);
+    $('promote').hidden = true;
+    $('demote').hidden = false;
+    await startCamera();
+  } catch (e) { state(`promote failed: ${e.code ?? ''} ${e.message}`, true); }
+});
+$('demote').addEventListener('click', async () => {
+  try {
+    await client.demote();
+    local?.getTracks().forEach((t) => t.stop());
+    document.getElementById('tile-local')?.remove();
+    state('demoted');
+    $('promote').hidden = false;
+    $('demote').hidden = true;
+  } catch (e) { state(`demote failed: ${e.code ?? ''} ${e.message}`, true); }
+});
+
+try {
+  await client.join(p.get('signalingUrl'), p.get('token'));
+  if (role === 'presenter') { $('publish').hidden = false; }
+  else if (p.get('primaryMeetingId') && p.get('apiKey')) { $('promote').hidden = false; }
+} catch (e) {
+  state(`refused: ${e.code} — ${e.message}`, true);
+}

@@ -1,0 +1,259 @@
+// webinar.js — browser client for the Webinar SFU signalling protocol (docs/signaling.md).
+// One WebSocket, one RTCPeerConnection (max-bundle, rtcp-mux). The client always offers; the node answers.
+//
+//   const client = new WebinarClient();
+//   client.addEventListener('track', e => show(e.detail.stream, e.detail.attendee));
+//   await client.join(signalingUrl, joinToken);
+//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+//
+// Events (CustomEvent, payload in event.detail):
+//   joined {meetingId, attendeeId, externalUserId, primaryMeetingId, role, canPublish, attendees, streams}
+//   attendee-joined / attendee-left {attendeeId, externalUserId}
+//   stream-added / stream-removed {streamId, attendeeId, externalUserId, kind}
+//   track {stream: MediaStream, attendee: {attendeeId, externalUserId}, track, kind, streamId}
+//   promoted {meetingId, attendeeId, externalUserId, canPublish} / demoted {reason}
+//   meeting-ended {reason} / disconnected {reason, code} / error {code, message, id}
+//   connectionstatechange {state}
+
+export class WebinarClient extends EventTarget {
+  #ws = null;
+  #pc = null;
+  #joined = null;
+  #pending = new Map();       // frame id -> {resolve, reject}
+  #nextId = 1;
+  #wanted = { audio: 1, video: 1 };
+  #offering = false;
+  #offerAgain = false;
+  #slots = new Map();         // mid -> slot
+  #streams = new Map();       // streamId -> stream info
+  #attendeeStreams = new Map(); // attendeeId -> MediaStream
+  #senders = [];
+  #closed = false;
+
+  /** Members of the meeting (primary attendees), keyed by attendeeId. */
+  attendees = new Map();
+
+  get joinedInfo() { return this.#joined; }
+  get peerConnection() { return this.#pc; }
+
+  /** Connects, joins with the token and starts the peer connection. Resolves with the joined frame. */
+  join(signalingUrl, token) {
+    if (this.#ws) throw new Error('already joined');
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(signalingUrl);
+      this.#ws = ws;
+      let settled = false;
+      ws.onopen = () => this.#send({ type: 'join', token });
+      ws.onmessage = (e) => {
+        let frame;
+        try { frame = JSON.parse(e.data); } catch { return; }
+        if (!settled && frame.type === 'joined') { settled = true; this.#onJoined(frame); resolve(frame); return; }
+        if (!settled && frame.type === 'error') {
+          settled = true;
+          const err = Object.assign(new Error(frame.message), { code: frame.code });
+          this.#emit('error', frame);
+          reject(err);
+          return;
+        }
+        this.#onFrame(frame);
+      };
+      ws.onclose = (e) => {
+        if (!settled) { settled = true; reject(Object.assign(new Error('connection closed'), { code: 'closed', closeCode: e.code })); }
+        this.#onClose(e);
+      };
+      ws.onerror = () => { /* onclose follows */ };
+    });
+  }
+
+  /** Sends the tracks of a local MediaStream (sendonly transceivers) and renegotiates. */
+  async publish(stream) {
+    this.#requireJoined();
+    for (const track of stream.getTracks()) {
+      const t = this.#pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      this.#senders.push(t);
+    }
+    return this.#negotiate();
+  }
+
+  /** Stops sending: local tracks are detached and the send transceivers become inactive. */
+  async unpublish() {
+    this.#requireJoined();
+    for (const t of this.#senders) {
+      await t.sender.replaceTrack(null);
+      t.direction = 'inactive';
+    }
+    this.#senders = [];
+    return this.#negotiate();
+  }
+
+  /** Replica attendees only: speak in the primary with a primary attendee's join token. */
+  promote(token) { return this.#request({ type: 'promote', token }, 'promoted'); }
+
+  /** Undo promote: stop publishing and return to the audience. */
+  async demote() {
+    const frame = await this.#request({ type: 'demote' }, 'demoted');
+    if (this.#senders.length) await this.unpublish();
+    return frame;
+  }
+
+  /** Leaves the meeting and closes everything. */
+  leave() {
+    if (this.#ws && this.#ws.readyState === WebSocket.OPEN) this.#send({ type: 'leave' });
+    this.#teardown();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  #onJoined(frame) {
+    this.#joined = frame;
+    for (const a of frame.attendees) this.attendees.set(a.attendeeId, a);
+    for (const s of frame.streams) this.#streams.set(s.streamId, s);
+    this.#wanted = { audio: Math.max(1, count(frame.streams, 'audio')), video: Math.max(1, count(frame.streams, 'video')) };
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.#pc = pc;
+    pc.onconnectionstatechange = () => this.#emit('connectionstatechange', { state: pc.connectionState });
+    this.#emit('joined', frame);
+    for (const a of frame.attendees) this.#emit('attendee-joined', a);
+    for (const s of frame.streams) this.#emit('stream-added', s);
+    this.#negotiate().catch((e) => this.#emit('error', { code: 'negotiation-failed', message: String(e) }));
+  }
+
+  #onFrame(frame) {
+    switch (frame.type) {
+      case 'answer': return this.#settle(frame);
+      case 'promoted':
+      case 'demoted':
+        if (frame.type === 'demoted' && frame.id === undefined && this.#senders.length) this.unpublish().catch(() => {});
+        this.#emit(frame.type, frame);
+        return this.#settle(frame);
+      case 'error':
+        this.#emit('error', frame);
+        return this.#settle(frame);
+      case 'renegotiate':
+        this.#wanted = { audio: frame.audio, video: frame.video };
+        return void this.#negotiate().catch((e) => this.#emit('error', { code: 'negotiation-failed', message: String(e) }));
+      case 'attendee-joined':
+        this.attendees.set(frame.attendeeId, frame);
+        return this.#emit(frame.type, frame);
+      case 'attendee-left':
+        this.attendees.delete(frame.attendeeId);
+        return this.#emit(frame.type, frame);
+      case 'stream-added':
+        this.#streams.set(frame.streamId, frame);
+        return this.#emit(frame.type, frame);
+      case 'stream-removed':
+        this.#streams.delete(frame.streamId);
+        this.#dropTrack(frame.streamId);
+        return this.#emit(frame.type, frame);
+      case 'meeting-ended':
+      case 'disconnected':
+        this.#endReason = frame;
+        return;
+      default:
+        return;
+    }
+  }
+
+  #endReason = null;
+
+  #onClose(e) {
+    if (this.#closed) return;
+    const end = this.#endReason;
+    if (end && end.type === 'meeting-ended') this.#emit('meeting-ended', { reason: end.reason, code: e.code });
+    else this.#emit('disconnected', { reason: end ? end.reason : (e.reason || 'closed'), code: e.code });
+    for (const { reject } of this.#pending.values()) reject(new Error('connection closed'));
+    this.#pending.clear();
+    this.#teardown();
+  }
+
+  #teardown() {
+    this.#closed = true;
+    if (this.#pc) { this.#pc.close(); }
+    if (this.#ws && this.#ws.readyState <= WebSocket.OPEN) this.#ws.close(1000);
+  }
+
+  async #negotiate() {
+    if (!this.#pc || this.#closed) return;
+    if (this.#offering) { this.#offerAgain = true; return; }
+    this.#offering = true;
+    try {
+      do {
+        this.#offerAgain = false;
+        this.#ensureReceivers();
+        const offer = await this.#pc.createOffer();
+        await this.#pc.setLocalDescription(offer);
+        const answer = await this.#request({ type: 'offer', sdp: this.#pc.localDescription.sdp }, 'answer');
+        await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+        this.#applySlots(answer.slots);
+      } while (this.#offerAgain && !this.#closed);
+    } finally {
+      this.#offering = false;
+    }
+  }
+
+  #ensureReceivers() {
+    for (const kind of ['audio', 'video']) {
+      const have = this.#pc.getTransceivers().filter((t) => t.direction === 'recvonly' && t.receiver.track.kind === kind).length;
+      for (let i = have; i < this.#wanted[kind]; i++) this.#pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+  }
+
+  #applySlots(slots) {
+    const previous = this.#slots;
+    this.#slots = new Map(slots.map((s) => [s.mid, s]));
+    for (const [mid, old] of previous) {
+      const now = this.#slots.get(mid);
+      if (!now || now.streamId !== old.streamId) this.#dropTrack(old.streamId);
+    }
+    for (const slot of slots) {
+      const t = this.#pc.getTransceivers().find((x) => x.mid === slot.mid);
+      if (!t) continue;
+      const track = t.receiver.track;
+      let stream = this.#attendeeStreams.get(slot.attendeeId);
+      if (!stream) { stream = new MediaStream(); this.#attendeeStreams.set(slot.attendeeId, stream); }
+      if (stream.getTracks().includes(track)) continue;
+      for (const other of stream.getTracks().filter((x) => x.kind === track.kind)) stream.removeTrack(other);
+      stream.addTrack(track);
+      this.#emit('track', {
+        stream, track, kind: slot.kind, streamId: slot.streamId,
+        attendee: { attendeeId: slot.attendeeId, externalUserId: slot.externalUserId },
+      });
+    }
+  }
+
+  #dropTrack(streamId) {
+    for (const [mid, slot] of this.#slots) {
+      if (slot.streamId !== streamId) continue;
+      const t = this.#pc && this.#pc.getTransceivers().find((x) => x.mid === mid);
+      const stream = this.#attendeeStreams.get(slot.attendeeId);
+      if (t && stream) stream.removeTrack(t.receiver.track);
+      this.#slots.delete(mid);
+    }
+  }
+
+  #request(frame, replyType) {
+    this.#requireJoined();
+    const id = String(this.#nextId++);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, replyType });
+      this.#send({ ...frame, id });
+    });
+  }
+
+  #settle(frame) {
+    if (frame.id === undefined) return;
+    const p = this.#pending.get(String(frame.id));
+    if (!p) return;
+    this.#pending.delete(String(frame.id));
+    if (frame.type === 'error') p.reject(Object.assign(new Error(frame.message), { code: frame.code }));
+    else p.resolve(frame);
+  }
+
+  #send(frame) { this.#ws.send(JSON.stringify(frame)); }
+
+  #requireJoined() { if (!this.#joined || this.#closed) throw new Error('not joined'); }
+
+  #emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+}
+
+function count(streams, kind) { return streams.filter((s) => s.kind === kind).length; }

@@ -1,0 +1,48 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Webinar.Sfu.Hosting;
+
+namespace Webinar.Sfu.Bus;
+
+internal static class BusExtensions
+{
+    /// <summary>
+    /// MassTransit on RabbitMQ: the node's queue <c>sfu-{nodeId}</c> (every node gets every event), the event
+    /// publisher and the heartbeat. The host starts without waiting for the broker, and MassTransit keeps
+    /// reconnecting while it is down, so clients are served without RabbitMQ.
+    /// </summary>
+    public static IServiceCollection AddNodeBus(this IServiceCollection services)
+    {
+        services.AddMassTransit(bus =>
+        {
+            bus.AddConsumer<MeetingEventsConsumer>();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                var node = context.GetRequiredService<IOptions<SfuOptions>>().Value;
+                rabbit.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
+                {
+                    host.Username(options.Username);
+                    host.Password(options.Password);
+                });
+                rabbit.ReceiveEndpoint("sfu-" + node.EffectiveNodeId, endpoint =>
+                {
+                    endpoint.ConfigureConsumeTopology = true;
+                    endpoint.ConfigureConsumer<MeetingEventsConsumer>(context);
+                });
+            });
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure<IOptions<RabbitMqOptions>>((host, rabbit) =>
+        {
+            host.WaitUntilStarted = rabbit.Value.WaitUntilStarted;
+            host.StartTimeout = TimeSpan.FromSeconds(30);
+            host.StopTimeout = TimeSpan.FromSeconds(5);
+        });
+
+        services.TryAddSingleton<NodeEvents>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeEvents>());
+        services.AddHostedService<HeartbeatService>();
+        return services;
+    }
+}

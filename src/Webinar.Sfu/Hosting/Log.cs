@@ -1,0 +1,55 @@
+using Webinar.Contracts.JoinTokens;
+
+namespace Webinar.Sfu.Hosting;
+
+/// <summary>Every log message of the node, with its event id.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "SFU node {NodeId} in {Region} signalling at {SignalingUrl}")]
+    public static partial void NodeStarting(ILogger logger, string nodeId, string region, string signalingUrl);
+
+    [LoggerMessage(1100, LogLevel.Information, "Connection {ConnectionId} joined meeting {MeetingId} as attendee {AttendeeId} ({Role})")]
+    public static partial void Joined(ILogger logger, Guid connectionId, Guid meetingId, Guid attendeeId, string role);
+
+    [LoggerMessage(1101, LogLevel.Information, "Connection {ConnectionId} refused: {Code}")]
+    public static partial void JoinRefused(ILogger logger, Guid connectionId, string code);
+
+    [LoggerMessage(1102, LogLevel.Information, "Connection {ConnectionId} of attendee {AttendeeId} ended: {Reason}")]
+    public static partial void Left(ILogger logger, Guid connectionId, Guid attendeeId, string reason);
+
+    [LoggerMessage(1103, LogLevel.Debug, "Connection {ConnectionId} sent a bad frame: {Message}")]
+    public static partial void BadFrame(ILogger logger, Guid connectionId, string message);
+
+    [LoggerMessage(1104, LogLevel.Warning, "Connection {ConnectionId} failed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, Guid connectionId);
+
+    [LoggerMessage(1105, LogLevel.Information, "Connection {ConnectionId} promoted as primary attendee {AttendeeId} of {PrimaryMeetingId}")]
+    public static partial void Promoted(ILogger logger, Guid connectionId, Guid attendeeId, Guid primaryMeetingId);
+
+    [LoggerMessage(1106, LogLevel.Information, "Connection {ConnectionId} demoted: {Reason}")]
+    public static partial void Demoted(ILogger logger, Guid connectionId, string reason);
+
+    [LoggerMessage(1107, LogLevel.Warning, "Media call for connection {ConnectionId} failed")]
+    public static partial void MediaFailed(ILogger logger, Exception exception, Guid connectionId);
+
+    [LoggerMessage(1108, LogLevel.Debug, "Token refused: {Error}")]
+    public static partial void TokenRefused(ILogger logger, JoinTokenError error);
+
+    [LoggerMessage(1200, LogLevel.Information, "Meeting {MeetingId} placed on this node (primary {PrimaryMeetingId})")]
+    public static partial void MeetingPlaced(ILogger logger, Guid meetingId, Guid? primaryMeetingId);
+
+    [LoggerMessage(1201, LogLevel.Information, "Meeting {MeetingId} ended ({Reason}); {Sessions} sessions closed")]
+    public static partial void MeetingEnded(ILogger logger, Guid meetingId, string reason, int sessions);
+
+    [LoggerMessage(1202, LogLevel.Information, "Attendee {AttendeeId} of meeting {MeetingId} revoked")]
+    public static partial void AttendeeRevoked(ILogger logger, Guid attendeeId, Guid meetingId);
+
+    [LoggerMessage(1203, LogLevel.Warning, "Closing the media of meeting {MeetingId} failed")]
+    public static partial void MeetingMediaCloseFailed(ILogger logger, Exception exception, Guid meetingId);
+
+    [LoggerMessage(1300, LogLevel.Warning, "Publishing {MessageType} failed; dropped")]
+    public static partial void PublishFailed(ILogger logger, Exception exception, string messageType);
+
+    [LoggerMessage(1301, LogLevel.Warning, "Node event queue full; {MessageType} dropped")]
+    public static partial void PublishQueueFull(ILogger logger, string messageType);
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Webinar.Sfu.Bus;
+using Webinar.Sfu.Meetings;
+using Webinar.Sfu.Sessions;
+using Webinar.Sfu.Signaling;
+
+namespace Webinar.Sfu.Hosting;
+
+/// <summary>Builds the node: options, join tokens, meetings, sessions, the bus and the signalling endpoint.</summary>
+internal static class SfuApplication
+{
+    /// <param name="args">Command line (<c>--region</c>, <c>--node-id</c>, ...).</param>
+    /// <param name="configure">Runs before the node's own registrations, so tests can add configuration or swap services.</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddWebinarSfuSources(args);
+        configure?.Invoke(builder);
+
+        builder.AddSfuOptions();
+        builder.Services.AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus();
+
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.MapGet("/healthz", () => Results.Ok());
+        app.MapSignaling();
+        return app;
+    }
+
+    private static void AddSfuOptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SfuOptions>().BindConfiguration(SfuOptions.Section);
+        builder.Services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        var port = builder.Configuration.GetValue(SfuOptions.Section + ":" + nameof(SfuOptions.WsPort), 8181);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+    }
+}

@@ -1,0 +1,63 @@
+namespace Webinar.Sfu.Hosting;
+
+/// <summary>The node's own settings, bound from the <c>Sfu</c> configuration section.</summary>
+internal sealed class SfuOptions
+{
+    public const string Section = "Sfu";
+
+    /// <summary>Media region this node serves (e.g. <c>us-east-1</c>).</summary>
+    public string Region { get; set; } = "us-east-1";
+
+    /// <summary>Node id as placed by the control plane; defaults to <c>{Region}-a</c>.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>Signalling WebSocket port, bound on 127.0.0.1.</summary>
+    public int WsPort { get; set; } = 8181;
+
+    /// <summary>UDP media port (used by the media plane).</summary>
+    public int UdpPort { get; set; } = 40000;
+
+    /// <summary>Address announced in ICE candidates and in the signalling URL.</summary>
+    public string AnnouncedIp { get; set; } = "127.0.0.1";
+
+    /// <summary>PEM file with one or more PUBLIC KEY blocks for join token verification.</summary>
+    public string? JoinTokenPublicKeyFile { get; set; }
+
+    /// <summary>Live connections allowed per meeting (the meeting's MaxAttendees may lower it).</summary>
+    public int MaxConnectionsPerMeeting { get; set; } = 250;
+
+    /// <summary>Time a client has to send a valid join after the WebSocket opens.</summary>
+    public TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a join waits for the MeetingCreated/ReplicaCreated event of its meeting.</summary>
+    public TimeSpan PlacementWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Largest client frame accepted, in bytes.</summary>
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Outbound frames queued per connection before the client is dropped as too slow.</summary>
+    public int MaxQueuedFrames { get; set; } = 1024;
+
+    public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId) ? Region + "-a" : NodeId;
+
+    public string SignalingUrl => $"ws://{AnnouncedIp}:{WsPort}/signal";
+}
+
+/// <summary>Broker settings, bound from the <c>RabbitMq</c> configuration section.</summary>
+internal sealed class RabbitMqOptions
+{
+    public const string Section = "RabbitMq";
+
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 55672;
+
+    public string VirtualHost { get; set; } = "/";
+
+    public string Username { get; set; } = "guest";
+
+    public string Password { get; set; } = "guest";
+
+    /// <summary>Block host start until the broker is connected (tests); a node normally starts without it.</summary>
+    public bool WaitUntilStarted { get; set; }
+}

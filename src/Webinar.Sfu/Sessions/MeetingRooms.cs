@@ -1,0 +1,465 @@
+using Microsoft.Extensions.Options;
+using Webinar.Contracts.Nodes;
+using Webinar.Sfu.Hosting;
+using Webinar.Sfu.Meetings;
+using Webinar.Sfu.Signaling;
+
+namespace Webinar.Sfu.Sessions;
+
+internal enum AdmitResult
+{
+    Admitted,
+    MeetingFull,
+    MeetingGone,
+}
+
+internal enum PromotionResult
+{
+    Reserved,
+
+    /// <summary>The primary lives on another node: admission there is the relay's job (issue 4).</summary>
+    Remote,
+    MeetingFull,
+    AlreadyConnected,
+    MeetingGone,
+}
+
+/// <summary>
+/// Every meeting room on this node and every primary roster, behind one lock: admission (capacity, one connection per
+/// attendee), presence, streams and promotions change together, and frames are queued (never sent) under the lock, so
+/// each client sees a consistent order: its <c>joined</c> snapshot first, then every change after it. Joins and leaves
+/// are rare next to packets; one lock keeps this simple and deadlock-free. Media is never called under the lock.
+/// </summary>
+internal sealed class MeetingRooms
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<Guid, MeetingRoom> _rooms = [];
+    private readonly Dictionary<Guid, PrimaryRoster> _rosters = [];
+    private readonly IMediaPlane _plane;
+    private readonly MeetingDirectory _directory;
+    private readonly IPrimaryPresenceObserver[] _observers;
+    private readonly SfuOptions _options;
+    private readonly ILogger<MeetingRooms> _logger;
+
+    public MeetingRooms(
+        IMediaPlane plane, MeetingDirectory directory, IEnumerable<IPrimaryPresenceObserver> observers, IOptions<SfuOptions> options, ILogger<MeetingRooms> logger)
+    {
+        _plane = plane;
+        _directory = directory;
+        _observers = [.. observers];
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>Opens (or finds) the room of a meeting placed on this node and its media.</summary>
+    public MeetingRoom? Open(PlacedMeeting placement)
+    {
+        MeetingRoom? room;
+        lock (_gate)
+        {
+            room = OpenLocked(placement);
+        }
+
+        _ = room?.Media;
+        return room;
+    }
+
+    /// <summary>Admits a session: refuses when full, replaces the attendee's previous session, queues <c>joined</c>.</summary>
+    public AdmitResult Admit(Session session, PlacedMeeting placement, string? idJson, out MeetingRoom? room, out Session? replaced)
+    {
+        replaced = null;
+        lock (_gate)
+        {
+            room = OpenLocked(placement);
+            if (room is null)
+            {
+                return AdmitResult.MeetingGone;
+            }
+
+            var attendeeId = session.AttendeeId;
+            if (room.Sessions.TryGetValue(attendeeId, out var previous))
+            {
+                replaced = previous;
+            }
+            else if (room.Connections >= room.Capacity)
+            {
+                room = null;
+                return AdmitResult.MeetingFull;
+            }
+
+            var roster = _rosters[placement.PresenceMeetingId];
+            var attendees = new List<PresenceMember>(roster.Members.Count);
+            foreach (var member in roster.Members.Values)
+            {
+                if (member.AttendeeId != attendeeId)
+                {
+                    attendees.Add(member);
+                }
+            }
+
+            var streams = new List<MediaStreamInfo>(room.Streams.Count);
+            foreach (var stream in room.Streams.Values)
+            {
+                if (stream.AttendeeId != attendeeId)
+                {
+                    streams.Add(stream);
+                }
+            }
+
+            session.Send(ServerFrames.Joined(
+                placement.MeetingId, attendeeId, session.ExternalUserId, placement.PrimaryMeetingId, session.CanPublish, attendees, streams, idJson));
+            room.Sessions[attendeeId] = session;
+            room.OpenPeers++;
+            session.Room = room;
+
+            if (!room.IsReplica)
+            {
+                var member = new PresenceMember(attendeeId, session.ExternalUserId, session.ConnectionId);
+                var announce = !roster.Members.ContainsKey(attendeeId);
+                roster.Members[attendeeId] = member;
+                if (announce)
+                {
+                    AnnounceLocked(placement.MeetingId, roster, member, joined: true, notifyObservers: true);
+                }
+            }
+
+            return AdmitResult.Admitted;
+        }
+    }
+
+    /// <summary>Removes a session that ended; true when it was still the attendee's live session.</summary>
+    public bool Leave(Session session)
+    {
+        lock (_gate)
+        {
+            ReleasePromotionLocked(session);
+            var room = session.Room;
+            if (room is null || !room.Sessions.TryGetValue(session.AttendeeId, out var current) || current != session)
+            {
+                return false;
+            }
+
+            room.Sessions.Remove(session.AttendeeId);
+            if (!room.IsReplica && _rosters.TryGetValue(room.MeetingId, out var roster)
+                && roster.Members.TryGetValue(session.AttendeeId, out var member) && member.ConnectionId == session.ConnectionId)
+            {
+                roster.Members.Remove(session.AttendeeId);
+                AnnounceLocked(room.MeetingId, roster, member, joined: false, notifyObservers: true);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>A session's peer media was disposed; closes the meeting's media once the meeting ended and no peer is left.</summary>
+    public void PeerClosed(MeetingRoom room)
+    {
+        lock (_gate)
+        {
+            room.OpenPeers--;
+            if (!TakeMediaForDisposalLocked(room))
+            {
+                return;
+            }
+        }
+
+        _ = DisposeMediaAsync(room);
+    }
+
+    /// <summary>Ends a deleted meeting: every session gets <c>meeting-ended</c> and is closed. Returns the number of sessions.</summary>
+    public int End(Guid meetingId, string reason)
+    {
+        List<Session> sessions;
+        MeetingRoom? room;
+        lock (_gate)
+        {
+            if (!_rooms.Remove(meetingId, out room))
+            {
+                _rosters.Remove(meetingId);
+                return 0;
+            }
+
+            room.Ended = true;
+            sessions = [.. room.Sessions.Values];
+            if (_rosters.TryGetValue(room.Placement.PresenceMeetingId, out var roster))
+            {
+                roster.Rooms.Remove(room);
+                if (!room.IsReplica)
+                {
+                    _rosters.Remove(meetingId);
+                }
+            }
+
+            foreach (var promoted in room.Promoted.Values)
+            {
+                sessions.Add(promoted);
+            }
+
+            if (!TakeMediaForDisposalLocked(room))
+            {
+                room = null;
+            }
+        }
+
+        var frame = ServerFrames.MeetingEnded(reason);
+        foreach (var session in sessions)
+        {
+            if (session.Room?.MeetingId == meetingId)
+            {
+                session.End(frame, CloseCodes.MeetingEnded, DisconnectReasons.MeetingEnded);
+            }
+            else
+            {
+                // A replica attendee promoted into this (deleted) primary: its own replica ends by the same event.
+                session.RequestDemotion(DisconnectReasons.MeetingEnded);
+            }
+        }
+
+        if (room is not null)
+        {
+            _ = DisposeMediaAsync(room);
+        }
+
+        return sessions.Count;
+    }
+
+    /// <summary>An attendee was deleted: its live session is disconnected and a promotion made with its token ends.</summary>
+    public void Revoke(Guid meetingId, Guid attendeeId)
+    {
+        Session? live = null;
+        Session? promoted = null;
+        lock (_gate)
+        {
+            if (_rooms.TryGetValue(meetingId, out var room))
+            {
+                room.Sessions.TryGetValue(attendeeId, out live);
+                room.Promoted.TryGetValue(attendeeId, out promoted);
+            }
+        }
+
+        live?.End(ServerFrames.Disconnected(DisconnectReasons.AttendeeDeleted), CloseCodes.AttendeeDeleted, DisconnectReasons.AttendeeDeleted);
+        promoted?.RequestDemotion(DisconnectReasons.AttendeeDeleted);
+    }
+
+    /// <summary>
+    /// Reserves a place in the primary for a promoted replica session and shows it as the primary attendee
+    /// <paramref name="member"/> to the primary's and replicas' sessions on this node.
+    /// </summary>
+    public PromotionResult ReservePromotion(Session session, Guid primaryMeetingId, PresenceMember member)
+    {
+        lock (_gate)
+        {
+            var placement = _directory.Find(primaryMeetingId);
+            if (placement is null)
+            {
+                return PromotionResult.MeetingGone;
+            }
+
+            if (placement.NodeId != _options.EffectiveNodeId)
+            {
+                session.PromotedAs = member;
+                return PromotionResult.Remote;
+            }
+
+            var primary = OpenLocked(placement);
+            if (primary is null)
+            {
+                return PromotionResult.MeetingGone;
+            }
+
+            if (primary.Sessions.ContainsKey(member.AttendeeId) || primary.Promoted.ContainsKey(member.AttendeeId))
+            {
+                return PromotionResult.AlreadyConnected;
+            }
+
+            if (primary.Connections >= primary.Capacity)
+            {
+                return PromotionResult.MeetingFull;
+            }
+
+            primary.Promoted[member.AttendeeId] = session;
+            session.PromotedAs = member;
+            session.PromotedInto = primary;
+            var roster = _rosters[primaryMeetingId];
+            roster.Members[member.AttendeeId] = member;
+            AnnounceLocked(primaryMeetingId, roster, member, joined: true, notifyObservers: true);
+            return PromotionResult.Reserved;
+        }
+    }
+
+    /// <summary>Undoes <see cref="ReservePromotion"/>; no-op when the session is not promoted.</summary>
+    public void ReleasePromotion(Session session)
+    {
+        lock (_gate)
+        {
+            ReleasePromotionLocked(session);
+        }
+    }
+
+    /// <summary>
+    /// Presence of a primary hosted on another node, relayed to this node (issue 4): shown to the local replicas'
+    /// sessions exactly like a local primary's presence.
+    /// </summary>
+    public void RelayPresence(Guid primaryMeetingId, PresenceMember member, bool joined)
+    {
+        lock (_gate)
+        {
+            if (!_rosters.TryGetValue(primaryMeetingId, out var roster))
+            {
+                return;
+            }
+
+            if (joined ? roster.Members.TryAdd(member.AttendeeId, member) : roster.Members.Remove(member.AttendeeId))
+            {
+                AnnounceLocked(primaryMeetingId, roster, member, joined, notifyObservers: false);
+            }
+        }
+    }
+
+    /// <summary>Live connections per meeting, for the heartbeat.</summary>
+    public IReadOnlyList<MeetingConnections> ConnectionCounts()
+    {
+        lock (_gate)
+        {
+            var result = new List<MeetingConnections>(_rooms.Count);
+            foreach (var room in _rooms.Values)
+            {
+                if (room.Sessions.Count > 0)
+                {
+                    result.Add(new MeetingConnections(room.MeetingId, room.Sessions.Count));
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Every live session, e.g. to close them when the node stops.</summary>
+    public IReadOnlyList<Session> AllSessions()
+    {
+        lock (_gate)
+        {
+            var result = new List<Session>();
+            foreach (var room in _rooms.Values)
+            {
+                result.AddRange(room.Sessions.Values);
+            }
+
+            return result;
+        }
+    }
+
+    internal void OnStream(MeetingRoom room, MediaStreamInfo stream, bool added)
+    {
+        lock (_gate)
+        {
+            if (room.Ended)
+            {
+                return;
+            }
+
+            if (added)
+            {
+                room.Streams[stream.StreamId] = stream;
+            }
+            else if (!room.Streams.Remove(stream.StreamId))
+            {
+                return;
+            }
+
+            room.Broadcast(added ? ServerFrames.StreamAdded(stream) : ServerFrames.StreamRemoved(stream), stream.AttendeeId);
+        }
+    }
+
+    private MeetingRoom? OpenLocked(PlacedMeeting placement)
+    {
+        if (_rooms.TryGetValue(placement.MeetingId, out var room))
+        {
+            return room;
+        }
+
+        if (_directory.IsDeleted(placement.MeetingId) || placement.NodeId != _options.EffectiveNodeId)
+        {
+            return null;
+        }
+
+        var capacity = Math.Min(_options.MaxConnectionsPerMeeting, placement.MaxAttendees > 0 ? placement.MaxAttendees : int.MaxValue);
+        room = new MeetingRoom(this, placement, capacity, _plane);
+        _rooms[placement.MeetingId] = room;
+        if (!_rosters.TryGetValue(placement.PresenceMeetingId, out var roster))
+        {
+            roster = new PrimaryRoster();
+            _rosters[placement.PresenceMeetingId] = roster;
+        }
+
+        roster.Rooms.Add(room);
+        return room;
+    }
+
+    private void ReleasePromotionLocked(Session session)
+    {
+        if (session.PromotedAs is not { } member)
+        {
+            return;
+        }
+
+        session.PromotedAs = null;
+        var primary = session.PromotedInto;
+        session.PromotedInto = null;
+        if (primary is null || !primary.Promoted.TryGetValue(member.AttendeeId, out var holder) || holder != session)
+        {
+            return;
+        }
+
+        primary.Promoted.Remove(member.AttendeeId);
+        if (_rosters.TryGetValue(primary.MeetingId, out var roster) && roster.Members.Remove(member.AttendeeId))
+        {
+            AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
+        }
+    }
+
+    private void AnnounceLocked(Guid primaryMeetingId, PrimaryRoster roster, PresenceMember member, bool joined, bool notifyObservers)
+    {
+        var frame = joined ? ServerFrames.AttendeeJoined(member) : ServerFrames.AttendeeLeft(member);
+        foreach (var room in roster.Rooms)
+        {
+            room.Broadcast(frame, member.AttendeeId);
+        }
+
+        if (notifyObservers)
+        {
+            foreach (var observer in _observers)
+            {
+                observer.OnPresence(primaryMeetingId, member, joined);
+            }
+        }
+    }
+
+    private static bool TakeMediaForDisposalLocked(MeetingRoom room)
+    {
+        if (!room.Ended || room.OpenPeers > 0 || room.MediaDisposed)
+        {
+            return false;
+        }
+
+        room.MediaDisposed = true;
+        return true;
+    }
+
+    private async Task DisposeMediaAsync(MeetingRoom room)
+    {
+        if (!room.MediaOpened)
+        {
+            return;
+        }
+
+        try
+        {
+            await room.Media.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.MeetingMediaCloseFailed(_logger, e, room.MeetingId);
+        }
+    }
+}

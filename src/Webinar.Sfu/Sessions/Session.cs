@@ -1,0 +1,466 @@
+using Webinar.Contracts.JoinTokens;
+using Webinar.Contracts.Meetings;
+using Webinar.Contracts.Nodes;
+using Webinar.Sfu.Hosting;
+using Webinar.Sfu.Signaling;
+
+namespace Webinar.Sfu.Sessions;
+
+/// <summary>Where a session's frames go: the connection's outbound queue. Both methods never block and never throw.</summary>
+internal interface ISessionOutput
+{
+    /// <summary>Queues a frame; a client that stops reading is closed as <c>slow-client</c>.</summary>
+    void Send(byte[] frame);
+
+    /// <summary>Queues <paramref name="finalFrame"/> (if any) and then a close with <paramref name="closeCode"/>. Idempotent.</summary>
+    void Close(byte[]? finalFrame, int closeCode, string closeReason);
+}
+
+/// <summary>
+/// One signalling connection's protocol state: join, offers, promote/demote, leave. Frames from the client are handled
+/// one at a time by the connection's read loop; the bus and the media plane may end or demote it from other threads.
+/// </summary>
+internal sealed class Session : IPeerMediaListener
+{
+    private readonly ISessionOutput _output;
+    private readonly SessionServices _services;
+    private readonly SemaphoreSlim _mediaGate = new(1, 1);
+    private JoinTokenClaims? _claims;
+    private IPeerMedia? _peer;
+    private MediaKinds _promotedKinds;
+    private string? _endReason;
+    private int _disposed;
+
+    public Session(ISessionOutput output, SessionServices services)
+    {
+        _output = output;
+        _services = services;
+    }
+
+    public Guid ConnectionId { get; } = Guid.NewGuid();
+
+    public bool IsJoined => _claims is not null && Room is not null;
+
+    public Guid AttendeeId => _claims?.AttendeeId ?? Guid.Empty;
+
+    public string ExternalUserId => _claims?.ExternalUserId ?? string.Empty;
+
+    public MediaKinds CanPublish { get; private set; }
+
+    // Guarded by MeetingRooms' lock.
+    public MeetingRoom? Room { get; set; }
+
+    public PresenceMember? PromotedAs { get; set; }
+
+    public MeetingRoom? PromotedInto { get; set; }
+
+    /// <summary>True when <paramref name="attendeeId"/> is this session's attendee or the primary attendee it is promoted as.</summary>
+    public bool IsSelf(Guid attendeeId) => attendeeId == AttendeeId || (PromotedAs is { } p && p.AttendeeId == attendeeId);
+
+    public void Send(byte[] frame) => _output.Send(frame);
+
+    /// <summary>Ends the session: queues <paramref name="finalFrame"/> and closes. The first reason given wins.</summary>
+    public void End(byte[]? finalFrame, int closeCode, string reason)
+    {
+        Interlocked.CompareExchange(ref _endReason, reason, null);
+        _output.Close(finalFrame, closeCode, reason);
+    }
+
+    public void OnRenegotiationNeeded(int audio, int video)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Send(ServerFrames.Renegotiate(Math.Max(0, audio), Math.Max(0, video)));
+        }
+    }
+
+    public void OnTransportClosed(string reason)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            End(ServerFrames.Disconnected(DisconnectReasons.TransportClosed), CloseCodes.TransportClosed, DisconnectReasons.TransportClosed);
+        }
+    }
+
+    /// <summary>Handles one client frame. Returns false when the session must stop reading (it is closing).</summary>
+    public async ValueTask<bool> HandleAsync(ClientFrame frame, CancellationToken cancellationToken)
+    {
+        if (!IsJoined)
+        {
+            if (frame.Type != ClientFrameType.Join)
+            {
+                RefuseJoin(ErrorCodes.NotJoined, "The first frame must be a join.", frame.IdJson, CloseCodes.BadRequest);
+                return false;
+            }
+
+            return await JoinAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+
+        switch (frame.Type)
+        {
+            case ClientFrameType.Join:
+                Error(ErrorCodes.AlreadyJoined, "This connection has already joined.", frame.IdJson);
+                return true;
+            case ClientFrameType.Offer:
+                await OfferAsync(frame, cancellationToken).ConfigureAwait(false);
+                return true;
+            case ClientFrameType.Promote:
+                await PromoteAsync(frame, cancellationToken).ConfigureAwait(false);
+                return true;
+            case ClientFrameType.Demote:
+                await DemoteAsync(frame.IdJson, "requested", fromClient: true, cancellationToken).ConfigureAwait(false);
+                return true;
+            default:
+                End(null, CloseCodes.Normal, DisconnectReasons.Left);
+                return false;
+        }
+    }
+
+    /// <summary>Reports a malformed frame: an error; before join the connection is also closed.</summary>
+    public bool RejectFrame(string code, string message, string? idJson)
+    {
+        Log.BadFrame(_services.Logger, ConnectionId, message);
+        if (!IsJoined)
+        {
+            RefuseJoin(code, message, idJson, CloseCodes.BadRequest);
+            return false;
+        }
+
+        Error(code, message, idJson);
+        return true;
+    }
+
+    /// <summary>The join timer fired: a connection that has not joined is closed.</summary>
+    public void JoinTimedOut()
+    {
+        if (!IsJoined)
+        {
+            RefuseJoin(ErrorCodes.JoinTimeout, "No valid join within the time allowed.", null, CloseCodes.JoinTimeout);
+        }
+    }
+
+    /// <summary>Demotes a promoted session from another thread (DeleteAttendee of the promotion's attendee, primary deleted).</summary>
+    public void RequestDemotion(string reason) => _ = DemoteAsync(null, reason, fromClient: false, CancellationToken.None).AsTask();
+
+    /// <summary>Runs once when the connection is gone: leaves the room, releases media, publishes AttendeeLeft.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        var room = Room;
+        if (room is null || _claims is null)
+        {
+            return;
+        }
+
+        var reason = Volatile.Read(ref _endReason) ?? DisconnectReasons.Closed;
+        _services.Rooms.Leave(this);
+        await _mediaGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_peer is not null)
+            {
+                await _peer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            Log.MediaFailed(_services.Logger, e, ConnectionId);
+        }
+        finally
+        {
+            _mediaGate.Release();
+            _services.Rooms.PeerClosed(room);
+        }
+
+        Log.Left(_services.Logger, ConnectionId, _claims.AttendeeId, reason);
+        _services.Events.Publish(new AttendeeLeft(
+            room.MeetingId, _claims.AttendeeId, _claims.ExternalUserId, _services.Options.EffectiveNodeId, ConnectionId, reason, _services.Time.GetUtcNow()));
+    }
+
+    private async ValueTask<bool> JoinAsync(ClientFrame frame, CancellationToken cancellationToken)
+    {
+        if (!TryVerify(frame.Token, frame.IdJson, out var claims, out var code, out var message))
+        {
+            RefuseJoin(code, message, frame.IdJson, CloseCodes.InvalidToken);
+            return false;
+        }
+
+        var placement = await _services.Directory.WaitForAsync(claims.MeetingId, _services.Options.PlacementWait, cancellationToken).ConfigureAwait(false);
+        if (placement is null || placement.NodeId != _services.Options.EffectiveNodeId)
+        {
+            RefuseJoin(ErrorCodes.WrongMeetingNode, "The meeting is not hosted on this node.", frame.IdJson, CloseCodes.WrongMeetingNode);
+            return false;
+        }
+
+        if (placement.PrimaryMeetingId != claims.PrimaryMeetingId)
+        {
+            RefuseJoin(ErrorCodes.InvalidToken, "The token's primary meeting does not match the meeting.", frame.IdJson, CloseCodes.InvalidToken);
+            return false;
+        }
+
+        _claims = claims;
+        CanPublish = placement.IsReplica ? MediaKinds.None : SendKinds(claims.Capabilities);
+        var result = _services.Rooms.Admit(this, placement, frame.IdJson, out var room, out var replaced);
+        if (result != AdmitResult.Admitted || room is null)
+        {
+            _claims = null;
+            var full = result == AdmitResult.MeetingFull;
+            RefuseJoin(
+                full ? ErrorCodes.MeetingFull : ErrorCodes.WrongMeetingNode,
+                full ? "The meeting has reached its connection limit." : "The meeting is not hosted on this node.",
+                frame.IdJson,
+                full ? CloseCodes.MeetingFull : CloseCodes.WrongMeetingNode);
+            return false;
+        }
+
+        replaced?.End(ServerFrames.Disconnected(DisconnectReasons.Replaced), CloseCodes.Replaced, DisconnectReasons.Replaced);
+        Log.Joined(_services.Logger, ConnectionId, room.MeetingId, claims.AttendeeId, room.IsReplica ? "replica" : "primary");
+        _services.Events.Publish(new AttendeeJoined(
+            room.MeetingId, claims.AttendeeId, claims.ExternalUserId, _services.Options.EffectiveNodeId, ConnectionId, _services.Time.GetUtcNow()));
+
+        var peer = new MediaPeer(ConnectionId, room.MeetingId, claims.AttendeeId, claims.ExternalUserId, CanPublish);
+        await _mediaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _peer = room.Media.AddPeer(peer, this);
+        }
+        catch (Exception e)
+        {
+            Log.MediaFailed(_services.Logger, e, ConnectionId);
+        }
+        finally
+        {
+            _mediaGate.Release();
+        }
+
+        // DeleteAttendee may have landed between the revocation check and admission.
+        if (_services.Revoked.IsRevoked(claims.AttendeeId))
+        {
+            End(ServerFrames.Disconnected(DisconnectReasons.AttendeeDeleted), CloseCodes.AttendeeDeleted, DisconnectReasons.AttendeeDeleted);
+            return false;
+        }
+
+        return true;
+    }
+
+    private async ValueTask OfferAsync(ClientFrame frame, CancellationToken cancellationToken)
+    {
+        var allowed = PromotedAs is null ? CanPublish : _promotedKinds;
+        var sends = OfferInspector.SendKinds(frame.Sdp!);
+        if ((sends & ~allowed) != MediaKinds.None)
+        {
+            Error(ErrorCodes.NotAllowed, $"This attendee may not send {Describe(sends & ~allowed)}; offer those m-lines as recvonly or inactive.", frame.IdJson);
+            return;
+        }
+
+        await _mediaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_peer is null)
+            {
+                Error(ErrorCodes.MediaUnavailable, "Media is not available for this connection.", frame.IdJson);
+                return;
+            }
+
+            var answer = await _peer.AnswerAsync(frame.Sdp!, cancellationToken).ConfigureAwait(false);
+            if (answer.Refusal != MediaRefusal.None || answer.Sdp is null)
+            {
+                Error(RefusalCode(answer.Refusal), answer.Message ?? "The offer was refused.", frame.IdJson);
+                return;
+            }
+
+            Send(ServerFrames.Answer(answer.Sdp, answer.Slots, frame.IdJson));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.MediaFailed(_services.Logger, e, ConnectionId);
+            Error(ErrorCodes.MediaUnavailable, "The offer could not be answered.", frame.IdJson);
+        }
+        finally
+        {
+            _mediaGate.Release();
+        }
+    }
+
+    private async ValueTask PromoteAsync(ClientFrame frame, CancellationToken cancellationToken)
+    {
+        var room = Room!;
+        if (!room.IsReplica)
+        {
+            Error(ErrorCodes.NotAllowed, "Only replica attendees can be promoted; a presenter of the primary cannot switch.", frame.IdJson);
+            return;
+        }
+
+        if (PromotedAs is not null)
+        {
+            Error(ErrorCodes.NotAllowed, "This connection is already promoted; demote first.", frame.IdJson);
+            return;
+        }
+
+        if (!TryVerify(frame.Token, frame.IdJson, out var claims, out var code, out var message))
+        {
+            Error(code, message, frame.IdJson);
+            return;
+        }
+
+        if (claims.PrimaryMeetingId is not null || claims.MeetingId != room.Placement.PrimaryMeetingId)
+        {
+            Error(ErrorCodes.NotAllowed, "The promotion token must belong to an attendee of this replica's primary meeting.", frame.IdJson);
+            return;
+        }
+
+        var kinds = SendKinds(claims.Capabilities);
+        if (kinds == MediaKinds.None)
+        {
+            Error(ErrorCodes.NotAllowed, "The promotion token's attendee may not send audio or video.", frame.IdJson);
+            return;
+        }
+
+        var member = new PresenceMember(claims.AttendeeId, claims.ExternalUserId, ConnectionId);
+        switch (_services.Rooms.ReservePromotion(this, claims.MeetingId, member))
+        {
+            case PromotionResult.MeetingFull:
+                Error(ErrorCodes.MeetingFull, "The primary meeting has reached its connection limit.", frame.IdJson);
+                return;
+            case PromotionResult.AlreadyConnected:
+                Error(ErrorCodes.NotAllowed, "That primary attendee is already connected.", frame.IdJson);
+                return;
+            case PromotionResult.MeetingGone:
+                Error(ErrorCodes.NotAllowed, "The primary meeting is not known to this node.", frame.IdJson);
+                return;
+        }
+
+        _promotedKinds = kinds;
+        var outcome = await CallMediaAsync(p => p.PromoteAsync(new MediaPromotion(claims.MeetingId, claims.AttendeeId, claims.ExternalUserId, kinds), cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (!outcome.Succeeded)
+        {
+            _services.Rooms.ReleasePromotion(this);
+            Error(RefusalCode(outcome.Refusal), outcome.Message ?? "The promotion was refused.", frame.IdJson);
+            return;
+        }
+
+        // DeleteAttendee of the promotion's attendee may have landed during the checks.
+        if (_services.Revoked.IsRevoked(claims.AttendeeId))
+        {
+            await DemoteAsync(null, DisconnectReasons.AttendeeDeleted, fromClient: false, cancellationToken).ConfigureAwait(false);
+            Error(ErrorCodes.TokenRevoked, "The promotion token's attendee was deleted.", frame.IdJson);
+            return;
+        }
+
+        Log.Promoted(_services.Logger, ConnectionId, claims.AttendeeId, claims.MeetingId);
+        Send(ServerFrames.Promoted(claims.MeetingId, claims.AttendeeId, claims.ExternalUserId, kinds, frame.IdJson));
+    }
+
+    private async ValueTask DemoteAsync(string? idJson, string reason, bool fromClient, CancellationToken cancellationToken)
+    {
+        if (fromClient && Room is { IsReplica: false })
+        {
+            Error(ErrorCodes.NotAllowed, "A presenter connected to the primary cannot demote or switch to a replica.", idJson);
+            return;
+        }
+
+        if (PromotedAs is null)
+        {
+            if (fromClient)
+            {
+                Error(ErrorCodes.NotAllowed, "This connection is not promoted.", idJson);
+            }
+
+            return;
+        }
+
+        _services.Rooms.ReleasePromotion(this);
+        await CallMediaAsync(p => p.DemoteAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        Log.Demoted(_services.Logger, ConnectionId, reason);
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Send(ServerFrames.Demoted(reason, idJson));
+        }
+    }
+
+    private async ValueTask<MediaOutcome> CallMediaAsync(Func<IPeerMedia, ValueTask<MediaOutcome>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _mediaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable, "The connection is closing.");
+        }
+
+        try
+        {
+            if (_peer is null || Volatile.Read(ref _disposed) == 1)
+            {
+                return new MediaOutcome(MediaRefusal.Unavailable, "Media is not available for this connection.");
+            }
+
+            return await call(_peer).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.MediaFailed(_services.Logger, e, ConnectionId);
+            return new MediaOutcome(MediaRefusal.Unavailable, "The media plane failed.");
+        }
+        finally
+        {
+            _mediaGate.Release();
+        }
+    }
+
+    private bool TryVerify(string? token, string? idJson, out JoinTokenClaims claims, out string code, out string message)
+    {
+        var error = _services.Verifier.Verify(token, out var verified);
+        if (error != JoinTokenError.None || verified is null)
+        {
+            Log.TokenRefused(_services.Logger, error);
+            claims = null!;
+            (code, message) = error == JoinTokenError.Expired
+                ? (ErrorCodes.TokenExpired, "The join token has expired.")
+                : (ErrorCodes.InvalidToken, $"The join token is not valid ({error}).");
+            return false;
+        }
+
+        if (_services.Revoked.IsRevoked(verified.AttendeeId))
+        {
+            claims = null!;
+            (code, message) = (ErrorCodes.TokenRevoked, "The attendee was deleted; its token no longer works.");
+            return false;
+        }
+
+        claims = verified;
+        code = message = string.Empty;
+        return true;
+    }
+
+    private void RefuseJoin(string code, string message, string? idJson, int closeCode)
+    {
+        Log.JoinRefused(_services.Logger, ConnectionId, code);
+        _output.Close(ServerFrames.Error(code, message, idJson), closeCode, code);
+    }
+
+    private void Error(string code, string message, string? idJson) => Send(ServerFrames.Error(code, message, idJson));
+
+    private static MediaKinds SendKinds(AttendeeCapabilities c) =>
+        (AttendeeCapabilities.CanSend(c.Audio) ? MediaKinds.Audio : MediaKinds.None)
+        | (AttendeeCapabilities.CanSend(c.Video) || AttendeeCapabilities.CanSend(c.Content) ? MediaKinds.Video : MediaKinds.None);
+
+    private static string RefusalCode(MediaRefusal refusal) => refusal switch
+    {
+        MediaRefusal.BadOffer => ErrorCodes.BadOffer,
+        MediaRefusal.NotAllowed => ErrorCodes.NotAllowed,
+        _ => ErrorCodes.MediaUnavailable,
+    };
+
+    private static string Describe(MediaKinds kinds) => kinds switch
+    {
+        MediaKinds.Audio => "audio",
+        MediaKinds.Video => "video",
+        _ => "audio or video",
+    };
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Webinar.Contracts.JoinTokens;
+using Webinar.Sfu.Bus;
+using Webinar.Sfu.Hosting;
+using Webinar.Sfu.Meetings;
+
+namespace Webinar.Sfu.Sessions;
+
+/// <summary>What every session needs, resolved once.</summary>
+internal sealed class SessionServices(
+    JoinTokenVerifier verifier,
+    MeetingDirectory directory,
+    RevokedAttendees revoked,
+    MeetingRooms rooms,
+    NodeEvents events,
+    IOptions<SfuOptions> options,
+    TimeProvider time,
+    ILogger<Session> logger)
+{
+    public JoinTokenVerifier Verifier { get; } = verifier;
+
+    public MeetingDirectory Directory { get; } = directory;
+
+    public RevokedAttendees Revoked { get; } = revoked;
+
+    public MeetingRooms Rooms { get; } = rooms;
+
+    public NodeEvents Events { get; } = events;
+
+    public SfuOptions Options { get; } = options.Value;
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger Logger { get; } = logger;
+}
+
+internal static class SessionsExtensions
+{
+    /// <summary>Rooms, sessions, and the media plane (the signalling-only plane unless Media/ registered one first).</summary>
+    public static IServiceCollection AddSessions(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IMediaPlane, SignalingOnlyMediaPlane>();
+        services.TryAddSingleton<MeetingRooms>();
+        services.TryAddSingleton<SessionServices>();
+        return services;
+    }
+}

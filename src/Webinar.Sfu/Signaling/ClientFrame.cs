@@ -1,0 +1,116 @@
+using System.Text.Json;
+
+namespace Webinar.Sfu.Signaling;
+
+internal enum ClientFrameType
+{
+    Join,
+    Offer,
+    Promote,
+    Demote,
+    Leave,
+}
+
+/// <summary>
+/// A parsed client frame. <see cref="IdJson"/> is the raw JSON of the optional <c>id</c> (a string or a number),
+/// echoed verbatim on the reply or error.
+/// </summary>
+internal sealed record ClientFrame(ClientFrameType Type, string? Token, string? Sdp, string? IdJson);
+
+/// <summary>Parses client frames. Never throws: bad input gives false with an error message.</summary>
+internal static class ClientFrameParser
+{
+    private const int MaxIdLength = 128;
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 16 };
+
+    /// <param name="idJson">The frame's id even when parsing failed later, so the error can echo it.</param>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out ClientFrame? frame, out string? idJson, out string error)
+    {
+        frame = null;
+        idJson = null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8.ToArray(), Options);
+        }
+        catch (JsonException)
+        {
+            error = "The frame is not valid JSON.";
+            return false;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = "A frame is a JSON object.";
+                return false;
+            }
+
+            if (root.TryGetProperty("id", out var id))
+            {
+                if (id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
+                {
+                    error = "\"id\" must be a string or a number.";
+                    return false;
+                }
+
+                var raw = id.GetRawText();
+                if (raw.Length > MaxIdLength)
+                {
+                    error = $"\"id\" is longer than {MaxIdLength} characters.";
+                    return false;
+                }
+
+                idJson = raw;
+            }
+
+            if (!root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            {
+                error = "\"type\" (a string) is required.";
+                return false;
+            }
+
+            var type = typeElement.GetString();
+            switch (type)
+            {
+                case "join":
+                    return TryWithString(root, "token", ClientFrameType.Join, idJson, out frame, out error);
+                case "promote":
+                    return TryWithString(root, "token", ClientFrameType.Promote, idJson, out frame, out error);
+                case "offer":
+                    return TryWithString(root, "sdp", ClientFrameType.Offer, idJson, out frame, out error);
+                case "demote":
+                    frame = new ClientFrame(ClientFrameType.Demote, null, null, idJson);
+                    error = string.Empty;
+                    return true;
+                case "leave":
+                    frame = new ClientFrame(ClientFrameType.Leave, null, null, idJson);
+                    error = string.Empty;
+                    return true;
+                default:
+                    error = $"Unknown frame type \"{Truncate(type)}\".";
+                    return false;
+            }
+        }
+    }
+
+    private static bool TryWithString(JsonElement root, string name, ClientFrameType type, string? idJson, out ClientFrame? frame, out string error)
+    {
+        frame = null;
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String || value.GetString() is not { Length: > 0 } text)
+        {
+            error = $"\"{name}\" (a non-empty string) is required.";
+            return false;
+        }
+
+        frame = type == ClientFrameType.Offer
+            ? new ClientFrame(type, null, text, idJson)
+            : new ClientFrame(type, text, null, idJson);
+        error = string.Empty;
+        return true;
+    }
+
+    private static string Truncate(string? s) => s is null ? string.Empty : s.Length <= 32 ? s : s[..32] + "...";
+}

@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Text.Json;
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Signaling;
+
+/// <summary>A presence entry as clients see it.</summary>
+internal sealed record PresenceMember(Guid AttendeeId, string ExternalUserId, Guid ConnectionId);
+
+/// <summary>Writes the node's frames (docs/signaling.md) as UTF-8 JSON.</summary>
+internal static class ServerFrames
+{
+    public static byte[] Joined(
+        Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, MediaKinds canPublish,
+        IEnumerable<PresenceMember> attendees, IEnumerable<MediaStreamInfo> streams, string? idJson)
+    {
+        return Write(w =>
+        {
+            w.WriteString("type", "joined");
+            WriteId(w, idJson);
+            w.WriteString("meetingId", meetingId);
+            w.WriteString("attendeeId", attendeeId);
+            w.WriteString("externalUserId", externalUserId);
+            if (primaryMeetingId is { } primary)
+            {
+                w.WriteString("primaryMeetingId", primary);
+            }
+            else
+            {
+                w.WriteNull("primaryMeetingId");
+            }
+
+            w.WriteString("role", primaryMeetingId is null ? "primary" : "replica");
+            WriteKinds(w, "canPublish", canPublish);
+            w.WriteStartArray("attendees");
+            foreach (var a in attendees)
+            {
+                w.WriteStartObject();
+                w.WriteString("attendeeId", a.AttendeeId);
+                w.WriteString("externalUserId", a.ExternalUserId);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("streams");
+            foreach (var s in streams)
+            {
+                w.WriteStartObject();
+                WriteStream(w, s);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    public static byte[] Answer(string sdp, IReadOnlyList<MediaSlot> slots, string? idJson) => Write(w =>
+    {
+        w.WriteString("type", "answer");
+        WriteId(w, idJson);
+        w.WriteString("sdp", sdp);
+        w.WriteStartArray("slots");
+        foreach (var slot in slots)
+        {
+            w.WriteStartObject();
+            w.WriteString("mid", slot.Mid);
+            WriteStream(w, slot.Stream);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
+
+    public static byte[] Renegotiate(int audio, int video) => Write(w =>
+    {
+        w.WriteString("type", "renegotiate");
+        w.WriteNumber("audio", audio);
+        w.WriteNumber("video", video);
+    });
+
+    public static byte[] AttendeeJoined(PresenceMember m) => Presence("attendee-joined", m);
+
+    public static byte[] AttendeeLeft(PresenceMember m) => Presence("attendee-left", m);
+
+    public static byte[] StreamAdded(MediaStreamInfo s) => Stream("stream-added", s);
+
+    public static byte[] StreamRemoved(MediaStreamInfo s) => Stream("stream-removed", s);
+
+    public static byte[] Promoted(Guid primaryMeetingId, Guid attendeeId, string externalUserId, MediaKinds canPublish, string? idJson) => Write(w =>
+    {
+        w.WriteString("type", "promoted");
+        WriteId(w, idJson);
+        w.WriteString("meetingId", primaryMeetingId);
+        w.WriteString("attendeeId", attendeeId);
+        w.WriteString("externalUserId", externalUserId);
+        WriteKinds(w, "canPublish", canPublish);
+    });
+
+    public static byte[] Demoted(string reason, string? idJson) => Write(w =>
+    {
+        w.WriteString("type", "demoted");
+        WriteId(w, idJson);
+        w.WriteString("reason", reason);
+    });
+
+    public static byte[] Error(string code, string message, string? idJson) => Write(w =>
+    {
+        w.WriteString("type", "error");
+        WriteId(w, idJson);
+        w.WriteString("code", code);
+        w.WriteString("message", message);
+    });
+
+    public static byte[] MeetingEnded(string reason) => Write(w =>
+    {
+        w.WriteString("type", "meeting-ended");
+        w.WriteString("reason", reason);
+    });
+
+    public static byte[] Disconnected(string reason) => Write(w =>
+    {
+        w.WriteString("type", "disconnected");
+        w.WriteString("reason", reason);
+    });
+
+    public static string KindName(MediaKind kind) => kind == MediaKind.Audio ? "audio" : "video";
+
+    private static byte[] Presence(string type, PresenceMember m) => Write(w =>
+    {
+        w.WriteString("type", type);
+        w.WriteString("attendeeId", m.AttendeeId);
+        w.WriteString("externalUserId", m.ExternalUserId);
+    });
+
+    private static byte[] Stream(string type, MediaStreamInfo s) => Write(w =>
+    {
+        w.WriteString("type", type);
+        WriteStream(w, s);
+    });
+
+    private static void WriteStream(Utf8JsonWriter w, MediaStreamInfo s)
+    {
+        w.WriteString("streamId", s.StreamId);
+        w.WriteString("attendeeId", s.AttendeeId);
+        w.WriteString("externalUserId", s.ExternalUserId);
+        w.WriteString("kind", KindName(s.Kind));
+    }
+
+    private static void WriteKinds(Utf8JsonWriter w, string name, MediaKinds kinds)
+    {
+        w.WriteStartObject(name);
+        w.WriteBoolean("audio", kinds.HasFlag(MediaKinds.Audio));
+        w.WriteBoolean("video", kinds.HasFlag(MediaKinds.Video));
+        w.WriteEndObject();
+    }
+
+    private static void WriteId(Utf8JsonWriter w, string? idJson)
+    {
+        if (idJson is not null)
+        {
+            w.WritePropertyName("id");
+            w.WriteRawValue(idJson, skipInputValidation: true);
+        }
+    }
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

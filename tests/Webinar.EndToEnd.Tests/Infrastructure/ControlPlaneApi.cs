@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Webinar.EndToEnd.Tests.Infrastructure;
+
+public sealed record ApiMeeting(Guid MeetingId, string MediaRegion, Guid? PrimaryMeetingId, string SignalingUrl);
+
+public sealed record ApiAttendee(Guid AttendeeId, string ExternalUserId, string JoinToken);
+
+/// <summary>Calls to the control plane's HTTP API (Chime-shaped JSON, Bearer key).</summary>
+public sealed class ControlPlaneApi : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public ControlPlaneApi(Uri baseAddress, string apiKey)
+    {
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+    }
+
+    public HttpClient Http => _http;
+
+    public async Task<ApiMeeting> CreateMeetingAsync(string region, Guid? primaryMeetingId = null, int? maxCount = null)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["ClientRequestToken"] = Guid.NewGuid().ToString(),
+            ["MediaRegion"] = region,
+            ["ExternalMeetingId"] = "e2e-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        if (primaryMeetingId is { } primary)
+        {
+            body["PrimaryMeetingId"] = primary;
+        }
+
+        if (maxCount is { } max)
+        {
+            body["MeetingFeatures"] = new { Attendee = new { MaxCount = max } };
+        }
+
+        using var response = await _http.PostAsJsonAsync("/meetings", body);
+        var json = await ReadAsync(response, HttpStatusCode.Created);
+        var m = json.GetProperty("Meeting");
+        return new ApiMeeting(
+            m.GetProperty("MeetingId").GetGuid(),
+            m.GetProperty("MediaRegion").GetString()!,
+            m.TryGetProperty("PrimaryMeetingId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetGuid() : null,
+            m.GetProperty("MediaPlacement").GetProperty("SignalingUrl").GetString()!);
+    }
+
+    /// <summary>CreateMeeting, retried while the region has no healthy node yet (503).</summary>
+    public async Task<ApiMeeting> CreateMeetingWhenPlacedAsync(string region, TimeSpan wait)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            try
+            {
+                return await CreateMeetingAsync(region);
+            }
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+        }
+    }
+
+    public async Task<ApiAttendee> CreateAttendeeAsync(Guid meetingId, string externalUserId, string? capability = null)
+    {
+        object body = capability is null
+            ? new { ExternalUserId = externalUserId }
+            : new { ExternalUserId = externalUserId, Capabilities = new { Audio = capability, Video = capability, Content = capability } };
+        using var response = await _http.PostAsJsonAsync($"/meetings/{meetingId}/attendees", body);
+        var a = (await ReadAsync(response, HttpStatusCode.Created)).GetProperty("Attendee");
+        return new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!);
+    }
+
+    public async Task DeleteAttendeeAsync(Guid meetingId, Guid attendeeId)
+    {
+        using var response = await _http.DeleteAsync($"/meetings/{meetingId}/attendees/{attendeeId}");
+        await ReadAsync(response, HttpStatusCode.NoContent);
+    }
+
+    public async Task DeleteMeetingAsync(Guid meetingId)
+    {
+        using var response = await _http.DeleteAsync($"/meetings/{meetingId}");
+        await ReadAsync(response, HttpStatusCode.NoContent);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != expected)
+        {
+            throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {text}", null, response.StatusCode);
+        }
+
+        if (text.Length == 0)
+        {
+            return default;
+        }
+
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+}

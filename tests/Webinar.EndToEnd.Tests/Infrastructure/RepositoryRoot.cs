@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace Webinar.EndToEnd.Tests.Infrastructure;
+
+internal static class RepositoryRoot
+{
+    public static string Path { get; } = Find();
+
+    public static string Configuration => Environment.GetEnvironmentVariable("WEBINAR_CONFIGURATION") is { Length: > 0 } c ? c : "Release";
+
+    /// <summary>The built service DLL, e.g. src/Webinar.Sfu/bin/Release/net10.0/Webinar.Sfu.dll.</summary>
+    public static string ServiceDll(string project)
+    {
+        var dll = System.IO.Path.Combine(Path, "src", project, "bin", Configuration, "net10.0", project + ".dll");
+        return File.Exists(dll)
+            ? dll
+            : throw new FileNotFoundException($"{dll} is missing: build the solution with -c {Configuration} (or set WEBINAR_CONFIGURATION).", dll);
+    }
+
+    /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
+    public static async Task RabbitCtlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(System.IO.Path.Combine(Path, "infra", "rabbitmq"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("ctl");
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"infra/rabbitmq ctl {string.Join(' ', args)} failed: {await stdout} {await stderr}");
+        }
+    }
+
+    private static string Find()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "Webinar.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Webinar.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace Webinar.Sfu.Tests.Infrastructure;
+
+internal static class RepositoryRoot
+{
+    public static string Path { get; } = Find();
+
+    /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
+    public static async Task RabbitCtlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(System.IO.Path.Combine(Path, "infra", "rabbitmq"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("ctl");
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"infra/rabbitmq ctl {string.Join(' ', args)} failed: {await stdout} {await stderr}");
+        }
+    }
+
+    private static string Find()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "Webinar.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Webinar.sln not found above " + AppContext.BaseDirectory);
+    }
+}
