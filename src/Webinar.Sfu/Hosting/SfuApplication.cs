@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Webinar.Sfu.Bus;
+using Webinar.Sfu.Media;
 using Webinar.Sfu.Meetings;
 using Webinar.Sfu.Sessions;
 using Webinar.Sfu.Signaling;
@@ -19,7 +20,7 @@ internal static class SfuApplication
         configure?.Invoke(builder);
 
         builder.AddSfuOptions();
-        builder.Services.AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus();
+        builder.Services.AddMedia().AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus();
 
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });

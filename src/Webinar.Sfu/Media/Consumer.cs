@@ -1,5 +1,7 @@
 using Webinar.Media.Rtp;
 
+using Webinar.Sfu.Sessions;
+
 namespace Webinar.Sfu.Media;
 
 /// <summary>

@@ -1,6 +1,8 @@
 using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 
+using Webinar.Sfu.Sessions;
+
 namespace Webinar.Sfu.Media;
 
 /// <summary>
@@ -42,6 +44,11 @@ internal sealed class Producer
     public ProducerOwner Owner { get; }
 
     public IProducerTransport Transport { get; }
+
+    /// <summary>Header extension URI → the id the publisher uses for it.</summary>
+    public IReadOnlyDictionary<string, byte> ExtensionIds { get; init; } = new Dictionary<string, byte>();
+
+    public MediaStreamInfo ToStreamInfo() => new(StreamId, Owner.AttendeeId, Owner.ExternalUserId, Kind);
 
     public RtpReceiveStatistics Statistics { get; private set; }
 

@@ -25,6 +25,9 @@ internal sealed class Router
 
     public int PeerCount => _peers.Count;
 
+    /// <summary>The meeting's signalling side, told of every stream its attendees may receive.</summary>
+    public IRouterObserver? Observer { get; set; }
+
     /// <summary>The producers attendees of this meeting receive: the primary's for a replica.</summary>
     public IReadOnlyList<Producer> VisibleProducers => Primary is null ? _producers : Primary.VisibleProducers;
 
@@ -53,6 +56,15 @@ internal sealed class Router
 
     private void Announce(Producer producer, bool added)
     {
+        if (added)
+        {
+            Observer?.OnStreamAdded(producer);
+        }
+        else
+        {
+            Observer?.OnStreamRemoved(producer);
+        }
+
         foreach (var peer in _peers.ToArray())
         {
             if (added)

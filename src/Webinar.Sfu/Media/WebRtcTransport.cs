@@ -6,6 +6,8 @@ using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
 
+using Webinar.Sfu.Sessions;
+
 namespace Webinar.Sfu.Media;
 
 /// <summary>What a transport reports to whoever owns it (the attendee's peer connection).</summary>

@@ -40,7 +40,6 @@ internal static class SessionsExtensions
     /// <summary>Rooms, sessions, and the media plane (the signalling-only plane unless Media/ registered one first).</summary>
     public static IServiceCollection AddSessions(this IServiceCollection services)
     {
-        services.TryAddSingleton<IMediaPlane, SignalingOnlyMediaPlane>();
         services.TryAddSingleton<MeetingRooms>();
         services.TryAddSingleton<SessionServices>();
         return services;

@@ -1,0 +1,190 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Webinar.Sfu.Hosting;
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Media;
+
+/// <summary>
+/// The node's media plane: one <see cref="NodeMedia"/> (UDP socket, media loop, certificate) and a router per
+/// meeting. A replica whose primary is on this node gets its primary's streams in process.
+/// </summary>
+internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
+{
+    private readonly Dictionary<Guid, Router> _routers = [];
+    private readonly string _nodeId;
+
+    public NodeMediaPlane(IOptions<SfuOptions> options, TimeProvider time, ILoggerFactory loggers)
+    {
+        var o = options.Value;
+        _nodeId = o.EffectiveNodeId;
+        var announced = IPAddress.Parse(o.AnnouncedIp);
+        var bind = new IPEndPoint(announced.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, o.UdpPort);
+        Node = new NodeMedia(bind, announced, time, loggers);
+    }
+
+    public NodeMedia Node { get; }
+
+    public IMeetingMedia OpenMeeting(MeetingMediaPlacement placement, IMeetingMediaListener listener)
+    {
+        var meeting = new MeetingMedia(this, placement, listener);
+        Node.Loop.Post(meeting.Open);
+        return meeting;
+    }
+
+    /// <summary>The router of <paramref name="meetingId"/>, created on first use (a replica may open before its primary). Loop thread.</summary>
+    internal Router GetOrCreateRouter(Guid meetingId, Guid? primaryMeetingId, string? primaryNodeId)
+    {
+        if (_routers.TryGetValue(meetingId, out var router))
+        {
+            return router;
+        }
+
+        Router? primary = null;
+        if (primaryMeetingId is { } primaryId && string.Equals(primaryNodeId, _nodeId, StringComparison.Ordinal))
+        {
+            primary = GetOrCreateRouter(primaryId, null, null);
+        }
+
+        router = new Router(meetingId, primary);
+        _routers[meetingId] = router;
+        return router;
+    }
+
+    internal void CloseRouter(Router router)
+    {
+        _routers.Remove(router.MeetingId);
+        router.Close();
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Node.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => Node.Dispose();
+}
+
+/// <summary>One meeting's media on this node: its router, and the signalling listener its streams are announced to.</summary>
+internal sealed class MeetingMedia : IMeetingMedia, IRouterObserver
+{
+    private readonly NodeMediaPlane _plane;
+    private readonly MeetingMediaPlacement _placement;
+    private readonly IMeetingMediaListener _listener;
+    private Router? _router;
+    private volatile bool _disposed;
+
+    public MeetingMedia(NodeMediaPlane plane, MeetingMediaPlacement placement, IMeetingMediaListener listener)
+    {
+        _plane = plane;
+        _placement = placement;
+        _listener = listener;
+    }
+
+    /// <summary>Loop thread.</summary>
+    public void Open() => EnsureRouter();
+
+    private Router EnsureRouter()
+    {
+        if (_router is null)
+        {
+            _router = _plane.GetOrCreateRouter(_placement.MeetingId, _placement.PrimaryMeetingId, _placement.PrimaryNodeId);
+            _router.Observer = this;
+        }
+
+        return _router;
+    }
+
+    public IPeerMedia AddPeer(MediaPeer peer, IPeerMediaListener listener)
+    {
+        var connection = new Lazy<PeerConnection>(() =>
+        {
+            var router = EnsureRouter();
+            var created = new PeerConnection(_plane, router, peer, listener);
+            router.Join(created);
+            return created;
+        });
+        _plane.Node.Loop.Post(() => _ = connection.Value);
+        return new DeferredPeer(_plane.Node.Loop, connection);
+    }
+
+    public void OnStreamAdded(Producer producer)
+    {
+        if (!_disposed)
+        {
+            _listener.OnStreamPublished(producer.ToStreamInfo());
+        }
+    }
+
+    public void OnStreamRemoved(Producer producer)
+    {
+        if (!_disposed)
+        {
+            _listener.OnStreamUnpublished(producer.ToStreamInfo());
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        await _plane.Node.Loop.InvokeAsync(() =>
+        {
+            if (_router is not null)
+            {
+                _router.Observer = null;
+                _plane.CloseRouter(_router);
+            }
+
+            return true;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates the peer connection on the loop thread, and forwards every call there.</summary>
+    private sealed class DeferredPeer(MediaLoop loop, Lazy<PeerConnection> connection) : IPeerMedia
+    {
+        public async ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken) =>
+            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).AnswerAsync(offerSdp, cancellationToken).ConfigureAwait(false);
+
+        public async ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
+            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).PromoteAsync(promotion, cancellationToken).ConfigureAwait(false);
+
+        public async ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
+            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).DemoteAsync(cancellationToken).ConfigureAwait(false);
+
+        public async ValueTask DisposeAsync() =>
+            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>Hears which streams come and go in a router's meeting (its own and, for a replica, its primary's).</summary>
+internal interface IRouterObserver
+{
+    void OnStreamAdded(Producer producer);
+
+    void OnStreamRemoved(Producer producer);
+}
+
+internal static class MediaExtensions
+{
+    /// <summary>Registers the real media plane (before AddSessions, whose placeholder is a TryAdd).</summary>
+    public static IServiceCollection AddMedia(this IServiceCollection services)
+    {
+        services.TryAddSingleton<NodeMediaPlane>();
+        services.TryAddSingleton<IMediaPlane>(sp => sp.GetRequiredService<NodeMediaPlane>());
+        services.AddHostedService<MediaPlaneStarter>();
+        return services;
+    }
+
+    /// <summary>Starts the media loop when the registered plane is the real one (tests may register another).</summary>
+    private sealed class MediaPlaneStarter(IMediaPlane plane) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            plane is NodeMediaPlane media ? media.StartAsync(cancellationToken) : Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,473 @@
+using Webinar.Media.Rtp;
+using Webinar.Media.Sdp;
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Media;
+
+/// <summary>
+/// The media of one signalling connection: its <see cref="WebRtcTransport"/>, the producers it publishes (into its
+/// own meeting, or into the primary while promoted) and the consumers that fill its recvonly transceivers. Every
+/// offer is answered on the media loop, so negotiation never races the packet path.
+/// </summary>
+internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
+{
+    private const string Cname = "webinar-sfu";
+
+    private readonly NodeMediaPlane _plane;
+    private readonly Router _router;
+    private readonly MediaPeer _peer;
+    private readonly IPeerMediaListener _listener;
+    private readonly Dictionary<string, Producer> _producers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Consumer> _consumers = new(StringComparer.Ordinal);
+    private readonly ulong _sessionId = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+    private ulong _sessionVersion;
+    private WebRtcTransport? _transport;
+    private Router _publishRouter;
+    private ProducerOwner _publishAs;
+    private MediaKinds _canPublish;
+    private bool _disposed;
+
+    public PeerConnection(NodeMediaPlane plane, Router router, MediaPeer peer, IPeerMediaListener listener)
+    {
+        _plane = plane;
+        _router = router;
+        _peer = peer;
+        _listener = listener;
+        _publishRouter = router;
+        _publishAs = new ProducerOwner(peer.MeetingId, peer.AttendeeId, peer.ExternalUserId);
+        _canPublish = peer.CanPublish;
+    }
+
+    private NodeMedia Node => _plane.Node;
+
+    public ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken) =>
+        new(Node.Loop.InvokeAsync(() => Answer(offerSdp)));
+
+    public ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
+        new(Node.Loop.InvokeAsync(() => Promote(promotion)));
+
+    public ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
+        new(Node.Loop.InvokeAsync(Demote));
+
+    public async ValueTask DisposeAsync() => await Node.Loop.InvokeAsync(() =>
+    {
+        _disposed = true;
+        Unpublish();
+        _router.Leave(this);
+        _transport?.Close("left");
+        return true;
+    }).ConfigureAwait(false);
+
+    // ---- negotiation (loop thread) ----
+
+    private MediaAnswer Answer(string offerSdp)
+    {
+        if (_disposed)
+        {
+            return MediaAnswer.Refused(MediaRefusal.Unavailable, "The connection is closing.");
+        }
+
+        if (!SdpParser.TryParse(offerSdp, out var offer, out var error))
+        {
+            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+        }
+
+        if (!SdpAnswerBuilder.TryGetRemoteTransport(offer, out var remote, out error))
+        {
+            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+        }
+
+        if (_transport is null)
+        {
+            _transport = new WebRtcTransport(Node, remote.Fingerprint, remote.IceUfrag, this);
+            Node.Register(_transport);
+        }
+        else if (_transport.IsClosed)
+        {
+            return MediaAnswer.Refused(MediaRefusal.Unavailable, "The transport is closed; join again.");
+        }
+        else if (!string.Equals(_transport.Ice.RemoteUfrag, remote.IceUfrag, StringComparison.Ordinal))
+        {
+            return MediaAnswer.Refused(MediaRefusal.BadOffer, "ICE restarts are not supported: join again for a new connection.");
+        }
+
+        var assignments = AssignSlots(offer);
+        var outgoing = new Dictionary<string, SdpOutgoingStream>(StringComparer.Ordinal);
+        foreach (var (mid, assignment) in assignments)
+        {
+            outgoing[mid] = new SdpOutgoingStream(assignment.Ssrc, Cname, assignment.Producer.Owner.AttendeeId.ToString("N"), assignment.Producer.StreamId);
+        }
+
+        var parameters = new SdpAnswerParameters(_transport.Ice.LocalCredentials.Ufrag, _transport.Ice.LocalCredentials.Password,
+            Node.Certificate.Fingerprint, Node.AnnouncedAddress, Node.Port)
+        {
+            SessionId = _sessionId,
+            SessionVersion = ++_sessionVersion,
+            AcceptIncomingMedia = _canPublish != MediaKinds.None,
+            OutgoingStreams = outgoing,
+        };
+        if (!SdpAnswerBuilder.TryBuild(offer, parameters, out var answer, out error))
+        {
+            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+        }
+
+        _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
+        var slots = ApplyConsumers(assignments, answer);
+        ApplyProducers(offer, answer);
+        return MediaAnswer.Accepted(SdpWriter.Write(answer), slots);
+    }
+
+    private readonly record struct SlotAssignment(Producer Producer, uint Ssrc, bool Existing);
+
+    /// <summary>Keeps live consumers on their transceivers and gives free recvonly transceivers streams nobody here receives yet.</summary>
+    private Dictionary<string, SlotAssignment> AssignSlots(SessionDescription offer)
+    {
+        var receiving = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var media in offer.Media)
+        {
+            if (!media.IsRejected && media.Mid is not null && media.Direction is SdpDirection.RecvOnly or SdpDirection.SendRecv)
+            {
+                receiving.Add(media.Mid);
+            }
+        }
+
+        foreach (var (mid, consumer) in _consumers.ToArray())
+        {
+            if (!receiving.Contains(mid) || consumer.IsClosed)
+            {
+                _consumers.Remove(mid);
+                _transport!.RemoveConsumer(consumer);
+            }
+        }
+
+        var assignments = new Dictionary<string, SlotAssignment>(StringComparer.Ordinal);
+        var taken = new HashSet<Producer>();
+        foreach (var (mid, consumer) in _consumers)
+        {
+            assignments[mid] = new SlotAssignment(consumer.Producer, consumer.Ssrc, Existing: true);
+            taken.Add(consumer.Producer);
+        }
+
+        var visible = _router.VisibleProducers;
+        foreach (var media in offer.Media)
+        {
+            if (media.Mid is null || !receiving.Contains(media.Mid) || assignments.ContainsKey(media.Mid)
+                || !TryKind(media.Kind, out var kind) || (media.Direction == SdpDirection.SendRecv && media.Ssrcs.Count > 0))
+            {
+                continue;
+            }
+
+            foreach (var producer in visible)
+            {
+                if (producer.Kind == kind && !producer.IsClosed && !taken.Contains(producer) && !IsOwn(producer)
+                    && OffersCodec(media, producer.Codec.Name))
+                {
+                    assignments[media.Mid] = new SlotAssignment(producer, NewSsrc(), Existing: false);
+                    taken.Add(producer);
+                    break;
+                }
+            }
+        }
+
+        return assignments;
+    }
+
+    private List<MediaSlot> ApplyConsumers(Dictionary<string, SlotAssignment> assignments, SessionDescription answer)
+    {
+        var slots = new List<MediaSlot>(assignments.Count);
+        foreach (var media in answer.Media)
+        {
+            if (media.Mid is null || !assignments.TryGetValue(media.Mid, out var assignment))
+            {
+                continue;
+            }
+
+            var producer = assignment.Producer;
+            if (!assignment.Existing)
+            {
+                var codec = FindCodec(media, producer.Codec.Name);
+                if (codec is null)
+                {
+                    continue;
+                }
+
+                var consumer = new Consumer(producer, _transport!, media.Mid, assignment.Ssrc, (byte)codec.PayloadType,
+                    MapExtensions(producer, media), Node.Time);
+                _consumers[media.Mid] = consumer;
+                _transport!.AddConsumer(consumer);
+            }
+
+            slots.Add(new MediaSlot(media.Mid, producer.ToStreamInfo()));
+        }
+
+        return slots;
+    }
+
+    private void ApplyProducers(SessionDescription offer, SessionDescription answer)
+    {
+        var stillSending = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < offer.Media.Count && i < answer.Media.Count; i++)
+        {
+            var offered = offer.Media[i];
+            var answered = answer.Media[i];
+            if (offered.Mid is null || answered.IsRejected || answered.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)
+                || !TryKind(offered.Kind, out var kind) || !_canPublish.HasFlag(kind == MediaKind.Audio ? MediaKinds.Audio : MediaKinds.Video)
+                || answered.Codecs.Count == 0 || !TryPrimarySsrc(offered, out var ssrc))
+            {
+                continue;
+            }
+
+            stillSending.Add(offered.Mid);
+            if (_producers.TryGetValue(offered.Mid, out var existing))
+            {
+                if (existing.Ssrc != ssrc)
+                {
+                    _transport!.ChangeProducerSsrc(existing, ssrc);
+                }
+
+                continue;
+            }
+
+            var chosen = answered.Codecs[0];
+            var codec = new SourceCodec(chosen.Name, chosen.PayloadType, chosen.ClockRate, chosen.Channels, chosen.Fmtp);
+            var extensions = new Dictionary<string, byte>(StringComparer.Ordinal);
+            foreach (var extmap in offered.Extensions)
+            {
+                if (extmap.Id is > 0 and < 256)
+                {
+                    extensions[extmap.Uri] = (byte)extmap.Id;
+                }
+            }
+
+            var producer = new Producer($"{_peer.ConnectionId:N}-{offered.Mid}", kind, ssrc, codec, _publishAs, _transport!, Node.Time)
+            {
+                ExtensionIds = extensions,
+            };
+            _producers[offered.Mid] = producer;
+            _transport!.AddProducer(producer);
+            _publishRouter.AddProducer(producer);
+        }
+
+        foreach (var (mid, producer) in _producers.ToArray())
+        {
+            if (!stillSending.Contains(mid))
+            {
+                RemoveProducer(mid, producer);
+            }
+        }
+    }
+
+    private void RemoveProducer(string mid, Producer producer)
+    {
+        _producers.Remove(mid);
+        _transport?.RemoveProducer(producer);
+        _publishRouter.RemoveProducer(producer);
+    }
+
+    private void Unpublish()
+    {
+        foreach (var (mid, producer) in _producers.ToArray())
+        {
+            RemoveProducer(mid, producer);
+        }
+    }
+
+    // ---- promotion (loop thread) ----
+
+    private MediaOutcome Promote(MediaPromotion promotion)
+    {
+        var primary = _router.Primary;
+        if (primary is null || primary.MeetingId != promotion.PrimaryMeetingId)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable,
+                "The primary meeting is not on this node and no relay to its node is available.");
+        }
+
+        Unpublish();
+        _publishRouter = primary;
+        _publishAs = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
+        _canPublish = promotion.CanPublish;
+        DropOwnStreams();
+        return MediaOutcome.Ok;
+    }
+
+    private MediaOutcome Demote()
+    {
+        Unpublish();
+        _publishRouter = _router;
+        _publishAs = new ProducerOwner(_peer.MeetingId, _peer.AttendeeId, _peer.ExternalUserId);
+        _canPublish = _peer.CanPublish;
+        return MediaOutcome.Ok;
+    }
+
+    /// <summary>After a promotion, the streams the peer itself now publishes must not come back to it.</summary>
+    private void DropOwnStreams()
+    {
+        foreach (var (mid, consumer) in _consumers.ToArray())
+        {
+            if (IsOwn(consumer.Producer))
+            {
+                _consumers.Remove(mid);
+                _transport?.RemoveConsumer(consumer);
+            }
+        }
+    }
+
+    // ---- router and transport events (loop thread) ----
+
+    public void OnProducerAdded(Producer producer)
+    {
+        if (!IsOwn(producer))
+        {
+            RequestRenegotiation();
+        }
+    }
+
+    public void OnProducerRemoved(Producer producer)
+    {
+        if (!IsOwn(producer))
+        {
+            RequestRenegotiation();
+        }
+    }
+
+    public void OnTransportConnected(WebRtcTransport transport)
+    {
+    }
+
+    public void OnTransportClosed(WebRtcTransport transport, string reason)
+    {
+        if (!_disposed)
+        {
+            Unpublish();
+            _listener.OnTransportClosed(reason);
+        }
+    }
+
+    public void OnConsumerClosed(WebRtcTransport transport, Consumer consumer)
+    {
+        if (_consumers.TryGetValue(consumer.Mid, out var current) && current == consumer)
+        {
+            _consumers.Remove(consumer.Mid);
+        }
+    }
+
+    private void RequestRenegotiation()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        int audio = 0, video = 0;
+        foreach (var producer in _router.VisibleProducers)
+        {
+            if (producer.IsClosed || IsOwn(producer))
+            {
+                continue;
+            }
+
+            if (producer.Kind == MediaKind.Audio)
+            {
+                audio++;
+            }
+            else
+            {
+                video++;
+            }
+        }
+
+        _listener.OnRenegotiationNeeded(audio, video);
+    }
+
+    // ---- helpers ----
+
+    private bool IsOwn(Producer producer) =>
+        producer.Owner.AttendeeId == _peer.AttendeeId || producer.Owner.AttendeeId == _publishAs.AttendeeId
+        || (_transport is not null && ReferenceEquals(producer.Transport, _transport));
+
+    private static uint NewSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+
+    private static bool TryKind(string sdpKind, out MediaKind kind)
+    {
+        kind = sdpKind == "audio" ? MediaKind.Audio : MediaKind.Video;
+        return sdpKind is "audio" or "video";
+    }
+
+    private static bool OffersCodec(MediaDescription media, string name) => FindCodec(media, name) is not null;
+
+    private static SdpCodec? FindCodec(MediaDescription media, string name)
+    {
+        foreach (var codec in media.Codecs)
+        {
+            if (string.Equals(codec.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return codec;
+            }
+        }
+
+        return null;
+    }
+
+    private static byte FindExtensionId(SessionDescription sdp, string uri)
+    {
+        foreach (var media in sdp.Media)
+        {
+            foreach (var extmap in media.Extensions)
+            {
+                if (extmap.Uri == uri && extmap.Id is > 0 and < 256)
+                {
+                    return (byte)extmap.Id;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The publisher's primary SSRC: the first one that is not the retransmission half of an FID group.</summary>
+    private static bool TryPrimarySsrc(MediaDescription media, out uint ssrc)
+    {
+        foreach (var group in media.SsrcGroups)
+        {
+            if (group.Semantics == "FID" && group.Ssrcs.Count > 0)
+            {
+                ssrc = group.Ssrcs[0];
+                return true;
+            }
+        }
+
+        foreach (var candidate in media.Ssrcs)
+        {
+            ssrc = candidate.Ssrc;
+            return true;
+        }
+
+        ssrc = 0;
+        return false;
+    }
+
+    /// <summary>Publisher extension ids → this subscriber's; mid and transport-wide sequence numbers are erased.</summary>
+    private static RtpExtensionIdMap MapExtensions(Producer producer, MediaDescription answered)
+    {
+        var map = new RtpExtensionIdMap();
+        foreach (var (uri, fromId) in producer.ExtensionIds)
+        {
+            if (uri is SdpAnswerBuilder.MidExtension or SdpAnswerBuilder.TransportWideCcExtension)
+            {
+                continue;
+            }
+
+            foreach (var extmap in answered.Extensions)
+            {
+                if (extmap.Uri == uri && extmap.Id is > 0 and < 256)
+                {
+                    map.Set(fromId, (byte)extmap.Id);
+                    break;
+                }
+            }
+        }
+
+        return map;
+    }
+}
