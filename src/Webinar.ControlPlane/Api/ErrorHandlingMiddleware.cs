@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Webinar.ControlPlane.Diagnostics;
+using Webinar.ControlPlane.Hosting;
 
 namespace Webinar.ControlPlane.Api;
 
@@ -11,12 +12,25 @@ namespace Webinar.ControlPlane.Api;
 /// <c>ThrowOnBadRequest</c> is on), oversized bodies, and — logged — anything unexpected (500).
 /// Also gives bodiless 404/405 answers the same shape.
 /// </summary>
-internal sealed class ErrorHandlingMiddleware(RequestDelegate next, IOptions<JsonOptions> json, ILogger<ErrorHandlingMiddleware> logger)
+internal sealed class ErrorHandlingMiddleware(
+    RequestDelegate next,
+    IOptions<JsonOptions> json,
+    IOptions<HttpOptions> http,
+    ILogger<ErrorHandlingMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         try
         {
+            // Kestrel enforces the limit on streamed bodies too; this answers a declared oversize at once (and
+            // under any server).
+            if (context.Request.ContentLength > http.Value.MaxRequestBodyBytes)
+            {
+                await WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
+                    $"The request body is larger than {http.Value.MaxRequestBodyBytes} bytes.");
+                return;
+            }
+
             await next(context);
             if (!context.Response.HasStarted && context.Response.ContentLength is null && context.Response.ContentType is null)
             {
