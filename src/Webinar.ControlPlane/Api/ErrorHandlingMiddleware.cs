@@ -34,14 +34,18 @@ internal sealed class ErrorHandlingMiddleware(
             await next(context);
             if (!context.Response.HasStarted && context.Response.ContentLength is null && context.Response.ContentType is null)
             {
-                switch (context.Response.StatusCode)
+                var bodiless = context.Response.StatusCode switch
                 {
-                    case StatusCodes.Status404NotFound:
-                        await WriteAsync(context, StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such resource.");
-                        break;
-                    case StatusCodes.Status405MethodNotAllowed:
-                        await WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed, "The method is not allowed on this resource.");
-                        break;
+                    StatusCodes.Status400BadRequest => (ErrorCodes.BadRequest, "The request is not valid."),
+                    StatusCodes.Status404NotFound => (ErrorCodes.NotFound, "No such resource."),
+                    StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, "The method is not allowed on this resource."),
+                    StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "The request body is too large."),
+                    StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, "The request body must be application/json."),
+                    _ => ((string, string)?)null,
+                };
+                if (bodiless is { } answer)
+                {
+                    await WriteAsync(context, context.Response.StatusCode, answer.Item1, answer.Item2);
                 }
             }
         }

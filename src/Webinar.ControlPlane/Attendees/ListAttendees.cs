@@ -28,6 +28,9 @@ internal sealed class ListAttendeesValidator : IValidator<ListAttendees>
 /// <summary>An opaque page cursor: the last attendee's sequence number, base64url.</summary>
 internal static class NextTokens
 {
+    private static readonly System.Buffers.SearchValues<char> Alphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     public static string Write(long seq)
     {
         Span<byte> bytes = stackalloc byte[8];
@@ -39,7 +42,8 @@ internal static class NextTokens
     {
         seq = 0;
         Span<byte> bytes = stackalloc byte[9];
-        if (token.Length is 0 or > 12 || !Base64Url.TryDecodeFromChars(token, bytes, out var written) || written != 8)
+        // Eight bytes are eleven base64url characters; anything else, or any other character, is not ours.
+        if (token.Length != 11 || token.AsSpan().ContainsAnyExcept(Alphabet) || !Base64Url.TryDecodeFromChars(token, bytes, out var written) || written != 8)
         {
             return false;
         }

@@ -110,6 +110,9 @@ public class ControlPlaneFixture : IAsyncLifetime
         await StopBrokerAsync();
     }
 
+    /// <summary>A client of the first instance that sends no API key.</summary>
+    public HttpClient CreateAnonymousClient() => _apps[0].GetTestClient();
+
     /// <summary>Publishes one heartbeat as an SFU node would.</summary>
     public Task HeartbeatAsync(string nodeId, string region, int load, IReadOnlyList<MeetingConnections>? meetings = null) =>
         Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow));
