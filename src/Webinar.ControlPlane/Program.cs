@@ -1,4 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok());
+using Webinar.ControlPlane.Hosting;
+
+var app = ControlPlaneApp.Build(args);
 app.Run();

@@ -106,6 +106,9 @@ public sealed class JoinTokenVerifier
         _time = time;
     }
 
+    /// <summary>The key id (<c>kid</c>) tokens signed with the matching private key carry.</summary>
+    public static string KeyIdOf(ECDsa publicKey) => JoinTokenFormat.KeyId(publicKey);
+
     /// <summary>Reads a verifier's keys from PEM text holding one or more <c>PUBLIC KEY</c> blocks.</summary>
     public static JoinTokenVerifier FromPem(string pem, TimeProvider time)
     {

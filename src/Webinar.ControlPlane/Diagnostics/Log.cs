@@ -1,0 +1,57 @@
+namespace Webinar.ControlPlane.Diagnostics;
+
+/// <summary>Every event id the control plane logs with, in one place.</summary>
+internal static class EventIds
+{
+    public const int MigrationApplied = 1001;
+    public const int DatabaseCreated = 1002;
+    public const int ApiKeyGenerated = 1101;
+    public const int EphemeralJoinTokenKey = 1102;
+    public const int UnhandledError = 1201;
+    public const int OperationCompleted = 1202;
+    public const int OperationRefused = 1203;
+    public const int OutboxPublishFailed = 1301;
+    public const int OutboxUnknownType = 1302;
+    public const int WebhookPassFailed = 1401;
+    public const int WebhookAttemptFailed = 1402;
+    public const int IdleMeetingDeleted = 1501;
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(EventIds.MigrationApplied, LogLevel.Information, "Applied database migration {Migration}")]
+    public static partial void MigrationApplied(this ILogger logger, string migration);
+
+    [LoggerMessage(EventIds.DatabaseCreated, LogLevel.Information, "Created database {Database}")]
+    public static partial void DatabaseCreated(this ILogger logger, string database);
+
+    [LoggerMessage(EventIds.ApiKeyGenerated, LogLevel.Warning, "No API key is configured (WEBINAR_API_KEY or ApiKeys:Keys); generated the development key {ApiKey}")]
+    public static partial void ApiKeyGenerated(this ILogger logger, string apiKey);
+
+    [LoggerMessage(EventIds.EphemeralJoinTokenKey, LogLevel.Warning, "No join-token private key file is configured (WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE); generated an ephemeral P-256 key. Nodes must fetch /.well-known/webinar/join-token-keys, and tokens stop verifying after a restart.")]
+    public static partial void EphemeralJoinTokenKey(this ILogger logger);
+
+    [LoggerMessage(EventIds.UnhandledError, LogLevel.Error, "{Method} {Path} failed")]
+    public static partial void UnhandledError(this ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(EventIds.OperationCompleted, LogLevel.Debug, "{Operation} completed in {ElapsedMs:F1} ms")]
+    public static partial void OperationCompleted(this ILogger logger, string operation, double elapsedMs);
+
+    [LoggerMessage(EventIds.OperationRefused, LogLevel.Information, "{Operation} refused: {Code} {Message}")]
+    public static partial void OperationRefused(this ILogger logger, string operation, string code, string message);
+
+    [LoggerMessage(EventIds.OutboxPublishFailed, LogLevel.Warning, "Publishing outbox messages failed; they stay queued and are retried")]
+    public static partial void OutboxPublishFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventIds.OutboxUnknownType, LogLevel.Error, "Outbox row {Id} has unknown message type {MessageType}; skipped")]
+    public static partial void OutboxUnknownType(this ILogger logger, long id, string messageType);
+
+    [LoggerMessage(EventIds.WebhookPassFailed, LogLevel.Warning, "A webhook delivery pass failed")]
+    public static partial void WebhookPassFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventIds.WebhookAttemptFailed, LogLevel.Information, "Webhook delivery {Id} to {Url} failed (attempt {Attempt}): {Error}")]
+    public static partial void WebhookAttemptFailed(this ILogger logger, long id, string url, int attempt, string error);
+
+    [LoggerMessage(EventIds.IdleMeetingDeleted, LogLevel.Information, "Deleted idle meeting {MeetingId} with its replicas")]
+    public static partial void IdleMeetingDeleted(this ILogger logger, Guid meetingId);
+}

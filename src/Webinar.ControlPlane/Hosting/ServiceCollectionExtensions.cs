@@ -1,0 +1,172 @@
+using System.Data.Common;
+using System.Net;
+using System.Text.Json.Serialization;
+using Dapper;
+using MassTransit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Quartz;
+using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Attendees;
+using Webinar.ControlPlane.Connections;
+using Webinar.ControlPlane.Data;
+using Webinar.ControlPlane.Idle;
+using Webinar.ControlPlane.JoinTokens;
+using Webinar.ControlPlane.Mediation;
+using Webinar.ControlPlane.Nodes;
+using Webinar.ControlPlane.Outbox;
+using Webinar.ControlPlane.Webhooks;
+
+namespace Webinar.ControlPlane.Hosting;
+
+/// <summary>One method per concern; each uses TryAdd* so a test can register its own service first.</summary>
+internal static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddControlPlaneOptions(this IServiceCollection services)
+    {
+        services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section);
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section);
+        services.AddOptions<MeetingOptions>().BindConfiguration(MeetingOptions.Section)
+            .Validate(o => o.ReplicasPerPrimary is >= 1 and <= 100, "Meetings:ReplicasPerPrimary must be 1 to 100.")
+            .Validate(o => o.RegionList().Count > 0, "Meetings:Regions must name at least one region.")
+            .ValidateOnStart();
+        services.AddOptions<JoinTokenOptions>().BindConfiguration(JoinTokenOptions.Section)
+            .Validate(o => o.Lifetime > TimeSpan.Zero, "JoinTokens:Lifetime must be positive.");
+        services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
+            .Validate(o => o.TimeoutSeconds >= 1, "Idle:TimeoutSeconds must be at least 1.")
+            .ValidateOnStart();
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section);
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    public static IServiceCollection AddPersistence(this IServiceCollection services)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .PostConfigure<IConfiguration>((o, configuration) => o.ConnectionString ??= configuration.GetConnectionString("Webinar"));
+        services.TryAddSingleton(sp => ConnectionStrings.CreateDataSource(sp.GetRequiredService<IOptions<DatabaseOptions>>()));
+        services.TryAddSingleton<DbDataSource>(sp => sp.GetRequiredService<NpgsqlDataSource>());
+
+        // First hosted service: the schema exists before the bus, the outbox publisher and Quartz start.
+        services.AddHostedService<SchemaMigrator>();
+        return services;
+    }
+
+    public static IServiceCollection AddMessaging(this IServiceCollection services)
+    {
+        services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section);
+        services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<Placement>();
+        services.AddMassTransit(bus =>
+        {
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter("control-plane", false));
+            bus.AddConsumer<NodeHeartbeatConsumer>();
+            bus.AddConsumer<AttendeeJoinedConsumer>();
+            bus.AddConsumer<AttendeeLeftConsumer>();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var o = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                rabbit.Host(o.Host, (ushort)o.Port, o.VirtualHost, h =>
+                {
+                    h.Username(o.Username);
+                    h.Password(o.Password);
+                });
+                rabbit.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000));
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(30);
+            o.StopTimeout = TimeSpan.FromSeconds(10);
+        });
+        services.AddHostedService<OutboxPublisher>();
+        return services;
+    }
+
+    public static IServiceCollection AddJoinTokens(this IServiceCollection services)
+    {
+        services.TryAddSingleton<JoinTokenKeys>();
+        services.TryAddSingleton<JoinTokenIssuer>();
+        return services;
+    }
+
+    public static IServiceCollection AddWebhooks(this IServiceCollection services)
+    {
+        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.AddHostedService<WebhookDispatcher>();
+        return services;
+    }
+
+    public static IServiceCollection AddIdleReaper(this IServiceCollection services)
+    {
+        services.AddQuartz(quartz =>
+        {
+            quartz.ConfigureScheduler(s =>
+            {
+                s.InstanceName = "webinar-control-plane";
+                s.GenerateInstanceId = true;
+            });
+            quartz.UsePersistentStore(store =>
+            {
+                store.UsePostgres(data => data.UseRegisteredDataSource = true);
+                store.UseClustering(c =>
+                {
+                    c.CheckinInterval = TimeSpan.FromSeconds(5);
+                    c.CheckinMisfireThreshold = TimeSpan.FromSeconds(15);
+                });
+                store.UseSystemTextJsonSerializer();
+            });
+            quartz.ScheduleJob<IdleReaperJob>(
+                (sp, trigger) => trigger
+                    .WithIdentity("idle-reaper", "webinar")
+                    .StartNow()
+                    .WithSimpleSchedule(s => s
+                        .WithInterval(sp.GetRequiredService<IOptions<IdleOptions>>().Value.SweepInterval)
+                        .RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+                (_, job) => job.WithIdentity(IdleReaperJob.Key).StoreDurably());
+        });
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        return services;
+    }
+
+    public static IServiceCollection AddApi(this IServiceCollection services)
+    {
+        services.AddControlPlaneOptions();
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>>((kestrel, http) =>
+        {
+            kestrel.Listen(IPAddress.Loopback, http.Value.Port);
+            kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes;
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.TryAddSingleton<ApiKeyStore>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddOpenApi();
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
+        services.AddMediation(typeof(ServiceCollectionExtensions).Assembly);
+        services.TryAddSingleton<AttendeeWriter>();
+        return services;
+    }
+
+    public static void ConfigureJson(System.Text.Json.JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = null;
+        json.DictionaryKeyPolicy = null;
+        json.NumberHandling = JsonNumberHandling.Strict;
+        json.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        json.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
+    }
+}

@@ -1,0 +1,59 @@
+using Webinar.Contracts.Meetings;
+
+namespace Webinar.ControlPlane.Meetings;
+
+// HTTP request and response bodies, in Chime's PascalCase shapes. Request members are nullable so that a missing
+// member is reported by a validator as a 400 with a message, not by the serializer.
+
+internal sealed record Tag(string? Key, string? Value);
+
+internal sealed record AttendeeFeatures(int? MaxCount);
+
+internal sealed record MeetingFeatures(AttendeeFeatures? Attendee);
+
+internal sealed record NotificationsConfiguration(string? WebhookUrl);
+
+internal sealed record CapabilitiesRequest(MediaCapability? Audio, MediaCapability? Video, MediaCapability? Content);
+
+internal sealed record CreateAttendeeRequest(string? ExternalUserId, CapabilitiesRequest? Capabilities);
+
+internal sealed record CreateMeetingRequest(
+    string? ClientRequestToken,
+    string? ExternalMeetingId,
+    string? MediaRegion,
+    Guid? PrimaryMeetingId,
+    MeetingFeatures? MeetingFeatures,
+    IReadOnlyList<Tag>? Tags,
+    NotificationsConfiguration? NotificationsConfiguration,
+    IReadOnlyList<CreateAttendeeRequest>? Attendees);
+
+internal sealed record MediaPlacement(string SignalingUrl);
+
+internal sealed record Meeting(
+    Guid MeetingId,
+    string? ExternalMeetingId,
+    string MediaRegion,
+    Guid? PrimaryMeetingId,
+    MediaPlacement MediaPlacement,
+    MeetingFeatures MeetingFeatures,
+    IReadOnlyList<Tag> Tags,
+    DateTimeOffset CreatedAt);
+
+internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities);
+
+/// <summary>One attendee a batch could not create.</summary>
+internal sealed record CreateAttendeeError(string? ExternalUserId, string ErrorCode, string ErrorMessage);
+
+internal sealed record MeetingResponse(Meeting Meeting);
+
+internal sealed record CreateMeetingWithAttendeesResponse(Meeting Meeting, IReadOnlyList<Attendee> Attendees, IReadOnlyList<CreateAttendeeError> Errors);
+
+internal sealed record ReplicasResponse(IReadOnlyList<Meeting> Meetings);
+
+internal sealed record AttendeeResponse(Attendee Attendee);
+
+internal sealed record BatchCreateAttendeeRequest(IReadOnlyList<CreateAttendeeRequest>? Attendees);
+
+internal sealed record BatchCreateAttendeeResponse(IReadOnlyList<Attendee> Attendees, IReadOnlyList<CreateAttendeeError> Errors);
+
+internal sealed record ListAttendeesResponse(IReadOnlyList<Attendee> Attendees, string? NextToken);

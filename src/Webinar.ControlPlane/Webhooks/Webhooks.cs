@@ -1,0 +1,70 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+
+namespace Webinar.ControlPlane.Webhooks;
+
+/// <summary>The webhook event types a meeting's NotificationsConfiguration.WebhookUrl receives.</summary>
+internal static class WebhookEventTypes
+{
+    public const string MeetingStarted = "MeetingStarted";
+    public const string MeetingEnded = "MeetingEnded";
+    public const string AttendeeJoined = "AttendeeJoined";
+    public const string AttendeeLeft = "AttendeeLeft";
+    public const string AttendeeDeleted = "AttendeeDeleted";
+}
+
+/// <summary>The JSON body POSTed to a webhook URL.</summary>
+internal sealed record WebhookEvent(
+    string EventType,
+    DateTimeOffset EventTime,
+    Guid MeetingId,
+    string? ExternalMeetingId,
+    Guid? AttendeeId = null,
+    string? ExternalUserId = null,
+    string? Reason = null);
+
+/// <summary>Queues webhook deliveries inside the caller's transaction (the webhook outbox).</summary>
+internal static class WebhookWriter
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static Task AddAsync(DbConnection connection, DbTransaction tx, string? url, WebhookEvent e, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(url))
+        {
+            return Task.CompletedTask;
+        }
+
+        return connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO webhook_deliveries (url, event_type, payload, created_at, next_attempt_at)
+            VALUES (@url, @type, @payload::jsonb, @now, @now)
+            """,
+            new { url, type = e.EventType, payload = JsonSerializer.Serialize(e, Json), now = e.EventTime },
+            tx,
+            cancellationToken: ct));
+    }
+}
+
+/// <summary>
+/// Signs webhook bodies: <c>X-Webinar-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))</c>
+/// with the Unix timestamp in <c>X-Webinar-Timestamp</c>, so a receiver can reject replays.
+/// </summary>
+internal static class WebhookSignature
+{
+    public const string SignatureHeader = "X-Webinar-Signature";
+    public const string TimestampHeader = "X-Webinar-Timestamp";
+    public const string EventTypeHeader = "X-Webinar-Event";
+
+    public static string Sign(string secret, long timestamp, string body)
+    {
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + body));
+        return "sha256=" + Convert.ToHexStringLower(mac);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Net.Http.Headers;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using Webinar.Contracts.Nodes;
+using Webinar.ControlPlane.Hosting;
+
+namespace Webinar.ControlPlane.Tests.Infrastructure;
+
+/// <summary>
+/// One control plane (or several on one database) hosted in process on the real PostgreSQL and RabbitMQ, with a
+/// database and a virtual host of its own, an <see cref="EventObserver"/> on that virtual host, and one fake SFU
+/// node per region (us-east-1, eu-west-1, ap-southeast-1) sending heartbeats every second. sa-east-1 is a
+/// configured region with no node.
+/// </summary>
+public class ControlPlaneFixture : IAsyncLifetime
+{
+    public const string ApiKey = "test-api-key";
+    public static readonly string[] NodeRegions = ["us-east-1", "eu-west-1", "ap-southeast-1"];
+
+    private readonly List<WebApplication> _apps = [];
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _heartbeats;
+
+    public string Database { get; } = "webinar_t_" + Guid.NewGuid().ToString("N");
+
+    public string VirtualHost { get; private set; } = "";
+
+    protected virtual int IdleTimeoutSeconds => 300;
+
+    protected virtual int Instances => 1;
+
+    /// <summary>The AMQP port; a fixture with a private broker overrides it.</summary>
+    protected virtual int RabbitPort => TestEnvironment.RabbitMqPort;
+
+    protected virtual bool UsesOwnVirtualHost => true;
+
+    internal EventObserver Events { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
+
+    public static string NodeId(string region) => "node-" + region;
+
+    public static string SignalingUrl(string nodeId) => $"ws://127.0.0.1:9/{nodeId}";
+
+    public virtual async Task InitializeAsync()
+    {
+        await StartBrokerAsync();
+        VirtualHost = UsesOwnVirtualHost ? "webinar_t_" + Guid.NewGuid().ToString("N") : "/";
+        if (UsesOwnVirtualHost)
+        {
+            await TestEnvironment.RabbitAsync(RabbitPort, "ctl", "add_vhost", VirtualHost);
+            await TestEnvironment.RabbitAsync(RabbitPort, "ctl", "set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
+        }
+
+        Events = await EventObserver.StartAsync(RabbitPort, VirtualHost);
+        var clients = new List<HttpClient>();
+        for (var i = 0; i < Instances; i++)
+        {
+            var app = ControlPlaneApp.Build([], builder =>
+            {
+                builder.WebHost.UseTestServer();
+                builder.Configuration.AddInMemoryCollection(Settings());
+            });
+            _apps.Add(app);
+            await app.StartAsync();
+            var client = app.GetTestClient();
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+            clients.Add(client);
+        }
+
+        Clients = clients;
+        Client = clients[0];
+        _heartbeats = Task.Run(() => SendHeartbeatsAsync(_stop.Token));
+        await WaitUntilAsync(async () => await CountNodesAsync() >= NodeRegions.Length, TimeSpan.FromSeconds(30), "fake nodes registered");
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_heartbeats is not null)
+        {
+            await _heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        foreach (var app in _apps)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await app.StopAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await app.DisposeAsync();
+        }
+
+        await Events.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using (var admin = new NpgsqlConnection(TestEnvironment.AdminConnectionString))
+        {
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)");
+        }
+
+        if (UsesOwnVirtualHost)
+        {
+            await TestEnvironment.RabbitAsync(RabbitPort, "ctl", "delete_vhost", VirtualHost).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await StopBrokerAsync();
+    }
+
+    /// <summary>A client of the first instance that sends no API key.</summary>
+    public HttpClient CreateAnonymousClient() => _apps[0].GetTestClient();
+
+    /// <summary>Publishes one heartbeat as an SFU node would.</summary>
+    public Task HeartbeatAsync(string nodeId, string region, int load, IReadOnlyList<MeetingConnections>? meetings = null) =>
+        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow));
+
+    public async Task<T> QueryScalarAsync<T>(string sql, object? args = null)
+    {
+        await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString(Database));
+        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("Timed out waiting for: " + what);
+    }
+
+    protected virtual Task StartBrokerAsync() => Task.CompletedTask;
+
+    protected virtual Task StopBrokerAsync() => Task.CompletedTask;
+
+    private Dictionary<string, string?> Settings() => new()
+    {
+        ["ConnectionStrings:Webinar"] = TestEnvironment.ConnectionString(Database),
+        ["RabbitMq:Host"] = "127.0.0.1",
+        ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RabbitMq:VirtualHost"] = VirtualHost,
+        ["ApiKeys:DevelopmentKey"] = ApiKey,
+        ["Meetings:Regions"] = "us-east-1 eu-west-1 ap-southeast-1 sa-east-1 ca-central-1",
+        ["Idle:TimeoutSeconds"] = IdleTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Idle:SweepIntervalSeconds"] = "1",
+        ["Outbox:PollInterval"] = "00:00:00.500",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    private async Task<int> CountNodesAsync()
+    {
+        try
+        {
+            return await QueryScalarAsync<int>("SELECT count(*) FROM nodes WHERE node_id LIKE 'node-%'");
+        }
+        catch (PostgresException)
+        {
+            return 0;
+        }
+    }
+
+    private async Task SendHeartbeatsAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            foreach (var region in NodeRegions)
+            {
+                try
+                {
+                    await HeartbeatAsync(NodeId(region), region, load: 0).WaitAsync(TimeSpan.FromSeconds(2), ct);
+                }
+                catch (Exception) when (!ct.IsCancellationRequested)
+                {
+                    // The broker may be down on purpose; the next beat retries.
+                }
+            }
+
+            await Task.Delay(1000, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+}
