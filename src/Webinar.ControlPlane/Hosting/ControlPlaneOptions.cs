@@ -6,8 +6,11 @@ internal sealed class HttpOptions
 {
     public const string Section = "Http";
 
-    /// <summary>Kestrel listens on 127.0.0.1 at this port.</summary>
+    /// <summary>Kestrel listens on <see cref="ListenAddress"/> at this port.</summary>
     public int Port { get; set; } = 8080;
+
+    /// <summary>127.0.0.1 by default; a container sets 0.0.0.0.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>Larger request bodies are refused with 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;

@@ -145,7 +145,7 @@ internal static class ServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>>((kestrel, http) =>
         {
-            kestrel.Listen(IPAddress.Loopback, http.Value.Port);
+            kestrel.Listen(IPAddress.Parse(http.Value.ListenAddress), http.Value.Port);
             kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

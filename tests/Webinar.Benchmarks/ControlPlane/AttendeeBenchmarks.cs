@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using Microsoft.AspNetCore.Builder;
 using Npgsql;
 using Webinar.ControlPlane.Hosting;
@@ -18,7 +17,6 @@ namespace Webinar.Benchmarks.ControlPlane;
 /// Run: <c>dotnet run -c Release --project tests/Webinar.Benchmarks -- --filter '*AttendeeBenchmarks*'</c>.
 /// </summary>
 [InProcess]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 10)]
 [MemoryDiagnoser]
 public class AttendeeBenchmarks
 {
