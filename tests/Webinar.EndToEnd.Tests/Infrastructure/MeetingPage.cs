@@ -1,0 +1,143 @@
+using Microsoft.Playwright;
+
+namespace Webinar.EndToEnd.Tests.Infrastructure;
+
+/// <summary>What one attendee's browser received, read from its RTCPeerConnection's getStats().</summary>
+public sealed record ReceivedMedia(long FramesDecoded, long AudioPacketsReceived, int FrameWidth, int FrameHeight, int VideoTracks);
+
+/// <summary>
+/// One attendee in a real Chromium page: webinar.js joins with a token, may publish the fake camera (1280x720) and
+/// microphone, and renders every received video into a &lt;video&gt; element, as the demo does.
+/// </summary>
+public sealed class MeetingPage
+{
+    private const string JoinScript = """
+        async ([url, token]) => {
+          const { WebinarClient } = await import('/webinar.js');
+          const client = new WebinarClient();
+          window.client = client;
+          window.ended = null;
+          window.presence = [];
+          window.errors = [];
+          window.joinStartedAt = performance.now();
+          window.firstFrameAt = null;
+          client.addEventListener('disconnected', e => { window.ended = e.detail; });
+          client.addEventListener('meeting-ended', e => { window.ended = e.detail; });
+          client.addEventListener('error', e => { window.errors.push(e.detail.code); });
+          client.addEventListener('attendee-joined', e => { window.presence.push('+' + e.detail.externalUserId); });
+          client.addEventListener('attendee-left', e => { window.presence.push('-' + e.detail.externalUserId); });
+          client.addEventListener('track', e => {
+            if (e.detail.kind !== 'video') return;
+            let v = document.getElementById('v-' + e.detail.attendee.attendeeId);
+            if (!v) {
+              v = document.createElement('video');
+              v.id = 'v-' + e.detail.attendee.attendeeId;
+              v.muted = true; v.autoplay = true; v.playsInline = true;
+              v.dataset.user = e.detail.attendee.externalUserId;
+              document.body.appendChild(v);
+              const onFrame = () => { if (window.firstFrameAt === null) window.firstFrameAt = performance.now(); };
+              v.requestVideoFrameCallback(onFrame);
+            }
+            v.srcObject = e.detail.stream;
+          });
+          try { const joined = await client.join(url, token); return 'joined:' + joined.role; }
+          catch (e) { return e.code; }
+        }
+        """;
+
+    private const string PublishScript = """
+        async () => {
+          const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 30 } });
+          window.localStream = stream;
+          await window.client.publish(stream);
+          return stream.getVideoTracks()[0].getSettings().width;
+        }
+        """;
+
+    private const string ReceivedScript = """
+        async () => {
+          const r = { framesDecoded: 0, audioPacketsReceived: 0, frameWidth: 0, frameHeight: 0, videoTracks: 0 };
+          const pc = window.client.peerConnection;
+          if (!pc) return r;
+          (await pc.getStats()).forEach(s => {
+            if (s.type !== 'inbound-rtp') return;
+            if (s.kind === 'video') {
+              r.framesDecoded += s.framesDecoded || 0;
+              r.frameWidth = Math.max(r.frameWidth, s.frameWidth || 0);
+              r.frameHeight = Math.max(r.frameHeight, s.frameHeight || 0);
+            } else if (s.kind === 'audio') {
+              r.audioPacketsReceived += s.packetsReceived || 0;
+            }
+          });
+          r.videoTracks = document.querySelectorAll('video').length;
+          return r;
+        }
+        """;
+
+    private const string SentBytesScript = """
+        async () => {
+          let bytes = 0;
+          (await window.client.peerConnection.getStats()).forEach(s => {
+            if (s.type === 'outbound-rtp' && s.kind === 'video') bytes += s.bytesSent || 0;
+          });
+          return bytes;
+        }
+        """;
+
+    private MeetingPage(IPage page) => Page = page;
+
+    public IPage Page { get; }
+
+    public static async Task<MeetingPage> OpenAsync(ChromiumFixture chromium, Uri baseAddress)
+    {
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(baseAddress + "index.html");
+        return new MeetingPage(page);
+    }
+
+    /// <summary>Joins; returns "joined:primary", "joined:replica" or the error code.</summary>
+    public Task<string> JoinAsync(string signalingUrl, string token) =>
+        Page.EvaluateAsync<string>(JoinScript, new[] { signalingUrl, token });
+
+    /// <summary>Publishes the fake camera and microphone; returns the camera's width.</summary>
+    public Task<int> PublishAsync() => Page.EvaluateAsync<int>(PublishScript);
+
+    public async Task<ReceivedMedia> ReceivedAsync()
+    {
+        var r = await Page.EvaluateAsync<System.Text.Json.JsonElement>(ReceivedScript);
+        return new ReceivedMedia(
+            r.GetProperty("framesDecoded").GetInt64(),
+            r.GetProperty("audioPacketsReceived").GetInt64(),
+            r.GetProperty("frameWidth").GetInt32(),
+            r.GetProperty("frameHeight").GetInt32(),
+            r.GetProperty("videoTracks").GetInt32());
+    }
+
+    /// <summary>Total video bytes this page has sent.</summary>
+    public Task<long> VideoBytesSentAsync() => Page.EvaluateAsync<long>(SentBytesScript);
+
+    /// <summary>Milliseconds from the start of join to the first rendered video frame, or null before one.</summary>
+    public Task<double?> MillisecondsToFirstFrameAsync() =>
+        Page.EvaluateAsync<double?>("window.firstFrameAt === null ? null : window.firstFrameAt - window.joinStartedAt");
+
+    public Task<string[]> PresenceAsync() => Page.EvaluateAsync<string[]>("window.presence");
+
+    /// <summary>Waits until <paramref name="condition"/> holds for what this page received, or fails with the last reading.</summary>
+    public async Task<ReceivedMedia> WaitForAsync(Func<ReceivedMedia, bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = await ReceivedAsync();
+        while (!condition(last))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; last reading: {last}");
+            }
+
+            await Task.Delay(200);
+            last = await ReceivedAsync();
+        }
+
+        return last;
+    }
+}
