@@ -4,7 +4,7 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// Launches Debian's Chromium through Playwright (never a downloaded browser): headless, fake camera and microphone
-/// (the fake camera gives 1280x720 when asked for it with getUserMedia constraints), loopback ICE allowed.
+/// (the fake camera plays <see cref="FakeCamera"/>'s 1280x720 clip), loopback ICE allowed.
 /// </summary>
 public static class Chromium
 {
@@ -35,7 +35,7 @@ public static class Chromium
             {
                 ExecutablePath = ExecutablePath,
                 Headless = true,
-                Args = Arguments,
+                Args = [.. Arguments, "--use-file-for-fake-video-capture=" + FakeCamera.Ensure()],
                 Timeout = 60_000,
             });
             return (playwright, browser);
@@ -51,6 +51,7 @@ public static class Chromium
 /// <summary>One Chromium for a test class.</summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
+    private readonly List<IBrowserContext> _contexts = [];
     private IPlaywright? _playwright;
 
     public IBrowser Browser { get; private set; } = null!;
@@ -67,6 +68,27 @@ public sealed class ChromiumFixture : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { Permissions = ["camera", "microphone"] });
+        lock (_contexts)
+        {
+            _contexts.Add(context);
+        }
+
         return await context.NewPageAsync();
+    }
+
+    /// <summary>Closes every page opened so far, so one test's publishers and viewers don't load the next test's machine.</summary>
+    public async Task CloseAllPagesAsync()
+    {
+        IBrowserContext[] open;
+        lock (_contexts)
+        {
+            open = [.. _contexts];
+            _contexts.Clear();
+        }
+
+        foreach (var context in open)
+        {
+            await context.CloseAsync();
+        }
     }
 }

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Webinar.EndToEnd.Tests.Media;
 
 /// <summary>Real Chromium pages publish and receive through a real SFU node process.</summary>
-public sealed class BrowserMediaTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>
+public sealed class BrowserMediaTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(20);
 
@@ -18,6 +18,10 @@ public sealed class BrowserMediaTests : IClassFixture<WebinarSystemFixture>, ICl
         _chromium = chromium;
         _output = output;
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task Two_attendees_see_and_hear_the_presenter_and_the_presenter_receives_nothing_of_its_own() => _system.RunAsync(_output, async () =>
