@@ -16,9 +16,9 @@ namespace Webinar.Sfu.Media;
 internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 {
     private readonly ConcurrentDictionary<string, WebRtcTransport> _byUfrag = new(StringComparer.Ordinal);
-    private readonly Dictionary<SocketAddress, WebRtcTransport> _byAddress = [];
-    private readonly Dictionary<WebRtcTransport, SocketAddress> _addressOf = [];
-    private readonly List<WebRtcTransport> _transports = [];
+    private readonly Dictionary<SocketAddress, MediaTransport> _byAddress = [];
+    private readonly Dictionary<MediaTransport, SocketAddress> _addressOf = [];
+    private readonly List<MediaTransport> _transports = [];
     private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(MediaLoop.MaxDatagram + 128, pinned: true);
     private readonly byte[] _rtcpBuffer = GC.AllocateUninitializedArray<byte>(MediaLoop.MaxDatagram + 128, pinned: true);
     private readonly long _originTimestamp;
@@ -65,8 +65,23 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         Loop.Post(() => _transports.Add(transport));
     }
 
+    /// <summary>Adds a transport whose peer address is known up front (a relay link). Loop thread.</summary>
+    public void Register(MediaTransport transport, SocketAddress peer)
+    {
+        _transports.Add(transport);
+        Bind(peer, transport);
+    }
+
+    /// <summary>An immutable copy of an address (the loop's receive address object is reused).</summary>
+    public static SocketAddress Copy(SocketAddress from)
+    {
+        var copy = new SocketAddress(from.Family, from.Size);
+        from.Buffer.Span[..from.Size].CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
     /// <summary>Routes datagrams from <paramref name="address"/> to <paramref name="transport"/>. Loop thread.</summary>
-    public void Bind(SocketAddress address, WebRtcTransport transport)
+    public void Bind(SocketAddress address, MediaTransport transport)
     {
         if (_addressOf.Remove(transport, out var previous))
         {
@@ -83,9 +98,13 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     }
 
     /// <summary>Forgets a closed transport. Loop thread.</summary>
-    public void Unregister(WebRtcTransport transport)
+    public void Unregister(MediaTransport transport)
     {
-        _byUfrag.TryRemove(new KeyValuePair<string, WebRtcTransport>(transport.LocalUfrag, transport));
+        if (transport is WebRtcTransport webRtc)
+        {
+            _byUfrag.TryRemove(new KeyValuePair<string, WebRtcTransport>(webRtc.LocalUfrag, webRtc));
+        }
+
         if (_addressOf.Remove(transport, out var address))
         {
             _byAddress.Remove(address);
@@ -101,17 +120,17 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         switch (kind)
         {
             case PacketKind.Stun:
-                transport ??= FindByUsername(datagram);
-                if (transport is null)
+                var webRtc = transport as WebRtcTransport ?? FindByUsername(datagram);
+                if (webRtc is null)
                 {
                     Counters.UnknownSource++;
                     return;
                 }
 
-                transport.OnStun(datagram, from);
+                webRtc.OnStun(datagram, from);
                 return;
-            case PacketKind.Dtls when transport is not null:
-                transport.OnDtls(datagram);
+            case PacketKind.Dtls when transport is WebRtcTransport dtls:
+                dtls.OnDtls(datagram);
                 return;
             case PacketKind.Rtp when transport is not null:
                 transport.OnRtp(datagram);

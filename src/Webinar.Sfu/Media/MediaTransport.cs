@@ -1,0 +1,392 @@
+using System.Diagnostics;
+using System.Net;
+using Webinar.Media.Dtls;
+using Webinar.Media.Ice;
+using Webinar.Media.Rtcp;
+using Webinar.Media.Rtp;
+using Webinar.Media.Srtp;
+
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Media;
+
+/// <summary>
+/// What every kind of media transport on a node shares: the producers (tracks it receives) and consumers (tracks it
+/// sends) keyed by SSRC, SRTP both ways once keyed, RTCP feedback demultiplexed to them, and the periodic receiver
+/// reports, sender reports, NACKs and keyframe requests. <see cref="WebRtcTransport"/> adds ICE-lite and DTLS toward a
+/// browser; <see cref="RelayLink"/> carries a primary's streams between two nodes. Loop thread only.
+/// </summary>
+internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
+{
+    private static readonly long ReportInterval = Stopwatch.Frequency;
+
+    private readonly KeyframeRequester _keyframes;
+    private readonly Dictionary<uint, Producer> _producersBySsrc = [];
+    private readonly Dictionary<uint, Consumer> _consumersBySsrc = [];
+    private long _nextReport;
+    private SrtpSession? _srtpIn;
+    private SrtpSession? _srtpOut;
+
+    protected MediaTransport(NodeMedia node)
+    {
+        Node = node;
+        _keyframes = new KeyframeRequester(node.Time);
+    }
+
+    protected NodeMedia Node { get; }
+
+    /// <summary>SSRC this transport's own RTCP (receiver reports, feedback) is sent from.</summary>
+    protected uint RtcpSsrc { get; } = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+
+    /// <summary>Where packets go; null until known (ICE selection for a browser).</summary>
+    protected abstract SocketAddress? RemoteAddress { get; }
+
+    public bool IsConnected => _srtpOut is not null && !IsClosed;
+
+    public bool IsClosed { get; private set; }
+
+    public Span<byte> SendBuffer => Node.SendBuffer;
+
+    public IEnumerable<Consumer> Consumers => _consumersBySsrc.Values;
+
+    public IEnumerable<Producer> Producers => _producersBySsrc.Values;
+
+    public int ProducerCount => _producersBySsrc.Count;
+
+    // ---- wiring (loop thread) ----
+
+    public void AddProducer(Producer producer) => _producersBySsrc[producer.Ssrc] = producer;
+
+    public void RemoveProducer(Producer producer)
+    {
+        _producersBySsrc.Remove(producer.Ssrc);
+        _keyframes.Remove(producer.Ssrc);
+    }
+
+    public bool TryGetProducer(uint ssrc, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Producer producer) =>
+        _producersBySsrc.TryGetValue(ssrc, out producer);
+
+    public void ChangeProducerSsrc(Producer producer, uint ssrc)
+    {
+        _producersBySsrc.Remove(producer.Ssrc);
+        producer.ChangeSsrc(ssrc);
+        _producersBySsrc[ssrc] = producer;
+    }
+
+    public void AddConsumer(Consumer consumer)
+    {
+        _consumersBySsrc[consumer.Ssrc] = consumer;
+        consumer.Producer.Attach(consumer);
+        if (IsConnected)
+        {
+            consumer.OnTransportConnected();
+        }
+    }
+
+    public void RemoveConsumer(Consumer consumer)
+    {
+        _consumersBySsrc.Remove(consumer.Ssrc);
+        consumer.Dispose();
+    }
+
+    /// <summary>Installs the SRTP contexts: from now on the transport carries media.</summary>
+    protected void StartSrtp(SrtpSession inbound, SrtpSession outbound)
+    {
+        _srtpIn = inbound;
+        _srtpOut = outbound;
+        foreach (var consumer in _consumersBySsrc.Values)
+        {
+            consumer.OnTransportConnected();
+        }
+
+        foreach (var producer in _producersBySsrc.Values)
+        {
+            if (producer.Kind == MediaKind.Video && producer.Consumers.Length > 0)
+            {
+                producer.RequestKeyframe();
+            }
+        }
+    }
+
+    // ---- receiving (loop thread) ----
+
+    public virtual void OnRtp(Span<byte> datagram)
+    {
+        var srtp = _srtpIn;
+        if (srtp is null)
+        {
+            return;
+        }
+
+        if (srtp.UnprotectRtp(datagram, datagram.Length, out var length) != SrtpResult.Ok)
+        {
+            Node.Counters.SrtpRejected++;
+            return;
+        }
+
+        var packet = datagram[..length];
+        if (!RtpPacket.TryParse(packet, out var view))
+        {
+            Node.Counters.Malformed++;
+            return;
+        }
+
+        var nowMicros = Node.NowMicros();
+        OnRtpReceived(view, nowMicros);
+        if (_producersBySsrc.TryGetValue(view.Ssrc, out var producer))
+        {
+            producer.OnRtp(packet, view, nowMicros);
+        }
+    }
+
+    /// <summary>Every authenticated RTP packet, before it is forwarded (transport-wide feedback, liveness).</summary>
+    protected virtual void OnRtpReceived(RtpPacket packet, long nowMicros)
+    {
+    }
+
+    public void OnRtcp(Span<byte> datagram)
+    {
+        var srtp = _srtpIn;
+        if (srtp is null)
+        {
+            return;
+        }
+
+        if (srtp.UnprotectRtcp(datagram, datagram.Length, out var length) != SrtpResult.Ok)
+        {
+            Node.Counters.SrtpRejected++;
+            return;
+        }
+
+        Node.Counters.RtcpReceived++;
+        OnRtcpReceived();
+        var reader = new RtcpCompoundReader(datagram[..length]);
+        while (reader.TryReadNext(out var packet))
+        {
+            HandleRtcp(packet);
+        }
+
+        if (reader.IsMalformed)
+        {
+            Node.Counters.Malformed++;
+        }
+    }
+
+    /// <summary>Every authenticated RTCP packet (liveness).</summary>
+    protected virtual void OnRtcpReceived()
+    {
+    }
+
+    private void HandleRtcp(RtcpPacket packet)
+    {
+        switch (packet.PacketType)
+        {
+            case RtcpPacketType.SenderReport when RtcpSenderReport.TryParse(packet, out var sr):
+                if (_producersBySsrc.TryGetValue(sr.Ssrc, out var producer))
+                {
+                    producer.OnSenderReport(sr.NtpTimestamp, sr.RtpTimestamp, Node.NowMicros());
+                }
+
+                break;
+            case RtcpPacketType.TransportFeedback when packet.Count == RtcpFeedbackFormat.GenericNack && RtcpGenericNack.TryParse(packet, out var nack):
+                if (_consumersBySsrc.TryGetValue(nack.MediaSsrc, out var nacked))
+                {
+                    Span<ushort> lost = stackalloc ushort[256];
+                    var count = nack.GetLostSequenceNumbers(lost);
+                    Node.Counters.NacksAnswered += nacked.Retransmit(lost[..count]);
+                }
+
+                break;
+            case RtcpPacketType.PayloadFeedback when packet.Count == RtcpFeedbackFormat.PictureLossIndication && RtcpPictureLossIndication.TryParse(packet, out var pli):
+                if (_consumersBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
+                {
+                    wantsKeyframe.OnKeyframeRequest();
+                }
+
+                break;
+            case RtcpPacketType.PayloadFeedback when packet.Count == RtcpFeedbackFormat.FullIntraRequest && RtcpFullIntraRequest.TryParse(packet, out var fir):
+                for (var i = 0; i < fir.EntryCount; i++)
+                {
+                    fir.GetEntry(i, out var ssrc, out _);
+                    if (_consumersBySsrc.TryGetValue(ssrc, out var firConsumer))
+                    {
+                        firConsumer.OnKeyframeRequest();
+                    }
+                }
+
+                break;
+        }
+    }
+
+    // ---- sending (loop thread) ----
+
+    public void SendRtp(Span<byte> buffer, int length)
+    {
+        var srtp = _srtpOut;
+        var remote = RemoteAddress;
+        if (srtp is null || remote is null || IsClosed)
+        {
+            return;
+        }
+
+        if (srtp.ProtectRtp(buffer, length, out var protectedLength) == SrtpResult.Ok)
+        {
+            Node.Counters.RtpForwarded++;
+            Node.Loop.Send(buffer[..protectedLength], remote);
+        }
+    }
+
+    protected void SendRtcp(Span<byte> buffer, int length)
+    {
+        var srtp = _srtpOut;
+        var remote = RemoteAddress;
+        if (srtp is null || remote is null || IsClosed)
+        {
+            return;
+        }
+
+        if (srtp.ProtectRtcp(buffer, length, out var protectedLength) == SrtpResult.Ok)
+        {
+            Node.Loop.Send(buffer[..protectedLength], remote);
+        }
+    }
+
+    public void RequestKeyframe(Producer producer)
+    {
+        if (!IsConnected || !_keyframes.Request(producer.Ssrc))
+        {
+            return;
+        }
+
+        SendKeyframeRequest(producer.Ssrc);
+    }
+
+    private void SendKeyframeRequest(uint ssrc)
+    {
+        var buffer = Node.RtcpBuffer;
+        if (_keyframes.TryWriteRequest(buffer, RtcpSsrc, ssrc, KeyframeRequestKind.PictureLossIndication, out var length))
+        {
+            Node.Counters.KeyframeRequestsSent++;
+            SendRtcp(buffer, length);
+        }
+    }
+
+    void IConsumerTransport.OnConsumerClosed(Consumer consumer)
+    {
+        _consumersBySsrc.Remove(consumer.Ssrc);
+        consumer.Dispose();
+        OnConsumerClosed(consumer);
+    }
+
+    /// <summary>A consumer lost its producer and was removed.</summary>
+    protected abstract void OnConsumerClosed(Consumer consumer);
+
+    // ---- timers (loop thread) ----
+
+    /// <summary>Periodic work: NACKs and keyframe requests due, and about once a second receiver and sender reports.</summary>
+    public virtual void OnTick(long now)
+    {
+        if (!IsConnected)
+        {
+            return;
+        }
+
+        var buffer = Node.RtcpBuffer;
+        foreach (var producer in _producersBySsrc.Values)
+        {
+            if (producer.Nacks.TryBuildNack(buffer, RtcpSsrc, producer.Ssrc, out var nackLength))
+            {
+                SendRtcp(buffer, nackLength);
+            }
+        }
+
+        Span<uint> due = stackalloc uint[16];
+        var dueCount = _keyframes.CollectDue(due);
+        for (var i = 0; i < dueCount; i++)
+        {
+            SendKeyframeRequest(due[i]);
+        }
+
+        if (now >= _nextReport)
+        {
+            _nextReport = now + ReportInterval + Random.Shared.Next(0, (int)(ReportInterval / 5));
+            SendReports(buffer);
+        }
+    }
+
+    private void SendReports(Span<byte> buffer)
+    {
+        var nowMicros = Node.NowMicros();
+        if (_producersBySsrc.Count > 0)
+        {
+            Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_producersBySsrc.Count, 31)];
+            var i = 0;
+            foreach (var producer in _producersBySsrc.Values)
+            {
+                if (i == blocks.Length)
+                {
+                    break;
+                }
+
+                if (producer.Statistics.PacketsReceived > 0)
+                {
+                    blocks[i++] = producer.Statistics.CreateReportBlock(nowMicros);
+                }
+            }
+
+            if (RtcpReceiverReport.TryWrite(buffer, RtcpSsrc, blocks[..i], out var rrLength))
+            {
+                SendRtcp(buffer, rrLength);
+            }
+        }
+
+        foreach (var consumer in _consumersBySsrc.Values)
+        {
+            var producer = consumer.Producer;
+            if (!consumer.HasSent || !producer.HasSenderReport)
+            {
+                continue;
+            }
+
+            // The producer's last SR says which RTP time matched which wall-clock time; the consumer says the same
+            // in its own timestamp space, which keeps the subscriber's audio and video in sync.
+            if (RtcpSenderReport.TryWrite(buffer, consumer.Ssrc, producer.LastSenderReportNtp,
+                    consumer.MapTimestamp(producer.LastSenderReportRtp), consumer.PacketsSent, consumer.OctetsSent,
+                    ReadOnlySpan<ReportBlock>.Empty, out var srLength))
+            {
+                SendRtcp(buffer, srLength);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the transport: its producers end (their consumers elsewhere close with them), its consumers detach.
+    /// Idempotent; <see cref="OnClosed"/> runs once.
+    /// </summary>
+    public void Close(string reason)
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        IsClosed = true;
+        Node.Unregister(this);
+        foreach (var consumer in _consumersBySsrc.Values)
+        {
+            consumer.Dispose();
+        }
+
+        _consumersBySsrc.Clear();
+        var producers = new List<Producer>(_producersBySsrc.Values);
+        _producersBySsrc.Clear();
+        _srtpIn?.Dispose();
+        _srtpOut?.Dispose();
+        _srtpIn = null;
+        _srtpOut = null;
+        OnClosed(reason, producers);
+    }
+
+    /// <summary>After <see cref="Close"/>: the subclass releases its own parts and tells its owner.</summary>
+    protected abstract void OnClosed(string reason, IReadOnlyList<Producer> producers);
+}
