@@ -10,13 +10,19 @@ internal static class BusExtensions
     /// <summary>
     /// MassTransit on RabbitMQ: the node's queue <c>sfu-{nodeId}</c> (every node gets every event), the event
     /// publisher and the heartbeat. The host starts without waiting for the broker, and MassTransit keeps
-    /// reconnecting while it is down, so clients are served without RabbitMQ.
+    /// reconnecting while it is down, so clients are served without RabbitMQ. With <paramref name="withRelay"/> the same
+    /// queue takes the relay messages other nodes send to this one.
     /// </summary>
-    public static IServiceCollection AddNodeBus(this IServiceCollection services)
+    public static IServiceCollection AddNodeBus(this IServiceCollection services, bool withRelay)
     {
         services.AddMassTransit(bus =>
         {
             bus.AddConsumer<MeetingEventsConsumer>();
+            if (withRelay)
+            {
+                bus.AddConsumer<Relay.RelayConsumer>();
+            }
+
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
@@ -30,6 +36,10 @@ internal static class BusExtensions
                 {
                     endpoint.ConfigureConsumeTopology = true;
                     endpoint.ConfigureConsumer<MeetingEventsConsumer>(context);
+                    if (withRelay)
+                    {
+                        endpoint.ConfigureConsumer<Relay.RelayConsumer>(context);
+                    }
                 });
             });
         });

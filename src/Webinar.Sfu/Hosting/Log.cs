@@ -52,4 +52,25 @@ internal static partial class Log
 
     [LoggerMessage(1301, LogLevel.Warning, "Node event queue full; {MessageType} dropped")]
     public static partial void PublishQueueFull(ILogger logger, string messageType);
+
+    [LoggerMessage(1300, LogLevel.Information, "Relay link {LinkId} to node {NodeId} at {Peer} is open")]
+    public static partial void RelayLinkOpened(ILogger logger, string nodeId, Guid linkId, string peer);
+
+    [LoggerMessage(1301, LogLevel.Information, "Relay link {LinkId} to node {NodeId} closed: {Reason}")]
+    public static partial void RelayLinkClosed(ILogger logger, string nodeId, Guid linkId, string reason);
+
+    [LoggerMessage(1302, LogLevel.Warning, "Node {NodeId} did not answer a relay request (primary {PrimaryMeetingId}); retrying")]
+    public static partial void RelayPeerUnreachable(ILogger logger, string nodeId, Guid primaryMeetingId);
+
+    [LoggerMessage(1303, LogLevel.Warning, "Node {NodeId} refused to relay primary {PrimaryMeetingId}: {Reason}")]
+    public static partial void RelaySubscriptionRefused(ILogger logger, string nodeId, Guid primaryMeetingId, string reason);
+
+    [LoggerMessage(1304, LogLevel.Warning, "Subscribing to primary {PrimaryMeetingId} on node {NodeId} failed")]
+    public static partial void RelaySubscribeFailed(ILogger logger, Exception exception, string nodeId, Guid primaryMeetingId);
+
+    [LoggerMessage(1305, LogLevel.Warning, "Sending {Message} to node {NodeId} failed")]
+    public static partial void RelaySendFailed(ILogger logger, Exception exception, string nodeId, string message);
+
+    [LoggerMessage(1306, LogLevel.Error, "Relay reconcile pass failed")]
+    public static partial void RelayReconcileFailed(ILogger logger, Exception exception);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Webinar.Sfu.Bus;
 using Webinar.Sfu.Media;
+using Webinar.Sfu.Relay;
 using Webinar.Sfu.Meetings;
 using Webinar.Sfu.Sessions;
 using Webinar.Sfu.Signaling;
@@ -20,7 +21,14 @@ internal static class SfuApplication
         configure?.Invoke(builder);
 
         builder.AddSfuOptions();
-        builder.Services.AddMedia().AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus();
+        // A test may bring its own media plane (signalling tests); the node otherwise runs the real one and the relay.
+        var realMedia = !builder.Services.Any(d => d.ServiceType == typeof(IMediaPlane));
+        if (realMedia)
+        {
+            builder.Services.AddMedia().AddRelay();
+        }
+
+        builder.Services.AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus(withRelay: realMedia);
 
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });

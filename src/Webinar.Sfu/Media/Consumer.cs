@@ -7,14 +7,16 @@ namespace Webinar.Sfu.Media;
 /// <summary>
 /// One outgoing track to one subscriber: a producer's packets rewritten onto the consumer's own SSRC, sequence
 /// numbers and timestamps (continuous even when the source changes), with the subscriber's payload type and header
-/// extension ids, cached for NACKs, then protected and sent by the subscriber's transport. Video waits for a keyframe
-/// before the first packet, so a late joiner's decoder starts clean. Loop thread only.
+/// extension ids, cached for NACKs, then protected and sent by the subscriber's transport. Video toward a browser waits
+/// for a keyframe before the first packet, so a late joiner's decoder starts clean; a relay link forwards everything
+/// and leaves that to the consumers on the far node. Loop thread only.
 /// </summary>
 internal sealed class Consumer : IDisposable
 {
     private readonly RtpStreamRewriter _rewriter;
     private readonly RtpPacketCache _cache;
     private readonly RtpExtensionIdMap _extensions;
+    private readonly bool _gateOnKeyframe;
     private bool _waitingForKeyframe;
     private uint _timestampOffset;
 
@@ -25,7 +27,8 @@ internal sealed class Consumer : IDisposable
         uint ssrc,
         byte payloadType,
         RtpExtensionIdMap extensions,
-        TimeProvider time)
+        TimeProvider time,
+        bool waitForKeyframe = true)
     {
         Producer = producer;
         Transport = transport;
@@ -36,7 +39,8 @@ internal sealed class Consumer : IDisposable
         _rewriter = new RtpStreamRewriter(ssrc, (uint)producer.Codec.ClockRate, time,
             (ushort)Random.Shared.Next(0, 0x8000), (uint)Random.Shared.Next());
         _cache = new RtpPacketCache(producer.Kind == MediaKind.Video ? 1024 : 128);
-        _waitingForKeyframe = producer.Kind == MediaKind.Video;
+        _gateOnKeyframe = waitForKeyframe && producer.Kind == MediaKind.Video;
+        _waitingForKeyframe = _gateOnKeyframe;
     }
 
     public Producer Producer { get; }
@@ -135,7 +139,7 @@ internal sealed class Consumer : IDisposable
     {
         if (Producer.Kind == MediaKind.Video)
         {
-            _waitingForKeyframe = true;
+            _waitingForKeyframe = _gateOnKeyframe;
             Producer.RequestKeyframe();
         }
     }

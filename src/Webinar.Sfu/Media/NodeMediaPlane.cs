@@ -26,6 +26,9 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
 
     public NodeMedia Node { get; }
 
+    /// <summary>The inter-node relay, when the node runs one (it sets itself here).</summary>
+    public Relay.IRelayHooks? Relay { get; set; }
+
     public IMeetingMedia OpenMeeting(MeetingMediaPlacement placement, IMeetingMediaListener listener)
     {
         var meeting = new MeetingMedia(this, placement, listener);
@@ -42,9 +45,11 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
         }
 
         Router? primary = null;
-        if (primaryMeetingId is { } primaryId && string.Equals(primaryNodeId, _nodeId, StringComparison.Ordinal))
+        if (primaryMeetingId is { } primaryId)
         {
-            primary = GetOrCreateRouter(primaryId, null, null);
+            primary = primaryNodeId is null || string.Equals(primaryNodeId, _nodeId, StringComparison.Ordinal)
+                ? GetOrCreateRouter(primaryId, null, null)
+                : GetOrCreateRemotePrimary(primaryId, primaryNodeId);
         }
 
         router = new Router(meetingId, primary);
@@ -52,10 +57,32 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
         return router;
     }
 
+    /// <summary>A primary on another node, as this node holds it: a proxy router the relay fills. Loop thread.</summary>
+    private Router GetOrCreateRemotePrimary(Guid primaryMeetingId, string primaryNodeId)
+    {
+        if (_routers.TryGetValue(primaryMeetingId, out var proxy))
+        {
+            return proxy;
+        }
+
+        proxy = new Router(primaryMeetingId, null) { IsRemotePrimary = true };
+        _routers[primaryMeetingId] = proxy;
+        Relay?.RemotePrimaryOpened(proxy, primaryNodeId);
+        return proxy;
+    }
+
+    /// <summary>Closes a meeting's router; a remote primary's proxy goes with its last replica here. Loop thread.</summary>
     internal void CloseRouter(Router router)
     {
         _routers.Remove(router.MeetingId);
         router.Close();
+        Relay?.RouterClosed(router);
+        if (router.Primary is { IsRemotePrimary: true } proxy && proxy.Replicas.Count == 0)
+        {
+            _routers.Remove(proxy.MeetingId);
+            proxy.Close();
+            Relay?.RouterClosed(proxy);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -93,7 +120,7 @@ internal sealed class MeetingMedia : IMeetingMedia, IRouterObserver
         if (_router is null)
         {
             _router = _plane.GetOrCreateRouter(_placement.MeetingId, _placement.PrimaryMeetingId, _placement.PrimaryNodeId);
-            _router.Observer = this;
+            _router.AddObserver(this);
         }
 
         return _router;
@@ -135,7 +162,7 @@ internal sealed class MeetingMedia : IMeetingMedia, IRouterObserver
         {
             if (_router is not null)
             {
-                _router.Observer = null;
+                _router.RemoveObserver(this);
                 _plane.CloseRouter(_router);
             }
 

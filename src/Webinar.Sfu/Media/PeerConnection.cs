@@ -53,6 +53,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     {
         _disposed = true;
         Unpublish();
+        EndRemotePromotion();
         _router.Leave(this);
         _transport?.Close("left");
         return true;
@@ -279,25 +280,45 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         var primary = _router.Primary;
         if (primary is null || primary.MeetingId != promotion.PrimaryMeetingId)
         {
-            return new MediaOutcome(MediaRefusal.Unavailable,
-                "The primary meeting is not on this node and no relay to its node is available.");
+            return new MediaOutcome(MediaRefusal.NotAllowed, "This connection's meeting is not a replica of that primary.");
+        }
+
+        if (primary.IsRemotePrimary && _plane.Relay?.CanPublishInto(primary) != true)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable, "The relay to the primary's node is not up; try again shortly.");
         }
 
         Unpublish();
+        EndRemotePromotion();
         _publishRouter = primary;
         _publishAs = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
         _canPublish = promotion.CanPublish;
         DropOwnStreams();
+        if (primary.IsRemotePrimary)
+        {
+            _plane.Relay?.PromotionChanged(primary.MeetingId, _publishAs, promoted: true);
+        }
+
         return MediaOutcome.Ok;
     }
 
     private MediaOutcome Demote()
     {
         Unpublish();
+        EndRemotePromotion();
         _publishRouter = _router;
         _publishAs = new ProducerOwner(_peer.MeetingId, _peer.AttendeeId, _peer.ExternalUserId);
         _canPublish = _peer.CanPublish;
         return MediaOutcome.Ok;
+    }
+
+    /// <summary>A promotion into a primary on another node ends: its node takes the attendee out of the primary's roster.</summary>
+    private void EndRemotePromotion()
+    {
+        if (_publishRouter.IsRemotePrimary)
+        {
+            _plane.Relay?.PromotionChanged(_publishRouter.MeetingId, _publishAs, promoted: false);
+        }
     }
 
     /// <summary>After a promotion, the streams the peer itself now publishes must not come back to it.</summary>

@@ -25,8 +25,23 @@ internal sealed class Router
 
     public int PeerCount => _peers.Count;
 
-    /// <summary>The meeting's signalling side, told of every stream its attendees may receive.</summary>
-    public IRouterObserver? Observer { get; set; }
+    private IRouterObserver[] _observers = [];
+
+    /// <summary>
+    /// True for a primary hosted on another node: this router only holds the primary's streams relayed here, for the
+    /// local replicas (and the streams a promoted replica attendee here publishes into that primary).
+    /// </summary>
+    public bool IsRemotePrimary { get; init; }
+
+    /// <summary>The replica routers fed by this one.</summary>
+    public IReadOnlyList<Router> Replicas => _replicas;
+
+    /// <summary>Observers hear of every stream its attendees may receive (signalling, the relay).</summary>
+    public void AddObserver(IRouterObserver observer) => _observers = [.. _observers, observer];
+
+    public void RemoveObserver(IRouterObserver observer) => _observers = Array.FindAll(_observers, o => o != observer);
+
+    public IReadOnlyList<Producer> OwnProducers => _producers;
 
     /// <summary>The producers attendees of this meeting receive: the primary's for a replica.</summary>
     public IReadOnlyList<Producer> VisibleProducers => Primary is null ? _producers : Primary.VisibleProducers;
@@ -56,13 +71,16 @@ internal sealed class Router
 
     private void Announce(Producer producer, bool added)
     {
-        if (added)
+        foreach (var observer in _observers)
         {
-            Observer?.OnStreamAdded(producer);
-        }
-        else
-        {
-            Observer?.OnStreamRemoved(producer);
+            if (added)
+            {
+                observer.OnStreamAdded(producer);
+            }
+            else
+            {
+                observer.OnStreamRemoved(producer);
+            }
         }
 
         foreach (var peer in _peers.ToArray())
@@ -87,6 +105,7 @@ internal sealed class Router
     public void Close()
     {
         Primary?._replicas.Remove(this);
+        _observers = [];
         foreach (var producer in _producers.ToArray())
         {
             RemoveProducer(producer);

@@ -316,6 +316,37 @@ internal sealed class MeetingRooms
         }
     }
 
+    /// <summary>The primary's roster as this node shows it (for a relay subscription's snapshot).</summary>
+    public IReadOnlyList<PresenceMember> RosterOf(Guid primaryMeetingId)
+    {
+        lock (_gate)
+        {
+            return _rosters.TryGetValue(primaryMeetingId, out var roster) ? [.. roster.Members.Values] : [];
+        }
+    }
+
+    /// <summary>
+    /// A replica attendee on another node was promoted into (or demoted from) a primary hosted here: it joins (or
+    /// leaves) the primary's roster, shown to the primary's sessions and relayed on to every replica node.
+    /// </summary>
+    public void RemotePromotion(Guid primaryMeetingId, PresenceMember member, bool promoted)
+    {
+        lock (_gate)
+        {
+            var placement = _directory.Find(primaryMeetingId);
+            if (placement is null || placement.IsReplica || OpenLocked(placement) is null)
+            {
+                return;
+            }
+
+            var roster = _rosters[primaryMeetingId];
+            if (promoted ? roster.Members.TryAdd(member.AttendeeId, member) : roster.Members.Remove(member.AttendeeId))
+            {
+                AnnounceLocked(primaryMeetingId, roster, member, promoted, notifyObservers: true);
+            }
+        }
+    }
+
     /// <summary>Live connections per meeting, for the heartbeat.</summary>
     public IReadOnlyList<MeetingConnections> ConnectionCounts()
     {

@@ -1,0 +1,19 @@
+using Webinar.Sfu.Media;
+
+namespace Webinar.Sfu.Relay;
+
+/// <summary>What the media plane tells the relay (loop thread). Implemented by <see cref="RelayService"/>.</summary>
+internal interface IRelayHooks
+{
+    /// <summary>A replica here needs a primary hosted on <paramref name="primaryNodeId"/>: subscribe to its streams.</summary>
+    void RemotePrimaryOpened(Router proxy, string primaryNodeId);
+
+    /// <summary>A router closed (a meeting ended here, or a remote primary has no replica here any more).</summary>
+    void RouterClosed(Router router);
+
+    /// <summary>Whether a promoted attendee here can publish into <paramref name="proxy"/>'s primary now (its link is up).</summary>
+    bool CanPublishInto(Router proxy);
+
+    /// <summary>A replica attendee here was promoted into (or demoted from) a primary on another node.</summary>
+    void PromotionChanged(Guid primaryMeetingId, ProducerOwner attendee, bool promoted);
+}

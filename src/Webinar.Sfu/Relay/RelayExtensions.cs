@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Relay;
+
+internal static class RelayExtensions
+{
+    /// <summary>The inter-node relay: only when the node runs the real media plane (tests may run signalling alone).</summary>
+    public static IServiceCollection AddRelay(this IServiceCollection services)
+    {
+        services.TryAddSingleton<RelayService>();
+        services.AddSingleton<IPrimaryPresenceObserver>(sp => sp.GetRequiredService<RelayService>());
+        services.AddHostedService(sp => sp.GetRequiredService<RelayService>());
+        return services;
+    }
+}
