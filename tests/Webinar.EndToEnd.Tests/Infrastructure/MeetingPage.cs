@@ -122,6 +122,34 @@ public sealed class MeetingPage
 
     public Task<string[]> PresenceAsync() => Page.EvaluateAsync<string[]>("window.presence");
 
+    /// <summary>
+    /// Waits until the frames this page decodes stop increasing for <paramref name="quiet"/> (a sender stopped), and
+    /// returns the final count; fails if they still increase after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<long> WaitForStableFramesAsync(TimeSpan quiet, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = (await ReceivedAsync()).FramesDecoded;
+        var stableSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - stableSince < quiet)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"Frames still arriving after {timeout.TotalSeconds:0} s (now {last})");
+            }
+
+            await Task.Delay(200);
+            var now = (await ReceivedAsync()).FramesDecoded;
+            if (now != last)
+            {
+                last = now;
+                stableSince = DateTime.UtcNow;
+            }
+        }
+
+        return last;
+    }
+
     /// <summary>Waits until <paramref name="condition"/> holds for what this page received, or fails with the last reading.</summary>
     public async Task<ReceivedMedia> WaitForAsync(Func<ReceivedMedia, bool> condition, TimeSpan timeout, string what)
     {
