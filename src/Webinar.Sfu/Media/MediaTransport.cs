@@ -53,6 +53,17 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public int ProducerCount => _producersBySsrc.Count;
 
+    /// <summary>Any producer's SSRC (0 without one): the media SSRC transport-wide feedback names.</summary>
+    protected uint FirstProducerSsrc()
+    {
+        foreach (var ssrc in _producersBySsrc.Keys)
+        {
+            return ssrc;
+        }
+
+        return 0;
+    }
+
     // ---- wiring (loop thread) ----
 
     public void AddProducer(Producer producer) => _producersBySsrc[producer.Ssrc] = producer;

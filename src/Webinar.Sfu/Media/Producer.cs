@@ -146,10 +146,14 @@ internal sealed record ProducerOwner(Guid MeetingId, Guid AttendeeId, string Ext
 /// <summary>The codec a producer sends, read from the publisher's SDP.</summary>
 internal sealed record SourceCodec(string Name, int PayloadType, int ClockRate, int? Channels, string? Fmtp)
 {
-    public bool IsKeyframe(ReadOnlySpan<byte> payload) => Name.ToUpperInvariant() switch
+    private readonly int _keyframeFormat = Name.Equals("VP8", StringComparison.OrdinalIgnoreCase) ? 1
+        : Name.Equals("H264", StringComparison.OrdinalIgnoreCase) ? 2 : 0;
+
+    /// <summary>Whether this payload starts a keyframe (decided per packet: no allocation, no string work).</summary>
+    public bool IsKeyframe(ReadOnlySpan<byte> payload) => _keyframeFormat switch
     {
-        "VP8" => KeyframeDetector.IsVp8Keyframe(payload),
-        "H264" => KeyframeDetector.IsH264Keyframe(payload),
+        1 => KeyframeDetector.IsVp8Keyframe(payload),
+        2 => KeyframeDetector.IsH264Keyframe(payload),
         _ => false,
     };
 }

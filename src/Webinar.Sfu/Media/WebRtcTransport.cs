@@ -112,13 +112,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         if (now >= _nextFeedback)
         {
             _nextFeedback = now + FeedbackInterval;
-            var mediaSsrc = 0u;
-            foreach (var producer in Producers)
-            {
-                mediaSsrc = producer.Ssrc;
-                break;
-            }
-
+            var mediaSsrc = FirstProducerSsrc();
             var buffer = Node.RtcpBuffer;
             while (_feedback.TryBuildFeedback(buffer, RtcpSsrc, mediaSsrc, out var feedbackLength))
             {
