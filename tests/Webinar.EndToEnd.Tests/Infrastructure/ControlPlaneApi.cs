@@ -77,6 +77,19 @@ public sealed class ControlPlaneApi : IDisposable
         return new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!);
     }
 
+    /// <summary>BatchCreateAttendee (up to 100); returns the created attendees.</summary>
+    public async Task<IReadOnlyList<ApiAttendee>> BatchCreateAttendeesAsync(Guid meetingId, IEnumerable<string> externalUserIds, string? capability = null)
+    {
+        var attendees = externalUserIds.Select(id => capability is null
+            ? (object)new { ExternalUserId = id }
+            : new { ExternalUserId = id, Capabilities = new { Audio = capability, Video = capability, Content = capability } }).ToArray();
+        using var response = await _http.PostAsJsonAsync($"/meetings/{meetingId}/attendees?operation=batch-create", new { Attendees = attendees });
+        var json = await ReadAsync(response, HttpStatusCode.Created);
+        return json.GetProperty("Attendees").EnumerateArray()
+            .Select(a => new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!))
+            .ToArray();
+    }
+
     public async Task DeleteAttendeeAsync(Guid meetingId, Guid attendeeId)
     {
         using var response = await _http.DeleteAsync($"/meetings/{meetingId}/attendees/{attendeeId}");
