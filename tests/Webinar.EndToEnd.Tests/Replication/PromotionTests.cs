@@ -59,6 +59,24 @@ public sealed class PromotionTests : IClassFixture<WebinarSystemFixture>, IClass
     });
 
     [Fact]
+    public Task A_promoted_attendee_who_disconnects_leaves_the_primary_and_its_media_stops() => _system.RunAsync(_output, async () =>
+    {
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var europe = await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId);
+        var presenter = await JoinAsync(primary, "presenter");
+        var anna = await JoinAsync(europe, "anna-eu", "Receive");
+        var speaker = await _system.Api.CreateAttendeeAsync(primary.MeetingId, "anna-speaker");
+        await anna.Page.EvaluateAsync("async (token) => { await window.client.promote(token); }", speaker.JoinToken);
+        await anna.PublishAsync();
+        await presenter.WaitForAsync(r => r.FramesDecoded > 10, MediaTimeout, "anna's video at the presenter");
+
+        await anna.Page.Context.CloseAsync();
+
+        await presenter.Page.WaitForFunctionAsync("window.presence.includes('-anna-speaker')", null, new PageWaitForFunctionOptions { Timeout = 15_000 });
+        await presenter.WaitForStableFramesAsync(TimeSpan.FromSeconds(2), MediaTimeout);
+    });
+
+    [Fact]
     public Task A_presenter_connected_to_the_primary_cannot_switch_to_a_replica() => _system.RunAsync(_output, async () =>
     {
         var primary = await _system.Api.CreateMeetingAsync("us-east-1");
