@@ -52,4 +52,19 @@ internal static partial class Log
 
     [LoggerMessage(1301, LogLevel.Warning, "Node event queue full; {MessageType} dropped")]
     public static partial void PublishQueueFull(ILogger logger, string messageType);
+
+    [LoggerMessage(1400, LogLevel.Information, "Placements restored from the control plane: {Meetings} meetings, {OnThisNode} on this node")]
+    public static partial void PlacementsRestored(ILogger logger, int meetings, int onThisNode);
+
+    [LoggerMessage(1401, LogLevel.Warning, "Asking the control plane for this node's meetings failed ({Error}); retrying in {Delay}")]
+    public static partial void PlacementRestoreFailed(ILogger logger, string error, TimeSpan delay);
+
+    [LoggerMessage(1402, LogLevel.Information, "Meeting {MeetingId} learnt from the control plane (exists: {Exists})")]
+    public static partial void PlacementLearnt(ILogger logger, Guid meetingId, bool exists);
+
+    [LoggerMessage(1403, LogLevel.Warning, "Asking the control plane where meeting {MeetingId} is placed failed: {Error}")]
+    public static partial void PlacementQueryFailed(ILogger logger, Guid meetingId, string error);
+
+    [LoggerMessage(1404, LogLevel.Debug, "Pruned {Tombstones} meeting tombstones and {Revocations} attendee revocations")]
+    public static partial void DirectoryPruned(ILogger logger, int tombstones, int revocations);
 }
