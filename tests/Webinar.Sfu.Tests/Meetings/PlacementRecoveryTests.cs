@@ -106,6 +106,30 @@ public sealed class PlacementRecoveryTests(ControlPlaneNodeFixture fixture) : IC
         Assert.Equal(meeting, (await kept.ExpectAsync("joined")).GetProperty("meetingId").GetGuid());
     }
 
+    [Fact]
+    public async Task Asking_for_a_replica_learns_its_primarys_node_and_revoked_attendees()
+    {
+        var primaryNode = "sa-east-1-p-" + Guid.NewGuid().ToString("N")[..6];
+        await fixture.AnnounceNodeAsync(primaryNode, "sa-east-1");
+        var primary = await fixture.CreateMeetingAsync("sa-east-1");
+        var (presenter, _) = await fixture.CreateAttendeeAsync(primary, "presenter");
+        await fixture.DeleteAttendeeAsync(primary, presenter);
+        await using var node = await fixture.StartNodeAsync("eu-west-1-q-" + Guid.NewGuid().ToString("N")[..6], "eu-west-1");
+        await node.Service<PlacementRestore>().Restored.WaitAsync(TimeSpan.FromSeconds(20));
+        var replica = await fixture.CreateMeetingAsync("eu-west-1", primary);
+
+        var placed = await node.Service<PlacementClient>().ResolveAsync(replica, CancellationToken.None);
+
+        Assert.NotNull(placed);
+        Assert.Equal(primary, placed.PrimaryMeetingId);
+        Assert.Equal(primaryNode, placed.PrimaryNodeId);
+        Assert.Null(await node.Service<PlacementClient>().ResolveAsync(Guid.NewGuid(), CancellationToken.None));
+
+        // The primary is learnt too, with its revoked presenter, for later promotions on this node.
+        await WaitUntilAsync(() => node.Service<RevokedAttendees>().IsRevoked(presenter), "the primary's revocation was learnt");
+        Assert.Equal(primaryNode, node.Service<MeetingDirectory>().Find(primary)?.NodeId);
+    }
+
     private static async Task<List<System.Text.Json.JsonElement>> JoinAndReadUntilClosedAsync(RunningNode node, string token)
     {
         await using var client = await SignalingClient.ConnectAsync(node.SignalingUrl);
