@@ -17,6 +17,7 @@ using Webinar.ControlPlane.Data;
 using Webinar.ControlPlane.Idle;
 using Webinar.ControlPlane.JoinTokens;
 using Webinar.ControlPlane.Mediation;
+using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
 using Webinar.ControlPlane.Webhooks;
@@ -64,12 +65,15 @@ internal static class ServiceCollectionExtensions
         services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<Placement>();
+        services.TryAddSingleton<PlacementReader>();
         services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter("control-plane", false));
             bus.AddConsumer<NodeHeartbeatConsumer>();
             bus.AddConsumer<AttendeeJoinedConsumer>();
             bus.AddConsumer<AttendeeLeftConsumer>();
+            bus.AddConsumer<GetMeetingPlacementConsumer>();
+            bus.AddConsumer<GetNodeMeetingsConsumer>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var o = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;

@@ -9,9 +9,10 @@ internal static class BusExtensions
 {
     /// <summary>
     /// MassTransit on RabbitMQ: the node's queue <c>sfu-{nodeId}</c> (every node gets every event), the event
-    /// publisher and the heartbeat. The host starts without waiting for the broker, and MassTransit keeps
-    /// reconnecting while it is down, so clients are served without RabbitMQ. With <paramref name="withRelay"/> the same
-    /// queue takes the relay messages other nodes send to this one.
+    /// publisher, the heartbeat, and the placement queries to the control plane (restored at startup, asked per
+    /// unknown meeting). The host starts without waiting for the broker, and MassTransit keeps reconnecting while it
+    /// is down, so clients are served without RabbitMQ. With <paramref name="withRelay"/> the same queue takes the
+    /// relay messages other nodes send to this one.
     /// </summary>
     public static IServiceCollection AddNodeBus(this IServiceCollection services, bool withRelay)
     {
@@ -50,6 +51,10 @@ internal static class BusExtensions
             host.StopTimeout = TimeSpan.FromSeconds(5);
         });
 
+        services.TryAddSingleton<NodePlacements>();
+        services.TryAddSingleton<PlacementClient>();
+        services.TryAddSingleton<PlacementRestore>();
+        services.AddHostedService(sp => sp.GetRequiredService<PlacementRestore>());
         services.TryAddSingleton<NodeEvents>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeEvents>());
         services.AddHostedService<HeartbeatService>();

@@ -53,24 +53,39 @@ internal static partial class Log
     [LoggerMessage(1301, LogLevel.Warning, "Node event queue full; {MessageType} dropped")]
     public static partial void PublishQueueFull(ILogger logger, string messageType);
 
-    [LoggerMessage(1300, LogLevel.Information, "Relay link {LinkId} to node {NodeId} at {Peer} is open")]
+    [LoggerMessage(1500, LogLevel.Information, "Relay link {LinkId} to node {NodeId} at {Peer} is open")]
     public static partial void RelayLinkOpened(ILogger logger, string nodeId, Guid linkId, string peer);
 
-    [LoggerMessage(1301, LogLevel.Information, "Relay link {LinkId} to node {NodeId} closed: {Reason}")]
+    [LoggerMessage(1501, LogLevel.Information, "Relay link {LinkId} to node {NodeId} closed: {Reason}")]
     public static partial void RelayLinkClosed(ILogger logger, string nodeId, Guid linkId, string reason);
 
-    [LoggerMessage(1302, LogLevel.Warning, "Node {NodeId} did not answer a relay request (primary {PrimaryMeetingId}); retrying")]
+    [LoggerMessage(1502, LogLevel.Warning, "Node {NodeId} did not answer a relay request (primary {PrimaryMeetingId}); retrying")]
     public static partial void RelayPeerUnreachable(ILogger logger, string nodeId, Guid primaryMeetingId);
 
-    [LoggerMessage(1303, LogLevel.Warning, "Node {NodeId} refused to relay primary {PrimaryMeetingId}: {Reason}")]
+    [LoggerMessage(1503, LogLevel.Warning, "Node {NodeId} refused to relay primary {PrimaryMeetingId}: {Reason}")]
     public static partial void RelaySubscriptionRefused(ILogger logger, string nodeId, Guid primaryMeetingId, string reason);
 
-    [LoggerMessage(1304, LogLevel.Warning, "Subscribing to primary {PrimaryMeetingId} on node {NodeId} failed")]
+    [LoggerMessage(1504, LogLevel.Warning, "Subscribing to primary {PrimaryMeetingId} on node {NodeId} failed")]
     public static partial void RelaySubscribeFailed(ILogger logger, Exception exception, string nodeId, Guid primaryMeetingId);
 
-    [LoggerMessage(1305, LogLevel.Warning, "Sending {Message} to node {NodeId} failed")]
+    [LoggerMessage(1505, LogLevel.Warning, "Sending {Message} to node {NodeId} failed")]
     public static partial void RelaySendFailed(ILogger logger, Exception exception, string nodeId, string message);
 
-    [LoggerMessage(1306, LogLevel.Error, "Relay reconcile pass failed")]
+    [LoggerMessage(1506, LogLevel.Error, "Relay reconcile pass failed")]
     public static partial void RelayReconcileFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1400, LogLevel.Information, "Placements restored from the control plane: {Meetings} meetings, {OnThisNode} on this node")]
+    public static partial void PlacementsRestored(ILogger logger, int meetings, int onThisNode);
+
+    [LoggerMessage(1401, LogLevel.Warning, "Asking the control plane for this node's meetings failed ({Error}); retrying in {Delay}")]
+    public static partial void PlacementRestoreFailed(ILogger logger, string error, TimeSpan delay);
+
+    [LoggerMessage(1402, LogLevel.Information, "Meeting {MeetingId} learnt from the control plane (exists: {Exists})")]
+    public static partial void PlacementLearnt(ILogger logger, Guid meetingId, bool exists);
+
+    [LoggerMessage(1403, LogLevel.Warning, "Asking the control plane where meeting {MeetingId} is placed failed: {Error}")]
+    public static partial void PlacementQueryFailed(ILogger logger, Guid meetingId, string error);
+
+    [LoggerMessage(1404, LogLevel.Debug, "Pruned {Tombstones} meeting tombstones and {Revocations} attendee revocations")]
+    public static partial void DirectoryPruned(ILogger logger, int tombstones, int revocations);
 }

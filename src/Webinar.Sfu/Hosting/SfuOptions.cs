@@ -32,6 +32,21 @@ internal sealed class SfuOptions
     /// <summary>How long a join waits for the MeetingCreated/ReplicaCreated event of its meeting.</summary>
     public TimeSpan PlacementWait { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a join then waits for the control plane's answer to GetMeetingPlacement.</summary>
+    public TimeSpan PlacementQueryTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long one attempt of the startup GetNodeMeetings query waits; failed attempts are retried with backoff.</summary>
+    public TimeSpan NodeMeetingsQueryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a revoked attendee is remembered when its meeting lives on: at least the control plane's
+    /// JoinTokens:Lifetime, after which the attendee's token has expired anyway.
+    /// </summary>
+    public TimeSpan RevocationRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a deleted meeting's tombstone is kept; later joins for it are refused by the control plane's answer.</summary>
+    public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Largest client frame accepted, in bytes.</summary>
     public int MaxFrameBytes { get; set; } = 64 * 1024;
 

@@ -3,8 +3,10 @@ using System.Collections.Concurrent;
 namespace Webinar.Sfu.Meetings;
 
 /// <summary>
-/// Every meeting the node has heard of (each node consumes every placement event), the ones deleted since,
-/// and joins waiting for a placement event that has not arrived yet. Thread-safe.
+/// Every meeting the node has heard of (each node consumes every placement event, and asks the control plane for
+/// what it missed), the ones deleted since (tombstones, kept for <see cref="Hosting.SfuOptions.TombstoneRetention"/>
+/// so that a late placement cannot bring a deleted meeting back), and joins waiting for a placement that has not
+/// arrived yet. Thread-safe.
 /// </summary>
 internal sealed class MeetingDirectory
 {
@@ -15,18 +17,49 @@ internal sealed class MeetingDirectory
 
     public MeetingDirectory(TimeProvider time) => _time = time;
 
-    public void Place(PlacedMeeting meeting)
+    public int Count => _meetings.Count;
+
+    public int TombstoneCount => _deleted.Count;
+
+    /// <summary>Records a placement; false (and nothing changes) when the meeting was deleted.</summary>
+    public bool Place(PlacedMeeting meeting)
     {
         if (_deleted.ContainsKey(meeting.MeetingId))
         {
-            return;
+            return false;
         }
 
         _meetings[meeting.MeetingId] = meeting;
+
+        // A delete may have landed between the check and the write.
+        if (_deleted.ContainsKey(meeting.MeetingId))
+        {
+            _meetings.TryRemove(meeting.MeetingId, out _);
+            return false;
+        }
+
         if (_waiters.TryRemove(meeting.MeetingId, out var waiter))
         {
             waiter.TrySetResult(meeting);
         }
+
+        return true;
+    }
+
+    /// <summary>Drops tombstones older than <paramref name="retention"/>; returns how many.</summary>
+    public int PruneTombstones(TimeSpan retention)
+    {
+        var cutoff = _time.GetUtcNow() - retention;
+        var removed = 0;
+        foreach (var (meetingId, deletedAt) in _deleted)
+        {
+            if (deletedAt < cutoff && _deleted.TryRemove(meetingId, out _))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>Forgets a deleted meeting for good: later placement events for it are ignored and joins refused at once.</summary>

@@ -28,6 +28,7 @@ internal static class MeetingsExtensions
     {
         services.TryAddSingleton<MeetingDirectory>();
         services.TryAddSingleton<RevokedAttendees>();
+        services.AddHostedService<DirectoryJanitor>();
         return services;
     }
 }

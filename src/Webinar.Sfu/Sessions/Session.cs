@@ -189,10 +189,19 @@ internal sealed class Session : IPeerMediaListener
             return false;
         }
 
-        var placement = await _services.Directory.WaitForAsync(claims.MeetingId, _services.Options.PlacementWait, cancellationToken).ConfigureAwait(false);
+        // A placement this node missed (it restarted, or the event is late) is asked of the control plane.
+        var placement = await _services.Directory.WaitForAsync(claims.MeetingId, _services.Options.PlacementWait, cancellationToken).ConfigureAwait(false)
+            ?? (_services.Directory.IsDeleted(claims.MeetingId) ? null : await _services.Placements.ResolveAsync(claims.MeetingId, cancellationToken).ConfigureAwait(false));
         if (placement is null || placement.NodeId != _services.Options.EffectiveNodeId)
         {
             RefuseJoin(ErrorCodes.WrongMeetingNode, "The meeting is not hosted on this node.", frame.IdJson, CloseCodes.WrongMeetingNode);
+            return false;
+        }
+
+        // Learning the placement may have taught the node this attendee's revocation.
+        if (_services.Revoked.IsRevoked(claims.AttendeeId))
+        {
+            RefuseJoin(ErrorCodes.TokenRevoked, "The attendee was deleted; its token no longer works.", frame.IdJson, CloseCodes.InvalidToken);
             return false;
         }
 

@@ -14,6 +14,7 @@ internal sealed class SessionServices(
     RevokedAttendees revoked,
     MeetingRooms rooms,
     NodeEvents events,
+    PlacementClient placements,
     IOptions<SfuOptions> options,
     TimeProvider time,
     ILogger<Session> logger)
@@ -27,6 +28,8 @@ internal sealed class SessionServices(
     public MeetingRooms Rooms { get; } = rooms;
 
     public NodeEvents Events { get; } = events;
+
+    public PlacementClient Placements { get; } = placements;
 
     public SfuOptions Options { get; } = options.Value;
 

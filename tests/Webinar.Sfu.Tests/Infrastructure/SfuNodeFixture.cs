@@ -67,6 +67,7 @@ public sealed class SfuNodeFixture : IAsyncLifetime
                 ["Sfu:WsPort"] = Port.ToString(CultureInfo.InvariantCulture),
                 ["Sfu:JoinTokenPublicKeyFile"] = Keys.PublicKeyFile,
                 ["Sfu:JoinTimeout"] = "00:00:03",
+                ["Sfu:PlacementQueryTimeout"] = "00:00:00.500", // no control plane here: the query always times out
                 ["RabbitMq:Host"] = "127.0.0.1",
                 ["RabbitMq:Port"] = RabbitPort.ToString(CultureInfo.InvariantCulture),
                 ["RabbitMq:VirtualHost"] = _vhost,
