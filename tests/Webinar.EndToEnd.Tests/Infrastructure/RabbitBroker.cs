@@ -99,6 +99,8 @@ public sealed class PrivateRabbitBroker : RabbitBroker
         await RabbitAsync("start");
         if (OwnUser)
         {
+            // The AMQP port opens before the broker finishes booting; users can be added only after.
+            await RabbitAsync("ctl", "await_startup");
             await RabbitAsync("ctl", "add_user", "webinar-e2e", _password);
             await RabbitAsync("ctl", "set_permissions", "-p", "/", "webinar-e2e", ".*", ".*", ".*");
         }
