@@ -71,8 +71,9 @@ public sealed class NamespacedSystemFixture : WebinarSystemFixture
         await Ip("-n", eu, "addr", "add", $"10.{_octet}.0.2/30", "dev", $"wb{_id}eu");
         await Ip("-n", us, "link", "set", $"wb{_id}ue", "up");
         await Ip("-n", eu, "link", "set", $"wb{_id}eu", "up");
-        await Ip("-n", us, "route", "add", ReplicaAddress + "/32", "via", $"10.{_octet}.0.2");
-        await Ip("-n", eu, "route", "add", PrimaryAddress + "/32", "via", $"10.{_octet}.0.1");
+        // From the announced address (src): a relay link accepts packets only from its peer's announced address.
+        await Ip("-n", us, "route", "add", ReplicaAddress + "/32", "via", $"10.{_octet}.0.2", "src", PrimaryAddress);
+        await Ip("-n", eu, "route", "add", PrimaryAddress + "/32", "via", $"10.{_octet}.0.1", "src", ReplicaAddress);
         try
         {
             var delay = $"{DelayEachWay.TotalMilliseconds:0}ms";
