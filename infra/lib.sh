@@ -48,6 +48,7 @@ ensure_packages() {
   for p in "$@"; do
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;
+      iproute2) command -v ip >/dev/null && command -v tc >/dev/null || missing+=(iproute2) ;;
       *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
     esac
   done

@@ -44,6 +44,13 @@ internal static class SfuApplication
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         var port = builder.Configuration.GetValue(SfuOptions.Section + ":" + nameof(SfuOptions.WsPort), 8181);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        var listen = builder.Configuration.GetValue<string>(SfuOptions.Section + ":" + nameof(SfuOptions.ListenAddress));
+        var address = IPAddress.Loopback;
+        if (!string.IsNullOrWhiteSpace(listen) && !IPAddress.TryParse(listen, out address))
+        {
+            throw new InvalidOperationException($"Sfu:ListenAddress (WEBINAR_SFU_LISTEN_ADDRESS) '{listen}' is not an IP address.");
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address!, port));
     }
 }

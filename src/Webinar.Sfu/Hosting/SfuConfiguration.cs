@@ -10,6 +10,7 @@ internal static class SfuConfiguration
         ("WEBINAR_SFU_WS_PORT", "Sfu:WsPort"),
         ("WEBINAR_SFU_UDP_PORT", "Sfu:UdpPort"),
         ("WEBINAR_SFU_ANNOUNCED_IP", "Sfu:AnnouncedIp"),
+        ("WEBINAR_SFU_LISTEN_ADDRESS", "Sfu:ListenAddress"),
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "Sfu:JoinTokenPublicKeyFile"),
         ("WEBINAR_RABBITMQ_HOST", "RabbitMq:Host"),
         ("WEBINAR_RABBITMQ_PORT", "RabbitMq:Port"),

@@ -11,8 +11,14 @@ internal sealed class SfuOptions
     /// <summary>Node id as placed by the control plane; defaults to <c>{Region}-a</c>.</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>Signalling WebSocket port, bound on 127.0.0.1.</summary>
+    /// <summary>Signalling WebSocket port, bound on <see cref="ListenAddress"/>.</summary>
     public int WsPort { get; set; } = 8181;
+
+    /// <summary>
+    /// Address Kestrel binds the signalling WebSocket to: 127.0.0.1 by default; <c>0.0.0.0</c> in a container, or the
+    /// node's own address when it runs in a network namespace of its own.
+    /// </summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>UDP media port (used by the media plane).</summary>
     public int UdpPort { get; set; } = 40000;

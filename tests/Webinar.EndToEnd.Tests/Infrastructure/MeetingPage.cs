@@ -26,6 +26,9 @@ public sealed class MeetingPage
           client.addEventListener('error', e => { window.errors.push(e.detail.code); });
           client.addEventListener('attendee-joined', e => { window.presence.push('+' + e.detail.externalUserId); });
           client.addEventListener('attendee-left', e => { window.presence.push('-' + e.detail.externalUserId); });
+          window.streamEvents = [];
+          client.addEventListener('stream-added', e => { window.streamEvents.push('+' + e.detail.kind + ':' + e.detail.externalUserId); });
+          client.addEventListener('stream-removed', e => { window.streamEvents.push('-' + e.detail.kind + ':' + e.detail.externalUserId); });
           client.addEventListener('track', e => {
             if (e.detail.kind !== 'video') return;
             let v = document.getElementById('v-' + e.detail.attendee.attendeeId);
@@ -145,6 +148,39 @@ public sealed class MeetingPage
                 last = now;
                 stableSince = DateTime.UtcNow;
             }
+        }
+
+        return last;
+    }
+
+    /// <summary>Stream announcements so far, in order: "+video:presenter", "-audio:presenter", ...</summary>
+    public Task<string[]> StreamEventsAsync() => Page.EvaluateAsync<string[]>("window.streamEvents");
+
+    /// <summary>Why the session ended ("deleted", "closed", ...), or null while it lasts.</summary>
+    public Task<string?> EndedReasonAsync() => Page.EvaluateAsync<string?>("window.ended === null ? null : String(window.ended.reason)");
+
+    /// <summary>Video frames the page has rendered from one attendee's camera so far (0 when none is shown).</summary>
+    public Task<long> FramesRenderedOfAsync(string externalUserId) => Page.EvaluateAsync<long>("""
+        user => {
+          const v = [...document.querySelectorAll('video')].find(x => x.dataset.user === user);
+          return v ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+        }
+        """, externalUserId);
+
+    /// <summary>Waits until the page has rendered more than <paramref name="frames"/> frames of one attendee's camera.</summary>
+    public async Task<long> WaitForFramesOfAsync(string externalUserId, long frames, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = await FramesRenderedOfAsync(externalUserId);
+        while (last <= frames)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; {last} frames of {externalUserId} rendered");
+            }
+
+            await Task.Delay(200);
+            last = await FramesRenderedOfAsync(externalUserId);
         }
 
         return last;

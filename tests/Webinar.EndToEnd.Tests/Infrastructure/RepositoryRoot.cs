@@ -18,17 +18,25 @@ internal static class RepositoryRoot
     }
 
     /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
-    public static async Task RabbitCtlAsync(params string[] args)
+    public static Task RabbitCtlAsync(params string[] args) =>
+        RunAsync(System.IO.Path.Combine(Path, "infra", "rabbitmq"), ["ctl", .. args], null);
+
+    /// <summary>Runs a command to completion; throws with its output when it fails. Returns its standard output.</summary>
+    public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
     {
-        var start = new ProcessStartInfo(System.IO.Path.Combine(Path, "infra", "rabbitmq"))
+        var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add("ctl");
         foreach (var a in args)
         {
             start.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         using var process = Process.Start(start)!;
@@ -37,8 +45,10 @@ internal static class RepositoryRoot
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"infra/rabbitmq ctl {string.Join(' ', args)} failed: {await stdout} {await stderr}");
+            throw new InvalidOperationException($"{fileName} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}): {await stdout} {await stderr}");
         }
+
+        return await stdout;
     }
 
     private static string Find()

@@ -9,8 +9,10 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 public sealed partial class ServiceProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
+    private const int SigKill = 9;
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
+    private int _pid;
 
     private ServiceProcess(string name, Process process)
     {
@@ -22,15 +24,24 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ServiceProcess Start(string name, string project, IReadOnlyDictionary<string, string> environment, params string[] args)
+    /// <param name="networkNamespace">Runs the service inside this network namespace (<c>ip netns exec</c>, which execs it: the pid stays the service's).</param>
+    public static ServiceProcess Start(string name, string project, IReadOnlyDictionary<string, string> environment, string? networkNamespace = null, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(networkNamespace is null ? "dotnet" : "ip")
         {
             WorkingDirectory = Path.Combine(RepositoryRoot.Path, "src", project),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (networkNamespace is not null)
+        {
+            start.ArgumentList.Add("netns");
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(networkNamespace);
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(RepositoryRoot.ServiceDll(project));
         foreach (var a in args)
         {
@@ -50,6 +61,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => service.Append(e.Data);
         process.ErrorDataReceived += (_, e) => service.Append(e.Data);
         process.Start();
+        service._pid = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return service;
@@ -58,7 +70,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public string Log()
     {
         var text = new StringBuilder();
-        text.AppendLine($"----- {Name} (pid {_process.Id}{(_process.HasExited ? $", exited {_process.ExitCode}" : string.Empty)}) -----");
+        text.AppendLine($"----- {Name} (pid {_pid}{(_process.HasExited ? $", exited {_process.ExitCode}" : string.Empty)}) -----");
         foreach (var line in _log)
         {
             text.AppendLine(line);
@@ -67,23 +79,30 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         return text.ToString();
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the service: SIGTERM (a clean shutdown) or, with <paramref name="crash"/>, SIGKILL (a crash); waits for the exit.</summary>
+    public async Task StopAsync(bool crash = false)
     {
-        if (!_process.HasExited)
+        if (_process.HasExited)
         {
-            _ = Kill(_process.Id, SigTerm);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
+            return;
         }
 
+        _ = Kill(_pid, crash ? SigKill : SigTerm);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         _process.Dispose();
     }
 

@@ -8,10 +8,36 @@ using Xunit.Abstractions;
 
 namespace Webinar.EndToEnd.Tests.Infrastructure;
 
-/// <summary>A started SFU node process.</summary>
-public sealed record SfuNode(string Region, string NodeId, int WsPort, int UdpPort, ServiceProcess Process)
+/// <summary>
+/// An SFU node: its identity, ports and environment stay the same across restarts; <see cref="Process"/> is the
+/// process running it now.
+/// </summary>
+public sealed class SfuNode(string region, string nodeId, int wsPort, int udpPort, string address, string? networkNamespace, IReadOnlyDictionary<string, string> environment)
 {
-    public Uri SignalingUrl => new($"ws://127.0.0.1:{WsPort}/signal");
+    public string Region { get; } = region;
+
+    public string NodeId { get; } = nodeId;
+
+    public int WsPort { get; } = wsPort;
+
+    public int UdpPort { get; } = udpPort;
+
+    /// <summary>The address it listens on and announces (127.0.0.1, or its namespace's address).</summary>
+    public string Address { get; } = address;
+
+    public string? NetworkNamespace { get; } = networkNamespace;
+
+    public IReadOnlyDictionary<string, string> Environment { get; } = environment;
+
+    public ServiceProcess Process { get; internal set; } = null!;
+
+    public Uri SignalingUrl => new($"ws://{Address}:{WsPort}/signal");
+}
+
+/// <summary>Where one region's node runs: loopback in the root namespace by default.</summary>
+public sealed record NodePlacement(string Address, string? NetworkNamespace)
+{
+    public static readonly NodePlacement Loopback = new("127.0.0.1", null);
 }
 
 /// <summary>
@@ -19,18 +45,24 @@ public sealed record SfuNode(string Region, string NodeId, int WsPort, int UdpPo
 /// from their built DLLs (src/*/bin/$WEBINAR_CONFIGURATION/net10.0), on the shared PostgreSQL and RabbitMQ with a
 /// database and a virtual host of this fixture's own, and a freshly generated join-token key pair.
 /// </summary>
-public sealed class WebinarSystemFixture : IAsyncLifetime
+public class WebinarSystemFixture : IAsyncLifetime
 {
     public static readonly string[] Regions = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 
     private readonly string _suffix = Guid.NewGuid().ToString("N");
     private readonly List<ServiceProcess> _processes = [];
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly List<SfuNode> _nodes = [];
     private string _keyDir = string.Empty;
 
     public string Database => "webinar_e2e_" + _suffix;
 
     public string VirtualHost => "webinar_e2e_" + _suffix;
+
+    /// <summary>The regions this fixture runs a node in.</summary>
+    public virtual IReadOnlyList<string> NodeRegions => Regions;
+
+    public RabbitBroker Broker { get; private set; } = null!;
 
     public string ApiKey { get; } = "e2e-" + Guid.NewGuid().ToString("N");
 
@@ -40,7 +72,7 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
 
     public ServiceProcess ControlPlane { get; private set; } = null!;
 
-    public IReadOnlyList<SfuNode> Nodes { get; private set; } = [];
+    public IReadOnlyList<SfuNode> Nodes => _nodes;
 
     public ControlPlaneApi Api { get; private set; } = null!;
 
@@ -62,8 +94,17 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
             await create.ExecuteNonQueryAsync();
         }
 
-        await RepositoryRoot.RabbitCtlAsync("add_vhost", VirtualHost);
-        await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
+        try
+        {
+            await PrepareNetworkAsync();
+            Broker = CreateBroker();
+            await Broker.StartAsync();
+        }
+        catch (Exception e)
+        {
+            await DisposeAsync();
+            throw new InvalidOperationException("The fixture's network or broker did not start.", e);
+        }
 
         _keyDir = Directory.CreateTempSubdirectory("webinar-e2e-keys-").FullName;
         var privatePem = Path.Combine(_keyDir, "join-token.key.pem");
@@ -77,12 +118,13 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
             ["WEBINAR_PG_HOST"] = "127.0.0.1",
             ["WEBINAR_PG_PORT"] = PgPort.ToString(CultureInfo.InvariantCulture),
             ["WEBINAR_PG_DATABASE"] = Database,
-            ["WEBINAR_RABBITMQ_HOST"] = "127.0.0.1",
-            ["WEBINAR_RABBITMQ_PORT"] = RabbitPort.ToString(CultureInfo.InvariantCulture),
-            ["WEBINAR_RABBITMQ_VHOST"] = VirtualHost,
-            ["WEBINAR_REGIONS"] = string.Join(' ', Regions),
+            ["WEBINAR_REGIONS"] = string.Join(' ', NodeRegions),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
+        foreach (var (key, value) in Broker.Environment)
+        {
+            common[key] = value;
+        }
 
         try
         {
@@ -94,25 +136,26 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
                 ["WEBINAR_IDLE_TIMEOUT_SECONDS"] = "300",
             }));
 
-            var nodes = new List<SfuNode>();
-            foreach (var region in Regions)
+            foreach (var region in NodeRegions)
             {
+                var placement = PlaceNode(region);
                 var ws = FreePort(SocketType.Stream, ProtocolType.Tcp);
                 var udp = FreePort(SocketType.Dgram, ProtocolType.Udp);
                 var nodeId = $"{region}-e2e{_suffix[..6]}";
-                var process = Track(ServiceProcess.Start("sfu-" + region, "Webinar.Sfu", new Dictionary<string, string>(common)
+                var node = new SfuNode(region, nodeId, ws, udp, placement.Address, placement.NetworkNamespace, new Dictionary<string, string>(common)
                 {
                     ["WEBINAR_SFU_REGION"] = region,
                     ["WEBINAR_SFU_NODE_ID"] = nodeId,
                     ["WEBINAR_SFU_WS_PORT"] = ws.ToString(CultureInfo.InvariantCulture),
                     ["WEBINAR_SFU_UDP_PORT"] = udp.ToString(CultureInfo.InvariantCulture),
-                    ["WEBINAR_SFU_ANNOUNCED_IP"] = "127.0.0.1",
+                    ["WEBINAR_SFU_ANNOUNCED_IP"] = placement.Address,
+                    ["WEBINAR_SFU_LISTEN_ADDRESS"] = placement.Address,
                     ["WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE"] = publicPem,
-                }));
-                nodes.Add(new SfuNode(region, nodeId, ws, udp, process));
+                });
+                StartProcess(node);
+                _nodes.Add(node);
             }
 
-            Nodes = nodes;
             Api = new ControlPlaneApi(BaseAddress, ApiKey);
             await WaitReadyAsync(TimeSpan.FromSeconds(90));
         }
@@ -123,6 +166,46 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
             throw new InvalidOperationException("The system did not start.\n" + logs, e);
         }
     }
+
+    /// <summary>Stops one region's node process: SIGTERM, or SIGKILL with <paramref name="crash"/>.</summary>
+    public Task StopNodeAsync(string region, bool crash = false) => Node(region).Process.StopAsync(crash);
+
+    /// <summary>Starts one region's node again with the same node id, ports and settings; waits for its WebSocket port.</summary>
+    public async Task RestartNodeAsync(string region)
+    {
+        var node = Node(region);
+        if (!node.Process.HasExited)
+        {
+            throw new InvalidOperationException($"{node.NodeId} is still running.");
+        }
+
+        StartProcess(node);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await PortOpenAsync(node.Address, node.WsPort))
+        {
+            if (node.Process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"{node.NodeId} did not come back on port {node.WsPort}.");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Lines of one node's current process output that contain <paramref name="text"/>.</summary>
+    public IReadOnlyList<string> NodeLog(string region, string text) =>
+        Node(region).Process.Log().Split('\n').Where(l => l.Contains(text, StringComparison.Ordinal)).Select(l => l.TrimEnd()).ToList();
+
+    /// <summary>The broker the services use; the shared one with a virtual host of this fixture's own unless overridden.</summary>
+    protected virtual RabbitBroker CreateBroker() => new SharedRabbitBroker(VirtualHost);
+
+    /// <summary>Sets up what the nodes need around them (e.g. network namespaces) before anything starts.</summary>
+    protected virtual Task PrepareNetworkAsync() => Task.CompletedTask;
+
+    /// <summary>Tears down what <see cref="PrepareNetworkAsync"/> set up; runs last, also after a failed start.</summary>
+    protected virtual Task CleanUpNetworkAsync() => Task.CompletedTask;
+
+    protected virtual NodePlacement PlaceNode(string region) => NodePlacement.Loopback;
 
     /// <summary>Every process's output, for the test log.</summary>
     public string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
@@ -152,11 +235,14 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
         _processes.Clear();
         try
         {
-            await RepositoryRoot.RabbitCtlAsync("delete_vhost", VirtualHost);
+            if (Broker is not null)
+            {
+                await Broker.DisposeAsync();
+            }
         }
-        catch (InvalidOperationException)
+        finally
         {
-            // Never created.
+            await CleanUpNetworkAsync();
         }
 
         NpgsqlConnection.ClearAllPools();
@@ -180,6 +266,10 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
         _processes.Add(process);
         return process;
     }
+
+    private void StartProcess(SfuNode node) =>
+        node.Process = Track(ServiceProcess.Start($"sfu-{node.Region} #{_processes.Count(p => p.Name.StartsWith("sfu-" + node.Region + " ", StringComparison.Ordinal)) + 1}",
+            "Webinar.Sfu", node.Environment, node.NetworkNamespace));
 
     /// <summary>/readyz answers 200, every node's WebSocket port is open, and a meeting can be placed in every region.</summary>
     private async Task WaitReadyAsync(TimeSpan wait)
@@ -216,7 +306,7 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
 
         foreach (var node in Nodes)
         {
-            while (!await PortOpenAsync(node.WsPort))
+            while (!await PortOpenAsync(node.Address, node.WsPort))
             {
                 ThrowIfExited();
                 if (DateTime.UtcNow > deadline)
@@ -228,7 +318,7 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
             }
         }
 
-        foreach (var region in Regions)
+        foreach (var region in NodeRegions)
         {
             var probe = await Api.CreateMeetingWhenPlacedAsync(region, deadline - DateTime.UtcNow);
             await Api.DeleteMeetingAsync(probe.MeetingId);
@@ -244,12 +334,12 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
         }
     }
 
-    private static async Task<bool> PortOpenAsync(int port)
+    private static async Task<bool> PortOpenAsync(string address, int port)
     {
         using var client = new TcpClient();
         try
         {
-            await client.ConnectAsync(IPAddress.Loopback, port);
+            await client.ConnectAsync(IPAddress.Parse(address), port);
             return true;
         }
         catch (SocketException)
@@ -257,6 +347,8 @@ public sealed class WebinarSystemFixture : IAsyncLifetime
             return false;
         }
     }
+
+    public static int FreeTcpPort() => FreePort(SocketType.Stream, ProtocolType.Tcp);
 
     private static int FreePort(SocketType type, ProtocolType protocol)
     {

@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace Webinar.EndToEnd.Tests.Infrastructure;
+
+/// <summary>Where the services find RabbitMQ, as the WEBINAR_RABBITMQ_* (and RabbitMq__*) variables they read.</summary>
+public abstract class RabbitBroker : IAsyncDisposable
+{
+    public abstract string Host { get; }
+
+    public abstract int Port { get; }
+
+    public abstract string VirtualHost { get; }
+
+    public virtual IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["WEBINAR_RABBITMQ_HOST"] = Host,
+        ["WEBINAR_RABBITMQ_PORT"] = Port.ToString(CultureInfo.InvariantCulture),
+        ["WEBINAR_RABBITMQ_VHOST"] = VirtualHost,
+    };
+
+    public abstract Task StartAsync();
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>The shared broker (started by infra/test), with a virtual host of this fixture's own, deleted at the end.</summary>
+public sealed class SharedRabbitBroker(string virtualHost) : RabbitBroker
+{
+    public override string Host => "127.0.0.1";
+
+    public override int Port => WebinarSystemFixture.RabbitPort;
+
+    public override string VirtualHost => virtualHost;
+
+    public override async Task StartAsync()
+    {
+        await RepositoryRoot.RabbitCtlAsync("add_vhost", VirtualHost);
+        await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RepositoryRoot.RabbitCtlAsync("delete_vhost", VirtualHost);
+        }
+        catch (InvalidOperationException)
+        {
+            // Never created.
+        }
+    }
+}
+
+/// <summary>
+/// A broker of this fixture's own (<c>infra/rabbitmq start|stop</c> on free ports, data in a temporary directory), so
+/// a test can stop and restart it without disturbing anyone else. Optionally bound to an address inside a network
+/// namespace (then it runs in that namespace and the services log in as a user of its own: guest is loopback-only).
+/// </summary>
+public sealed class PrivateRabbitBroker : RabbitBroker
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("webinar-e2e-rabbit-").FullName;
+    private readonly int _distPort = WebinarSystemFixture.FreeTcpPort();
+    private readonly string _bindAddress;
+    private readonly string? _networkNamespace;
+    private readonly string _password = Guid.NewGuid().ToString("N");
+
+    public PrivateRabbitBroker(string bindAddress = "127.0.0.1", string? networkNamespace = null)
+    {
+        _bindAddress = bindAddress;
+        _networkNamespace = networkNamespace;
+        Port = WebinarSystemFixture.FreeTcpPort();
+    }
+
+    public override string Host => _bindAddress;
+
+    public override int Port { get; }
+
+    public override string VirtualHost => "/";
+
+    private bool OwnUser => _networkNamespace is not null;
+
+    public override IReadOnlyDictionary<string, string> Environment
+    {
+        get
+        {
+            var environment = new Dictionary<string, string>(base.Environment);
+            if (OwnUser)
+            {
+                environment["RabbitMq__Username"] = "webinar-e2e";
+                environment["RabbitMq__Password"] = _password;
+            }
+
+            return environment;
+        }
+    }
+
+    public override async Task StartAsync()
+    {
+        await RabbitAsync("start");
+        if (OwnUser)
+        {
+            // The AMQP port opens before the broker finishes booting; users can be added only after.
+            await RabbitAsync("ctl", "await_startup");
+            await RabbitAsync("ctl", "add_user", "webinar-e2e", _password);
+            await RabbitAsync("ctl", "set_permissions", "-p", "/", "webinar-e2e", ".*", ".*", ".*");
+        }
+    }
+
+    /// <summary>Stops the broker (every connection to it drops); <see cref="StartAsync"/> brings it back with its data.</summary>
+    public Task StopAsync() => RabbitAsync("stop");
+
+    public override async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+    }
+
+    private Task<string> RabbitAsync(params string[] args)
+    {
+        var script = Path.Combine(RepositoryRoot.Path, "infra", "rabbitmq");
+        var environment = new Dictionary<string, string>
+        {
+            ["WEBINAR_DATA_DIR"] = _dataDir,
+            ["WEBINAR_RABBITMQ_PORT"] = Port.ToString(CultureInfo.InvariantCulture),
+            ["WEBINAR_RABBITMQ_DIST_PORT"] = _distPort.ToString(CultureInfo.InvariantCulture),
+            ["WEBINAR_RABBITMQ_BIND_ADDRESS"] = _bindAddress,
+        };
+        return _networkNamespace is null
+            ? RepositoryRoot.RunAsync(script, args, environment)
+            : RepositoryRoot.RunAsync("ip", ["netns", "exec", _networkNamespace, script, .. args], environment);
+    }
+}
