@@ -105,6 +105,7 @@ public sealed class WebRtcClient : IDisposable
     private bool _descriptionApplied;
     private long _rtcpPacketsReceived;
     private long _undecryptable;
+    private long _stunReceived;
 
     public WebRtcClient(WebRtcClientOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -165,6 +166,12 @@ public sealed class WebRtcClient : IDisposable
 
     /// <summary>RTP/RTCP datagrams dropped because they failed SRTP authentication or replay checks.</summary>
     public long UndecryptablePackets => Volatile.Read(ref _undecryptable);
+
+    /// <summary>STUN datagrams received (check responses and, from a full peer, its checks).</summary>
+    public long StunPacketsReceived => Volatile.Read(ref _stunReceived);
+
+    /// <summary>ERROR-CODE of the last failed ICE check, 0 if none.</summary>
+    public int IceErrorCode => _ice?.LastErrorCode ?? 0;
 
     /// <summary>True while ICE consent (RFC 7675) holds: a check succeeded within the last 30 s.</summary>
     public bool HasConsent => _ice?.HasConsent() ?? false;
@@ -586,6 +593,7 @@ public sealed class WebRtcClient : IDisposable
 
     private void OnStun(Span<byte> datagram)
     {
+        Interlocked.Increment(ref _stunReceived);
         // Requests have the class bits 0; answers to our checks are responses.
         bool isRequest = (datagram[0] & 0x01) == 0 && (datagram[1] & 0x10) == 0;
         if (!isRequest)
