@@ -97,6 +97,9 @@ public sealed class ClientTrack
     internal ushort PictureId = (ushort)Random.Shared.Next(0, 0x8000);
     internal readonly RtpPacketCache Cache;
 
+    /// <summary>Tests: this many next packets are cached but not put on the wire (a loss the peer must NACK).</summary>
+    internal int DropOutgoing;
+
     /// <summary>Set by the receive thread on PLI/FIR, cleared by the sending thread when it sends a key frame.</summary>
     internal int KeyframePending;
 }

@@ -366,7 +366,15 @@ public sealed class WebRtcClient : IDisposable
             return false;
         }
 
-        SendDatagram(_sendBuffer.AsSpan(0, protectedLength), remote);
+        if (track.DropOutgoing > 0)
+        {
+            track.DropOutgoing--;
+        }
+        else
+        {
+            SendDatagram(_sendBuffer.AsSpan(0, protectedLength), remote);
+        }
+
         Interlocked.Increment(ref track._packetsSent);
         Interlocked.Add(ref track._bytesSent, payload.Length);
         return true;

@@ -79,7 +79,7 @@ internal static class JanusFanoutRun
                 await subscriber.ConnectedAsync(TimeSpan.FromSeconds(30));
             }
 
-            Console.WriteLine("all connected; 3 s warm-up");
+            Console.WriteLine($"all connected (publisher: DTLS {publisher.DtlsRole}, {publisher.SrtpProfile}; subscribers: DTLS {receivers[0].DtlsRole}, {receivers[0].SrtpProfile}); 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));
 
             var start = Snapshot.Take(janus, audio, video, receivers);

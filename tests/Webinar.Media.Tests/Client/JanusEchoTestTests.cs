@@ -31,6 +31,7 @@ public sealed class JanusEchoTestTests
         // Janus answers a=setup:active, so we are the DTLS server here; the videoroom test covers the client role.
         Assert.Equal(DtlsRole.Server, client.DtlsRole);
         Assert.Equal(WebRtcClientState.Connected, client.State);
+        Assert.Equal(Webinar.Media.Srtp.SrtpProfile.AeadAes128Gcm, client.SrtpProfile);
 
         // 2 s of media: 100 Opus packets, 60 VP8 frames (every frame a few packets, the first a key frame).
         var sentAudio = new List<ushort>();
@@ -61,6 +62,45 @@ public sealed class JanusEchoTestTests
         Assert.True(client.RtcpPacketsReceived > 0, "Janus sends RTCP (receiver reports, TWCC feedback) that our SRTCP must authenticate.");
         var videoStats = client.Received.Single(s => s.Track == video);
         Assert.True(videoStats.Keyframes >= 1, "the echoed first frame is a VP8 key frame");
+    }
+
+    [Fact]
+    public async Task A_video_packet_lost_on_the_way_is_nacked_by_Janus_and_retransmitted_from_the_cache()
+    {
+        await using var janus = await JanusServer.StartAsync();
+        await using var session = await janus.CreateSessionAsync();
+        using var client = new WebRtcClient(new WebRtcClientOptions { LocalAddress = janus.IceAddress });
+        client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendRecv);
+        var video = client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendRecv);
+        var log = new ReceivedPacketLog();
+        log.Attach(client);
+        await JanusPeers.StartEchoTestAsync(session, client);
+        await ConnectAsync(janus, client);
+
+        var lost = new List<ushort>();
+        for (int frame = 0; frame < 45; frame++)
+        {
+            if (frame is 10 or 25)
+            {
+                // The second packet of this frame is cached but never reaches Janus.
+                lost.Add((ushort)(video.SequenceNumber + 1));
+                client.SendVideoFrame(video, 300); // one packet, sent
+                video.DropOutgoing = 1;
+            }
+
+            client.SendVideoFrame(video, 2000);
+            await Task.Delay(33);
+        }
+
+        await WaitUntil(() => lost.All(seq => Echoed(log, seq)), TimeSpan.FromSeconds(5));
+
+        Assert.True(video.PacketsRetransmitted >= lost.Count, $"retransmitted {video.PacketsRetransmitted}");
+        Assert.All(lost, seq => Assert.True(Echoed(log, seq), $"packet {seq} was never NACKed, resent and echoed"));
+        var stats = client.Received.Single(s => s.Track == video);
+        Assert.Equal(0, stats.Lost);
+
+        static bool Echoed(ReceivedPacketLog log, ushort original) => log.Snapshot().Any(p =>
+            p.Kind == ClientMediaKind.Video && SyntheticMedia.TryReadTag(p.Payload, true, out ushort seq, out _) && seq == original);
     }
 
     /// <summary>
