@@ -113,6 +113,10 @@ internal static class ClientSdp
             track.PayloadType = (byte)codec.PayloadType;
             track.RemoteSsrcs = RemoteSsrcs(offered);
             tracks.Add(track);
+            // The SSRC our RTCP about this m-line (receiver reports, PLI) is sent from, so the offerer can tie it to the line.
+            var rtcpSource = new SdpSsrc(track.Ssrc);
+            rtcpSource.Attributes.Add(new SdpAttribute("cname", identity.Cname));
+            media.Ssrcs.Add(rtcpSource);
             bundle.Add(offered.Mid);
             answer.Media.Add(media);
         }

@@ -518,7 +518,8 @@ public sealed class WebRtcClient : IDisposable
 
         while (_keyframeRequests.TryDequeue(out uint mediaSsrc))
         {
-            if (RtcpPictureLossIndication.TryWrite(_controlBuffer, SenderSsrc(), mediaSsrc, out int pliLength))
+            uint sender = _receivedBySsrc.TryGetValue(mediaSsrc, out var source) && source.Track is { } receiving ? receiving.Ssrc : SenderSsrc();
+            if (RtcpPictureLossIndication.TryWrite(_controlBuffer, sender, mediaSsrc, out int pliLength))
             {
                 SendRtcp(pliLength, remote);
             }

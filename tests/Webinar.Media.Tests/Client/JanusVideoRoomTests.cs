@@ -44,9 +44,17 @@ public sealed class JanusVideoRoomTests
         Assert.Equal(DtlsRole.Client, first.DtlsRole);
         Assert.Equal(DtlsRole.Client, second.DtlsRole);
 
-        // 3 s of media after both are connected.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // 3 s of media after both are connected; half way, the first subscriber asks for a key frame (PLI), which
+        // Janus relays to the publisher, whose next frame is a key frame.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        long requestsBefore = video.KeyframeRequestsReceived;
+        long keyframesBefore = first.Received.Single(s => s.Track?.Kind == ClientMediaKind.Video).Keyframes;
+        first.RequestKeyframe(first.Received.Single(s => s.Track?.Kind == ClientMediaKind.Video).Ssrc);
+        await JanusEchoTestTests.WaitUntil(() => video.KeyframeRequestsReceived > requestsBefore, TimeSpan.FromSeconds(3));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
         pump.Stop();
+        Assert.True(video.KeyframeRequestsReceived > requestsBefore, "the subscriber's PLI reached the publisher through Janus");
+        Assert.True(first.Received.Single(s => s.Track?.Kind == ClientMediaKind.Video).Keyframes > keyframesBefore);
         await Task.Delay(300);
 
         foreach (var (subscriber, log) in new[] { (first, firstLog), (second, secondLog) })
