@@ -1,0 +1,848 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Webinar.Media.Dtls;
+using Webinar.Media.Ice;
+using Webinar.Media.Rtcp;
+using Webinar.Media.Rtp;
+using Webinar.Media.Sdp;
+using Webinar.Media.Srtp;
+using Webinar.Media.Transport;
+
+namespace Webinar.Media.Client;
+
+/// <summary>Where a <see cref="WebRtcClient"/> is in its life.</summary>
+public enum WebRtcClientState
+{
+    /// <summary>No remote description yet.</summary>
+    New,
+
+    /// <summary>ICE checks and then the DTLS handshake are under way.</summary>
+    Connecting,
+
+    /// <summary>SRTP keys are in place both ways: media flows.</summary>
+    Connected,
+
+    /// <summary>ICE or DTLS failed (see <see cref="WebRtcClient.ConnectedAsync"/>'s exception).</summary>
+    Failed,
+
+    Closed,
+}
+
+/// <summary>Called on the receive thread for every authenticated RTP packet; the span is valid only during the call.</summary>
+public delegate void RtpReceivedHandler(ReceivedStats source, ReadOnlySpan<byte> rtpPacket);
+
+/// <summary>
+/// A small WebRTC endpoint in C#: one peer connection over one UDP socket, BUNDLE and rtcp-mux, the controlling ICE
+/// role toward an ICE-lite or full peer, DTLS-SRTP in whichever role the SDP gives it, synthetic Opus and VP8 media
+/// out, statistics of what comes in. Used by load runs (many synthetic publishers and subscribers) and as the reference
+/// for node-to-node links.
+/// </summary>
+/// <remarks>
+/// Threading. One dedicated receive thread (started when a remote description is applied) reads the socket, answers
+/// STUN, feeds DTLS, decrypts SRTP/SRTCP, raises <see cref="RtpReceived"/>, and also runs the timers: ICE and consent
+/// checks, RTCP receiver reports and PLIs asked for with <see cref="RequestKeyframe"/>. The Send methods belong to one
+/// sending thread at a time (the caller's, e.g. a <see cref="MediaPump"/>); NACKed packets and PLI-forced key frames
+/// go out on that thread at its next Send call. SDP methods are for the signalling thread, before media flows.
+/// Nothing on the packet path allocates.
+/// </remarks>
+public sealed class WebRtcClient : IDisposable
+{
+    private const int BufferSize = 1500 + SrtpSession.MaxOverhead;
+    private const int RtcpBufferSize = 1500;
+    private const int MaxReportBlocks = 31;
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly WebRtcClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Socket _socket;
+    private readonly DtlsCertificate _certificate;
+    private readonly ClientSdpIdentity _identity;
+    private readonly List<ClientTrack> _tracks = [];
+    private readonly byte[] _cname;
+    private readonly uint _rtcpSsrc = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+    private readonly long _startTimestamp;
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly NackRequestQueue _nacks = new();
+    private readonly ConcurrentQueue<uint> _keyframeRequests = new();
+    private readonly Dictionary<uint, ReceivedStats> _receivedBySsrc = [];
+    private readonly ReportBlock[] _reportBlocks = new ReportBlock[MaxReportBlocks];
+    private readonly ushort[] _nackScratch = new ushort[512];
+    private readonly DatagramSender _dtlsSender;
+
+    // Receive thread.
+    private readonly byte[] _receiveBuffer = new byte[BufferSize];
+    private readonly byte[] _controlBuffer = new byte[RtcpBufferSize + SrtpSession.MaxOverhead];
+    private readonly SocketAddress _receiveAddress;
+    private long _nextReportTicks;
+
+    // Sending thread.
+    private readonly byte[] _sendBuffer = new byte[BufferSize];
+    private readonly byte[] _payloadBuffer = new byte[1500];
+    private ushort _transportSequenceNumber = (ushort)Random.Shared.Next(0, 0x10000);
+
+    private ClientTrack[] _trackArray = [];
+    private byte[][] _midBytes = [];
+    private ReceivedStats[] _receivedSnapshot = [];
+    private ClientRemoteTransport? _remote;
+    private SocketAddress? _remoteAddress;
+    private IceControllingClient? _ice;
+    private ClientBindingResponder? _responder;
+    private DtlsTransport? _dtls;
+    private SrtpSession? _sendRtp;
+    private SrtpSession? _sendRtcp;
+    private SrtpSession? _receiveSrtp;
+    private Thread? _receiveThread;
+    private volatile bool _srtpReady;
+    private volatile bool _stopping;
+    private volatile WebRtcClientState _state;
+    private bool _dtlsStarted;
+    private bool _descriptionApplied;
+    private long _rtcpPacketsReceived;
+    private long _undecryptable;
+    private long _stunReceived;
+
+    public WebRtcClient(WebRtcClientOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        _options = options ?? WebRtcClientOptions.Default;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _startTimestamp = _time.GetTimestamp();
+        _certificate = _options.Certificate ?? DtlsCertificate.Generate(_time);
+        _socket = new Socket(_options.LocalAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            _socket.ReceiveBufferSize = _options.ReceiveBufferSize;
+            _socket.Bind(new IPEndPoint(_options.LocalAddress, 0));
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _receiveAddress = new SocketAddress(_options.LocalAddress.AddressFamily);
+        string cname = _options.Cname ?? "webinar-" + RandomNumberGenerator.GetHexString(12, lowercase: true);
+        _cname = Encoding.UTF8.GetBytes(cname);
+        _identity = new ClientSdpIdentity(IceCredentials.Generate(), _certificate.Fingerprint, LocalEndPoint,
+            (ulong)RandomNumberGenerator.GetInt32(1, int.MaxValue), cname);
+        _dtlsSender = new DatagramSender(this);
+    }
+
+    /// <summary>The socket's address (127.0.0.1 and the port the OS chose, by default).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    public IceCredentials LocalIceCredentials => _identity.Ice;
+
+    public DtlsFingerprint LocalFingerprint => _certificate.Fingerprint;
+
+    public WebRtcClientState State => _state;
+
+    /// <summary>The DTLS role the remote description gave us (null before one is applied).</summary>
+    public DtlsRole? DtlsRole => _remote?.LocalDtlsRole;
+
+    /// <summary>The remote host candidate ICE checks go to.</summary>
+    public IPEndPoint? RemoteEndPoint => _remote?.Candidate;
+
+    /// <summary>The negotiated SRTP protection profile, 0 before the handshake.</summary>
+    public SrtpProfile SrtpProfile { get; private set; }
+
+    public IReadOnlyList<ClientTrack> Tracks => _tracks;
+
+    /// <summary>Statistics per remote SSRC seen so far (an immutable snapshot array; new SSRCs swap in a new one).</summary>
+    public IReadOnlyList<ReceivedStats> Received => Volatile.Read(ref _receivedSnapshot);
+
+    /// <summary>Raised on the receive thread for every authenticated RTP packet. Set it before connecting.</summary>
+    public RtpReceivedHandler? RtpReceived { get; set; }
+
+    /// <summary>SRTCP packets authenticated and read.</summary>
+    public long RtcpPacketsReceived => Volatile.Read(ref _rtcpPacketsReceived);
+
+    /// <summary>RTP/RTCP datagrams dropped because they failed SRTP authentication or replay checks.</summary>
+    public long UndecryptablePackets => Volatile.Read(ref _undecryptable);
+
+    /// <summary>STUN datagrams received (check responses and, from a full peer, its checks).</summary>
+    public long StunPacketsReceived => Volatile.Read(ref _stunReceived);
+
+    /// <summary>ERROR-CODE of the last failed ICE check, 0 if none.</summary>
+    public int IceErrorCode => _ice?.LastErrorCode ?? 0;
+
+    /// <summary>True while ICE consent (RFC 7675) holds: a check succeeded within the last 30 s.</summary>
+    public bool HasConsent => _ice?.HasConsent() ?? false;
+
+    /// <summary>Adds an m-line before <see cref="CreateOffer"/>. Mids are "0", "1", … in the order added.</summary>
+    public ClientTrack AddTrack(ClientMediaKind kind, ClientTrackDirection direction)
+    {
+        if (_descriptionApplied)
+        {
+            throw new InvalidOperationException("Tracks are added before the offer is made.");
+        }
+
+        if (direction == ClientTrackDirection.Inactive)
+        {
+            throw new ArgumentException("A track is sent, received or both.", nameof(direction));
+        }
+
+        var track = NewTrack(_tracks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), kind, direction);
+        _tracks.Add(track);
+        return track;
+    }
+
+    /// <summary>The Unified Plan offer for the tracks added so far (a=setup:actpass, one host candidate).</summary>
+    public string CreateOffer()
+    {
+        if (_tracks.Count == 0)
+        {
+            throw new InvalidOperationException("Add at least one track before making an offer.");
+        }
+
+        return SdpWriter.Write(ClientSdp.BuildOffer(_identity, _tracks));
+    }
+
+    /// <summary>
+    /// Applies the answer to <see cref="CreateOffer"/> and starts connecting (ICE checks, then DTLS: server when the
+    /// answer says a=setup:active, client when it says passive). False with a reason when the answer is unusable.
+    /// </summary>
+    public bool TryApplyAnswer(string answerSdp, out string error)
+    {
+        if (_descriptionApplied)
+        {
+            error = "A remote description was already applied.";
+            return false;
+        }
+
+        if (!SdpParser.TryParse(answerSdp, out var answer, out error)
+            || !ClientSdp.TryReadTransport(answer, remoteIsAnswer: true, out var transport, out error)
+            || !ClientSdp.TryApplyAnswerMedia(answer, _tracks, out error))
+        {
+            return false;
+        }
+
+        Start(transport);
+        return true;
+    }
+
+    /// <summary>
+    /// Answers a remote offer (a server that offers, e.g. a Janus videoroom subscription): every Opus or VP8 m-line
+    /// the remote sends becomes a receive-only <see cref="ClientTrack"/>; we answer a=setup:active (DTLS client) and
+    /// start connecting. False with a reason when the offer is unusable.
+    /// </summary>
+    public bool TryAcceptOffer(string offerSdp, out string answerSdp, out string error)
+    {
+        answerSdp = "";
+        if (_descriptionApplied || _tracks.Count != 0)
+        {
+            error = "This client already has tracks or a remote description.";
+            return false;
+        }
+
+        if (!SdpParser.TryParse(offerSdp, out var offer, out error)
+            || !ClientSdp.TryReadTransport(offer, remoteIsAnswer: false, out var transport, out error)
+            || !ClientSdp.TryBuildAnswer(offer, _identity, NewTrack, out var answer, out var tracks, out error))
+        {
+            return false;
+        }
+
+        _tracks.AddRange(tracks);
+        answerSdp = SdpWriter.Write(answer);
+        Start(transport);
+        return true;
+    }
+
+    /// <summary>
+    /// Completes when SRTP is ready both ways. Faults with <see cref="TimeoutException"/> after
+    /// <paramref name="timeout"/>, or with the DTLS failure (<see cref="DtlsHandshakeException"/>).
+    /// </summary>
+    public Task ConnectedAsync(TimeSpan timeout) => _connected.Task.WaitAsync(timeout, _time);
+
+    /// <summary>Asks the sender of <paramref name="remoteSsrc"/> for a key frame: a PLI goes out within ~10 ms. Any thread.</summary>
+    public void RequestKeyframe(uint remoteSsrc) => _keyframeRequests.Enqueue(remoteSsrc);
+
+    /// <summary>Sends one synthetic 20 ms Opus packet (about 100 bytes) on an audio track. Sending thread.</summary>
+    public bool SendAudio(ClientTrack track)
+    {
+        ArgumentNullException.ThrowIfNull(track);
+        int length = SyntheticMedia.WriteAudio(_payloadBuffer, track.SequenceNumber, track.Ssrc);
+        bool sent = SendRtp(track, _payloadBuffer.AsSpan(0, length), marker: false, track.Timestamp);
+        track.Timestamp += 960;
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends one synthetic VP8 frame of about <paramref name="frameBytes"/> payload bytes (key frames are
+    /// <see cref="WebRtcClientOptions.KeyframeSizeFactor"/> times larger), split into packets of at most
+    /// <see cref="SyntheticMedia.MaxVideoPayloadLength"/> bytes, the marker bit on the last. A key frame goes out every
+    /// <see cref="WebRtcClientOptions.KeyframeInterval"/> frames, when <paramref name="forceKeyframe"/>, and after a
+    /// PLI/FIR. Advances the RTP timestamp by <paramref name="timestampIncrement"/> (3000 = 30 fps). Returns the packets
+    /// sent. Sending thread.
+    /// </summary>
+    public int SendVideoFrame(ClientTrack track, int frameBytes, bool forceKeyframe = false, uint timestampIncrement = 3000)
+    {
+        ArgumentNullException.ThrowIfNull(track);
+        ArgumentOutOfRangeException.ThrowIfLessThan(frameBytes, 64);
+        bool keyframe = forceKeyframe
+            || track.FramesSent % Math.Max(1, _options.KeyframeInterval) == 0
+            || Interlocked.Exchange(ref track.KeyframePending, 0) != 0;
+        if (keyframe)
+        {
+            Interlocked.Exchange(ref track.KeyframePending, 0);
+            frameBytes *= Math.Max(1, _options.KeyframeSizeFactor);
+            Interlocked.Increment(ref track._keyframesSent);
+        }
+
+        int packets = (frameBytes + SyntheticMedia.MaxVideoPayloadLength - 1) / SyntheticMedia.MaxVideoPayloadLength;
+        int perPacket = frameBytes / packets;
+        int sent = 0;
+        for (int i = 0; i < packets; i++)
+        {
+            int payloadLength = i == 0 ? perPacket + (frameBytes - (perPacket * packets)) : perPacket;
+            int length = SyntheticMedia.WriteVideo(_payloadBuffer, payloadLength, i == 0, keyframe, track.PictureId, frameBytes, track.SequenceNumber, track.Ssrc);
+            if (SendRtp(track, _payloadBuffer.AsSpan(0, length), marker: i == packets - 1, track.Timestamp))
+            {
+                sent++;
+            }
+        }
+
+        track.Timestamp += timestampIncrement;
+        track.PictureId = (ushort)((track.PictureId + 1) & 0x7FFF);
+        track.FramesSent++;
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends one RTP packet on <paramref name="track"/> with the next sequence number, the given marker and timestamp,
+    /// and the mid, abs-send-time and transport-wide sequence number extensions the answer kept. Keeps a copy for NACKs,
+    /// protects it with SRTP and sends it. False before SRTP is ready or when the payload does not fit. Sending thread.
+    /// </summary>
+    public bool SendRtp(ClientTrack track, ReadOnlySpan<byte> payload, bool marker, uint timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(track);
+        var send = _sendRtp;
+        var remote = _remoteAddress;
+        int trackIndex = IndexOf(track);
+        if (!_srtpReady || send is null || remote is null || trackIndex < 0 || !track.Sends)
+        {
+            return false;
+        }
+
+        RetransmitRequested(send, remote);
+        ushort sequenceNumber = track.SequenceNumber;
+        var extensions = _remote!.Extensions;
+        var writer = new RtpPacketWriter(_sendBuffer, marker, track.PayloadType, sequenceNumber, timestamp, track.Ssrc);
+        if (extensions.Mid != 0)
+        {
+            writer.SetExtension(extensions.Mid, _midBytes[trackIndex]);
+        }
+
+        Span<byte> value = stackalloc byte[3];
+        if (extensions.AbsSendTime != 0)
+        {
+            long micros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+            RtpExtensions.TryWriteAbsSendTime(value, RtpExtensions.AbsSendTimeFromMicroseconds(micros));
+            writer.SetExtension(extensions.AbsSendTime, value);
+        }
+
+        if (extensions.TransportSequenceNumber != 0)
+        {
+            RtpExtensions.TryWriteTransportSequenceNumber(value, _transportSequenceNumber++);
+            writer.SetExtension(extensions.TransportSequenceNumber, value[..2]);
+        }
+
+        if (!writer.TryComplete(payload, out int length) || length > 1500 - SrtpSession.MaxOverhead)
+        {
+            return false;
+        }
+
+        track.SequenceNumber++;
+        track.Cache.Store(sequenceNumber, _sendBuffer.AsSpan(0, length));
+        if (send.ProtectRtp(_sendBuffer, length, out int protectedLength) != SrtpResult.Ok)
+        {
+            return false;
+        }
+
+        if (track.DropOutgoing > 0)
+        {
+            track.DropOutgoing--;
+        }
+        else
+        {
+            SendDatagram(_sendBuffer.AsSpan(0, protectedLength), remote);
+        }
+
+        Interlocked.Increment(ref track._packetsSent);
+        Interlocked.Add(ref track._bytesSent, payload.Length);
+        return true;
+    }
+
+    /// <summary>
+    /// Retransmits what NACKs asked for, if anything is waiting. The Send methods do this themselves; call it from the
+    /// sending thread when it has nothing else to send for a while.
+    /// </summary>
+    public void ServiceRetransmissions()
+    {
+        var send = _sendRtp;
+        var remote = _remoteAddress;
+        if (_srtpReady && send is not null && remote is not null)
+        {
+            RetransmitRequested(send, remote);
+        }
+    }
+
+    /// <summary>The plain RTP packet sent with this sequence number, while the NACK cache still holds it. Sending thread.</summary>
+    internal bool TryGetSentPacket(ClientTrack track, ushort sequenceNumber, out ReadOnlySpan<byte> packet) =>
+        track.Cache.TryGet(sequenceNumber, out packet);
+
+    public void Dispose()
+    {
+        if (_state == WebRtcClientState.Closed)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _state = WebRtcClientState.Closed;
+        _dtls?.Close();
+        _socket.Dispose();
+        if (_receiveThread is { } thread && thread != Thread.CurrentThread)
+        {
+            thread.Join(TimeSpan.FromSeconds(2));
+        }
+
+        _connected.TrySetException(new ObjectDisposedException(nameof(WebRtcClient)));
+        _srtpReady = false;
+        _sendRtp?.Dispose();
+        _sendRtcp?.Dispose();
+        _receiveSrtp?.Dispose();
+        foreach (var track in _tracks)
+        {
+            track.Cache.Dispose();
+        }
+    }
+
+    private ClientTrack NewTrack(string mid, ClientMediaKind kind, ClientTrackDirection direction)
+    {
+        string stream = "webinar-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        return new ClientTrack(mid, kind, direction, (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue), stream,
+            kind == ClientMediaKind.Audio ? "audio-" + mid : "video-" + mid);
+    }
+
+    private void Start(ClientRemoteTransport transport)
+    {
+        _descriptionApplied = true;
+        _remote = transport;
+        _trackArray = [.. _tracks];
+        _midBytes = new byte[_trackArray.Length][];
+        for (int i = 0; i < _trackArray.Length; i++)
+        {
+            _midBytes[i] = Encoding.UTF8.GetBytes(_trackArray[i].Mid);
+        }
+
+        _remoteAddress = transport.Candidate.Serialize();
+        _ice = new IceControllingClient(_identity.Ice, transport.IceUfrag, transport.IcePwd, _time);
+        _responder = new ClientBindingResponder(_identity.Ice.Ufrag, _identity.Ice.Password, transport.IceUfrag);
+        _dtls = new DtlsTransport(transport.LocalDtlsRole, _certificate, transport.Fingerprint, _dtlsSender, _options.Dtls, _time, _logger);
+        _state = WebRtcClientState.Connecting;
+        _receiveThread = new Thread(static self => ((WebRtcClient)self!).ReceiveLoop())
+        {
+            IsBackground = true,
+            Name = "webrtc-client " + LocalEndPoint.Port,
+        };
+        _receiveThread.Start(this);
+    }
+
+    private void ReceiveLoop()
+    {
+        try
+        {
+            long nextTick = 0;
+            int pollMicros = (int)TickInterval.TotalMicroseconds;
+            while (!_stopping)
+            {
+                long now = _time.GetTimestamp();
+                if (now >= nextTick)
+                {
+                    Tick();
+                    nextTick = now + (long)(TickInterval.TotalSeconds * _time.TimestampFrequency);
+                }
+
+                if (_socket.Available == 0 && !_socket.Poll(pollMicros, SelectMode.SelectRead))
+                {
+                    continue;
+                }
+
+                int received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _receiveAddress);
+                OnDatagram(_receiveBuffer.AsSpan(0, received));
+            }
+        }
+        catch (Exception exception) when (exception is ObjectDisposedException or SocketException)
+        {
+            if (!_stopping)
+            {
+                ClientLog.ReceiveLoopEnded(_logger, LocalEndPoint.ToString(), exception.Message);
+                Fail(exception);
+            }
+        }
+    }
+
+    private void Tick()
+    {
+        var ice = _ice!;
+        var remote = _remoteAddress!;
+        if (ice.TryWriteDueCheck(_controlBuffer, out int length))
+        {
+            SendDatagram(_controlBuffer.AsSpan(0, length), remote);
+        }
+
+        if (!_dtlsStarted && ice.IsNominated)
+        {
+            _dtlsStarted = true;
+            ClientLog.IceNominated(_logger, LocalEndPoint.ToString(), _remote!.Candidate.ToString());
+            _dtls!.HandshakeAsync().ContinueWith(
+                static (task, self) => ((WebRtcClient)self!).OnHandshakeCompleted(task),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        if (!_srtpReady)
+        {
+            return;
+        }
+
+        while (_keyframeRequests.TryDequeue(out uint mediaSsrc))
+        {
+            uint sender = _receivedBySsrc.TryGetValue(mediaSsrc, out var source) && source.Track is { } receiving ? receiving.Ssrc : SenderSsrc();
+            if (RtcpPictureLossIndication.TryWrite(_controlBuffer, sender, mediaSsrc, out int pliLength))
+            {
+                SendRtcp(pliLength, remote);
+            }
+        }
+
+        long nowTicks = _time.GetUtcNow().UtcTicks;
+        if (nowTicks >= _nextReportTicks)
+        {
+            _nextReportTicks = nowTicks + _options.ReceiverReportInterval.Ticks;
+            SendReceiverReport(remote);
+        }
+    }
+
+    private void OnHandshakeCompleted(Task<DtlsSrtpKeys> task)
+    {
+        if (!task.IsCompletedSuccessfully)
+        {
+            Exception error = task.Exception?.InnerException ?? new OperationCanceledException("The DTLS handshake was cancelled.");
+            ClientLog.ConnectFailed(_logger, LocalEndPoint.ToString(), error.Message);
+            Fail(error);
+            return;
+        }
+
+        var keys = task.Result;
+        var profile = (SrtpProfile)keys.ProtectionProfile;
+        _sendRtp = new SrtpSession(profile, keys.LocalMasterKey, keys.LocalMasterSalt);
+        _sendRtcp = new SrtpSession(profile, keys.LocalMasterKey, keys.LocalMasterSalt);
+        _receiveSrtp = new SrtpSession(profile, keys.RemoteMasterKey, keys.RemoteMasterSalt);
+        SrtpProfile = profile;
+        _srtpReady = true;
+        if (_state == WebRtcClientState.Connecting)
+        {
+            _state = WebRtcClientState.Connected;
+        }
+
+        ClientLog.SrtpReady(_logger, LocalEndPoint.ToString(), _remote!.LocalDtlsRole, keys.ProtectionProfile);
+        _connected.TrySetResult();
+    }
+
+    private void Fail(Exception error)
+    {
+        if (_state is WebRtcClientState.Connecting or WebRtcClientState.New)
+        {
+            _state = WebRtcClientState.Failed;
+        }
+
+        _connected.TrySetException(error);
+    }
+
+    private void OnDatagram(Span<byte> datagram)
+    {
+        switch (PacketClassifier.Classify(datagram))
+        {
+            case PacketKind.Stun:
+                OnStun(datagram);
+                break;
+            case PacketKind.Dtls:
+                if (_receiveAddress.Equals(_remoteAddress))
+                {
+                    _dtls!.OnDatagram(datagram);
+                }
+
+                break;
+            case PacketKind.Rtp:
+                if (_srtpReady && _receiveAddress.Equals(_remoteAddress))
+                {
+                    OnRtp(datagram);
+                }
+
+                break;
+            case PacketKind.Rtcp:
+                if (_srtpReady && _receiveAddress.Equals(_remoteAddress))
+                {
+                    OnRtcp(datagram);
+                }
+
+                break;
+        }
+    }
+
+    private void OnStun(Span<byte> datagram)
+    {
+        Interlocked.Increment(ref _stunReceived);
+        // Requests have the class bits 0; answers to our checks are responses.
+        bool isRequest = (datagram[0] & 0x01) == 0 && (datagram[1] & 0x10) == 0;
+        if (!isRequest)
+        {
+            _ice!.ProcessResponse(datagram);
+            return;
+        }
+
+        int length = _responder!.TryAnswer(datagram, _receiveAddress, _controlBuffer);
+        if (length > 0)
+        {
+            SendDatagram(_controlBuffer.AsSpan(0, length), _receiveAddress);
+        }
+    }
+
+    private void OnRtp(Span<byte> datagram)
+    {
+        if (_receiveSrtp!.UnprotectRtp(datagram, datagram.Length, out int plainLength) != SrtpResult.Ok)
+        {
+            Interlocked.Increment(ref _undecryptable);
+            return;
+        }
+
+        var plain = datagram[..plainLength];
+        if (!RtpPacket.TryParse(plain, out var packet))
+        {
+            return;
+        }
+
+        uint ssrc = packet.Ssrc;
+        if (!_receivedBySsrc.TryGetValue(ssrc, out var stats))
+        {
+            stats = AddReceivedStats(ssrc, packet.PayloadType);
+        }
+
+        bool keyframe = stats.Track is { Kind: ClientMediaKind.Video } && KeyframeDetector.IsVp8Keyframe(packet.Payload);
+        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        stats.OnPacket(packet.SequenceNumber, packet.Timestamp, packet.Payload.Length, keyframe, arrivalMicros);
+        RtpReceived?.Invoke(stats, plain);
+    }
+
+    private ReceivedStats AddReceivedStats(uint ssrc, byte payloadType)
+    {
+        ClientTrack? track = null;
+        foreach (var candidate in _trackArray)
+        {
+            if (candidate.Receives && candidate.PayloadType == payloadType)
+            {
+                track = candidate;
+                break;
+            }
+        }
+
+        var stats = new ReceivedStats(ssrc, track);
+        _receivedBySsrc.Add(ssrc, stats);
+        Volatile.Write(ref _receivedSnapshot, [.. _receivedSnapshot, stats]);
+        return stats;
+    }
+
+    private void OnRtcp(Span<byte> datagram)
+    {
+        if (_receiveSrtp!.UnprotectRtcp(datagram, datagram.Length, out int plainLength) != SrtpResult.Ok)
+        {
+            Interlocked.Increment(ref _undecryptable);
+            return;
+        }
+
+        Interlocked.Increment(ref _rtcpPacketsReceived);
+        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        var reader = new RtcpCompoundReader(datagram[..plainLength]);
+        while (reader.TryReadNext(out var packet))
+        {
+            if (packet.PacketType == RtcpPacketType.SenderReport)
+            {
+                if (RtcpSenderReport.TryParse(packet, out var report) && _receivedBySsrc.TryGetValue(report.Ssrc, out var stats))
+                {
+                    stats.Statistics.OnSenderReport(report.NtpTimestamp, arrivalMicros);
+                }
+            }
+            else if (packet.IsFeedback(RtcpPacketType.TransportFeedback, RtcpFeedbackFormat.GenericNack))
+            {
+                if (RtcpGenericNack.TryParse(packet, out var nack))
+                {
+                    int index = IndexOfSsrc(nack.MediaSsrc);
+                    if (index >= 0)
+                    {
+                        int count = nack.GetLostSequenceNumbers(_nackScratch);
+                        for (int i = 0; i < count; i++)
+                        {
+                            _nacks.TryEnqueue(index, _nackScratch[i]);
+                        }
+                    }
+                }
+            }
+            else if (packet.IsFeedback(RtcpPacketType.PayloadFeedback, RtcpFeedbackFormat.PictureLossIndication))
+            {
+                if (RtcpPictureLossIndication.TryParse(packet, out var pli))
+                {
+                    RequestLocalKeyframe(pli.MediaSsrc);
+                }
+            }
+            else if (packet.IsFeedback(RtcpPacketType.PayloadFeedback, RtcpFeedbackFormat.FullIntraRequest))
+            {
+                if (RtcpFullIntraRequest.TryParse(packet, out var fir))
+                {
+                    for (int i = 0; i < fir.EntryCount; i++)
+                    {
+                        fir.GetEntry(i, out uint ssrc, out _);
+                        RequestLocalKeyframe(ssrc);
+                    }
+                }
+            }
+        }
+    }
+
+    private void RequestLocalKeyframe(uint ssrc)
+    {
+        int index = IndexOfSsrc(ssrc);
+        if (index >= 0 && _trackArray[index].Kind == ClientMediaKind.Video)
+        {
+            var track = _trackArray[index];
+            Interlocked.Increment(ref track._keyframeRequests);
+            Volatile.Write(ref track.KeyframePending, 1);
+        }
+    }
+
+    private void SendReceiverReport(SocketAddress remote)
+    {
+        var received = _receivedSnapshot;
+        int blocks = Math.Min(received.Length, MaxReportBlocks);
+        long nowMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        for (int i = 0; i < blocks; i++)
+        {
+            _reportBlocks[i] = received[i].Statistics.CreateReportBlock(nowMicros);
+        }
+
+        uint sender = SenderSsrc();
+        if (!RtcpReceiverReport.TryWrite(_controlBuffer, sender, _reportBlocks.AsSpan(0, blocks), out int reportLength)
+            || !RtcpSourceDescriptionReader.TryWriteCname(_controlBuffer.AsSpan(reportLength, RtcpBufferSize - reportLength), sender, _cname, out int sdesLength))
+        {
+            return;
+        }
+
+        SendRtcp(reportLength + sdesLength, remote);
+    }
+
+    private void SendRtcp(int length, SocketAddress remote)
+    {
+        if (_sendRtcp!.ProtectRtcp(_controlBuffer, length, out int protectedLength) == SrtpResult.Ok)
+        {
+            SendDatagram(_controlBuffer.AsSpan(0, protectedLength), remote);
+        }
+    }
+
+    private void RetransmitRequested(SrtpSession send, SocketAddress remote)
+    {
+        while (_nacks.TryDequeue(out int index, out ushort sequenceNumber))
+        {
+            var track = _trackArray[index];
+            if (!track.Cache.TryGet(sequenceNumber, out var cached))
+            {
+                continue;
+            }
+
+            cached.CopyTo(_sendBuffer);
+            int length = cached.Length;
+            byte twccId = _remote!.Extensions.TransportSequenceNumber;
+            if (twccId != 0 && RtpPacket.TryParse(_sendBuffer.AsSpan(0, length), out var packet))
+            {
+                packet.TrySetTransportSequenceNumber(twccId, _transportSequenceNumber++);
+            }
+
+            if (send.ProtectRtp(_sendBuffer, length, out int protectedLength) == SrtpResult.Ok)
+            {
+                SendDatagram(_sendBuffer.AsSpan(0, protectedLength), remote);
+                Interlocked.Increment(ref track._packetsRetransmitted);
+            }
+        }
+    }
+
+    private void SendDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
+    {
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, remote);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            // UDP: a refused or failed send is a lost packet; the receive loop notices a closed socket.
+        }
+    }
+
+    private uint SenderSsrc()
+    {
+        foreach (var track in _trackArray)
+        {
+            if (track.Sends)
+            {
+                return track.Ssrc;
+            }
+        }
+
+        return _rtcpSsrc;
+    }
+
+    private int IndexOf(ClientTrack track)
+    {
+        for (int i = 0; i < _trackArray.Length; i++)
+        {
+            if (ReferenceEquals(_trackArray[i], track))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int IndexOfSsrc(uint ssrc)
+    {
+        for (int i = 0; i < _trackArray.Length; i++)
+        {
+            if (_trackArray[i].Ssrc == ssrc)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>DTLS output: straight to the remote candidate.</summary>
+    private sealed class DatagramSender(WebRtcClient owner) : IDatagramSender
+    {
+        public void Send(ReadOnlySpan<byte> datagram)
+        {
+            if (owner._remoteAddress is { } remote)
+            {
+                owner.SendDatagram(datagram, remote);
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using Webinar.Media.Dtls;
+
+namespace Webinar.Media.Client;
+
+/// <summary>Settings of one <see cref="WebRtcClient"/>; the defaults suit loopback load runs and tests.</summary>
+public sealed record WebRtcClientOptions
+{
+    public static WebRtcClientOptions Default { get; } = new();
+
+    /// <summary>Address the UDP socket binds to (any port). Loopback by default.</summary>
+    public IPAddress LocalAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>
+    /// The DTLS certificate. Null makes a fresh one per client; load runs with many clients may share one
+    /// (only its fingerprint identifies it, and each client still has its own keys per association).
+    /// </summary>
+    public DtlsCertificate? Certificate { get; init; }
+
+    /// <summary>DTLS settings (handshake timeout, SRTP profiles offered or preferred).</summary>
+    public DtlsTransportOptions Dtls { get; init; } = DtlsTransportOptions.Default;
+
+    /// <summary>Video: a key frame every this many frames (and whenever the peer asks with PLI or FIR).</summary>
+    public int KeyframeInterval { get; init; } = 60;
+
+    /// <summary>Video: a key frame is this many times the size of a delta frame.</summary>
+    public int KeyframeSizeFactor { get; init; } = 3;
+
+    /// <summary>How often RTCP receiver reports go out for what the client receives.</summary>
+    public TimeSpan ReceiverReportInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>CNAME of every SSRC the client sends; random when null.</summary>
+    public string? Cname { get; init; }
+
+    /// <summary>Socket receive buffer; a subscriber of a 1.5 Mbit/s stream wants some headroom.</summary>
+    public int ReceiveBufferSize { get; init; } = 1 << 20;
+}
