@@ -142,6 +142,14 @@ public class ForwardingBenchmarks
         return length;
     }
 
+    /// <summary>One 1220-byte datagram through the node's socket to the discard port: the send part of one consumer's cost.</summary>
+    [Benchmark]
+    public int SocketSendOnly()
+    {
+        _node.Loop.Send(_datagram.AsSpan(0, PacketLength + 16), _inbound.PeerAddress);
+        return PacketLength;
+    }
+
     private int NextProtectedPacket()
     {
         _plain.CopyTo(_datagram, 0);
