@@ -142,7 +142,7 @@ public class ForwardingBenchmarks
         return length;
     }
 
-    /// <summary>One 1220-byte datagram through the node's socket to the discard port: the send part of one consumer's cost.</summary>
+    /// <summary>One 1216-byte datagram through the node's socket to the discard port: the send part of one consumer's cost.</summary>
     [Benchmark]
     public int SocketSendOnly()
     {
