@@ -56,6 +56,9 @@ internal sealed class Producer
 
     public bool IsClosed { get; private set; }
 
+    /// <summary>Packets a consumer failed to forward (its transport threw); the other consumers still got them.</summary>
+    public long ForwardFailures { get; private set; }
+
     /// <summary>The latest sender report of the publisher: NTP and RTP time of the same instant, for consumers' SRs.</summary>
     public ulong LastSenderReportNtp { get; private set; }
 
@@ -86,7 +89,15 @@ internal sealed class Producer
         var consumers = _consumers;
         for (var i = 0; i < consumers.Length; i++)
         {
-            consumers[i].Forward(packet, keyframe);
+            try
+            {
+                consumers[i].Forward(packet, keyframe);
+            }
+            catch (Exception)
+            {
+                // One subscriber's failure never stops the fan-out: that subscriber alone loses this packet.
+                ForwardFailures++;
+            }
         }
     }
 

@@ -1,0 +1,157 @@
+using Webinar.Media.Rtp;
+using Webinar.Sfu.Media;
+using Webinar.Sfu.Sessions;
+using static Webinar.Sfu.Tests.Media.MediaFixtures;
+
+namespace Webinar.Sfu.Tests.Media;
+
+public sealed class ConsumerTests
+{
+    private readonly ManualClock _clock = new();
+    private readonly RecordingProducerTransport _publisher = new();
+    private readonly RecordingConsumerTransport _subscriber = new();
+
+    [Fact]
+    public void Subscriber_receives_the_packet_on_its_own_ssrc_and_payload_type_with_the_payload_untouched()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock, ssrc: 0x1111);
+        _ = Consumer(producer, _subscriber, _clock, ssrc: 0xABCDEF01, payloadType: 109);
+        byte[] payload = [1, 2, 3, 4, 5, 6];
+
+        Publish(producer, Rtp(0x1111, 7, 960, payload, payloadType: 111));
+
+        var sent = Read(Assert.Single(_subscriber.Sent));
+        Assert.Equal(0xABCDEF01u, sent.Ssrc);
+        Assert.Equal((byte)109, sent.PayloadType);
+        Assert.Equal(payload, sent.Payload);
+    }
+
+    [Fact]
+    public void Sequence_numbers_and_timestamps_stay_continuous_when_the_publisher_restarts_with_another_ssrc()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock, ssrc: 0x1111);
+        _ = Consumer(producer, _subscriber, _clock);
+        for (ushort i = 0; i < 5; i++)
+        {
+            Publish(producer, Rtp(0x1111, (ushort)(65533 + i), 960u * i, [0xAA]));
+            _clock.Advance(TimeSpan.FromMilliseconds(20));
+        }
+
+        producer.ChangeSsrc(0x2222);
+        for (ushort i = 0; i < 5; i++)
+        {
+            Publish(producer, Rtp(0x2222, (ushort)(30000 + i), 123_456u + (960u * i), [0xBB]));
+            _clock.Advance(TimeSpan.FromMilliseconds(20));
+        }
+
+        Assert.Equal(10, _subscriber.Sent.Count);
+        var first = Read(_subscriber.Sent[0]);
+        for (var i = 1; i < _subscriber.Sent.Count; i++)
+        {
+            var previous = Read(_subscriber.Sent[i - 1]);
+            var packet = Read(_subscriber.Sent[i]);
+            Assert.Equal(first.Ssrc, packet.Ssrc);
+            Assert.Equal((ushort)(previous.Seq + 1), packet.Seq);
+            Assert.True((int)(packet.Timestamp - previous.Timestamp) > 0, $"timestamp went back at packet {i}");
+        }
+    }
+
+    [Fact]
+    public void Video_waits_for_a_keyframe_before_its_first_packet_and_asks_the_publisher_for_one()
+    {
+        Assert.True(KeyframeDetector.IsVp8Keyframe(Vp8Keyframe));
+        Assert.False(KeyframeDetector.IsVp8Keyframe(Vp8Delta));
+        var producer = Producer(MediaKind.Video, _publisher, _clock);
+        _ = Consumer(producer, _subscriber, _clock, payloadType: 100);
+
+        Publish(producer, Rtp(0x1111, 1, 0, Vp8Delta, payloadType: 96));
+        Publish(producer, Rtp(0x1111, 2, 0, Vp8Delta, payloadType: 96));
+
+        Assert.Empty(_subscriber.Sent);
+        Assert.True(_publisher.KeyframeRequests > 0);
+
+        Publish(producer, Rtp(0x1111, 3, 3000, Vp8Keyframe, payloadType: 96));
+        Publish(producer, Rtp(0x1111, 4, 6000, Vp8Delta, payloadType: 96));
+
+        Assert.Equal(2, _subscriber.Sent.Count);
+        Assert.Equal(Vp8Keyframe, Read(_subscriber.Sent[0]).Payload);
+        Assert.Equal((ushort)(Read(_subscriber.Sent[0]).Seq + 1), Read(_subscriber.Sent[1]).Seq);
+    }
+
+    [Fact]
+    public void Audio_is_forwarded_from_the_first_packet_without_a_keyframe_request()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock);
+        _ = Consumer(producer, _subscriber, _clock);
+
+        Publish(producer, Rtp(0x1111, 1, 0, [0x01]));
+
+        Assert.Single(_subscriber.Sent);
+        Assert.Equal(0, _publisher.KeyframeRequests);
+    }
+
+    [Fact]
+    public void A_relay_consumer_forwards_video_at_once_and_leaves_keyframes_to_the_far_node()
+    {
+        var producer = Producer(MediaKind.Video, _publisher, _clock);
+        _ = Consumer(producer, _subscriber, _clock, waitForKeyframe: false);
+
+        Publish(producer, Rtp(0x1111, 1, 0, Vp8Delta, payloadType: 96));
+
+        Assert.Equal(Vp8Delta, Read(Assert.Single(_subscriber.Sent)).Payload);
+        Assert.Equal(0, _publisher.KeyframeRequests);
+    }
+
+    [Fact]
+    public void A_nack_is_answered_from_the_cache_with_exactly_the_bytes_sent_before()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock);
+        var consumer = Consumer(producer, _subscriber, _clock);
+        for (ushort i = 0; i < 3; i++)
+        {
+            Publish(producer, Rtp(0x1111, (ushort)(100 + i), 960u * i, [(byte)i, 0x42]));
+        }
+
+        var lost = _subscriber.Sent[1];
+        var lostSeq = Read(lost).Seq;
+
+        var resent = consumer.Retransmit([lostSeq, unchecked((ushort)(lostSeq + 500))]);
+
+        Assert.Equal(1, resent);
+        Assert.Equal(4, _subscriber.Sent.Count);
+        Assert.Equal(lost, _subscriber.Sent[3]);
+    }
+
+    [Fact]
+    public void Nothing_is_sent_while_the_subscriber_transport_is_not_connected()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock);
+        var consumer = Consumer(producer, _subscriber, _clock);
+        _subscriber.IsConnected = false;
+
+        Publish(producer, Rtp(0x1111, 1, 0, [0x01]));
+
+        Assert.Empty(_subscriber.Sent);
+        Assert.False(consumer.HasSent);
+
+        _subscriber.IsConnected = true;
+        Publish(producer, Rtp(0x1111, 2, 960, [0x02]));
+
+        Assert.Equal(new byte[] { 0x02 }, Read(Assert.Single(_subscriber.Sent)).Payload);
+    }
+
+    [Fact]
+    public void A_closed_consumer_sends_nothing_not_even_retransmissions()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock);
+        var consumer = Consumer(producer, _subscriber, _clock);
+        Publish(producer, Rtp(0x1111, 1, 0, [0x01]));
+        var seq = Read(_subscriber.Sent[0]).Seq;
+
+        consumer.Dispose();
+        Publish(producer, Rtp(0x1111, 2, 960, [0x02]));
+
+        Assert.Equal(0, consumer.Retransmit([seq]));
+        Assert.Single(_subscriber.Sent);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Webinar.Media.Rtp;
+using Webinar.Media.Srtp;
+using Webinar.Sfu.Media;
+using Webinar.Sfu.Sessions;
+using static Webinar.Sfu.Tests.Media.MediaFixtures;
+
+namespace Webinar.Sfu.Tests.Media;
+
+/// <summary>
+/// Two nodes on two loopback ports with a relay link each way. Each node runs on its own <see cref="ManualClock"/>,
+/// so the silence timeout is driven by the test, not by waiting.
+/// </summary>
+public sealed class RelayLinkTests : IDisposable
+{
+    private const uint RelaySsrc = 0x5151_5151;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private readonly ManualClock _clockA = new();
+    private readonly ManualClock _clockB = new();
+    private readonly NodeMedia _nodeA;
+    private readonly NodeMedia _nodeB;
+    private readonly RecordingLinkListener _listenerA = new();
+    private readonly RecordingLinkListener _listenerB = new();
+    private readonly RelayLink _linkA;
+    private readonly RelayLink _linkB;
+    private readonly Producer _source;
+    private readonly Producer _relayed;
+    private readonly RecordingConsumerTransport _subscriberB = new();
+
+    public RelayLinkTests()
+    {
+        _nodeA = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockA, NullLoggerFactory.Instance);
+        _nodeB = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockB, NullLoggerFactory.Instance);
+        _nodeA.Start();
+        _nodeB.Start();
+        const SrtpProfile profile = SrtpProfile.AeadAes128Gcm;
+        var aToB = RelayKeySet.Generate(profile);
+        var bToA = RelayKeySet.Generate(profile);
+        var linkId = Guid.NewGuid();
+        _linkA = OnLoop(_nodeA, () =>
+        {
+            var link = new RelayLink(_nodeA, linkId, "node-b", new IPEndPoint(IPAddress.Loopback, _nodeB.Port), profile, bToA, aToB, _listenerA);
+            _nodeA.Register(link, link.PeerAddress);
+            return link;
+        });
+        _linkB = OnLoop(_nodeB, () =>
+        {
+            var link = new RelayLink(_nodeB, linkId, "node-a", new IPEndPoint(IPAddress.Loopback, _nodeA.Port), profile, aToB, bToA, _listenerB);
+            _nodeB.Register(link, link.PeerAddress);
+            return link;
+        });
+
+        // Node A: the primary's camera, carried to node B by one relay consumer.
+        _source = Producer(MediaKind.Video, new RecordingProducerTransport(), _clockA);
+        OnLoop(_nodeA, () =>
+        {
+            _linkA.AddConsumer(new Consumer(_source, _linkA, "relay", RelaySsrc, 96, new RtpExtensionIdMap(), _clockA, waitForKeyframe: false));
+            return true;
+        });
+
+        // Node B: the same stream as a producer on the link, with one local subscriber.
+        _relayed = new Producer("camera", MediaKind.Video, RelaySsrc, Vp8, new ProducerOwner(Guid.NewGuid(), Guid.NewGuid(), "presenter"), _linkB, _clockB);
+        OnLoop(_nodeB, () =>
+        {
+            _linkB.AddProducer(_relayed);
+            _ = Consumer(_relayed, _subscriberB, _clockB, ssrc: 0xB0B0, payloadType: 100, waitForKeyframe: false);
+            return true;
+        });
+    }
+
+    private static T OnLoop<T>(NodeMedia node, Func<T> action)
+    {
+        var task = node.Loop.InvokeAsync(action);
+        Assert.True(task.Wait(Patience), "the media loop did not run the action");
+        return task.Result;
+    }
+
+    /// <summary>Returns once the loop has run a full iteration (timers included) after this call.</summary>
+    private static void Settle(NodeMedia node)
+    {
+        OnLoop(node, () => true);
+        OnLoop(node, () => true);
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, what);
+            Thread.Sleep(10);
+        }
+    }
+
+    private int ReceivedOnB() => OnLoop(_nodeB, () => _subscriberB.Sent.Count);
+
+    [Fact]
+    public void A_packet_forwarded_on_one_node_arrives_decrypted_at_the_producer_on_the_other()
+    {
+        byte[] payload = [.. Vp8Delta, 0x01, 0x02, 0x03];
+        OnLoop(_nodeA, () =>
+        {
+            Publish(_source, Rtp(0x1111, 4242, 90_000, payload, payloadType: 96));
+            return true;
+        });
+
+        WaitUntil(() => ReceivedOnB() == 1, "the relayed packet never reached node B's subscriber");
+        var received = OnLoop(_nodeB, () => Read(_subscriberB.Sent[0]));
+        Assert.Equal(payload, received.Payload);
+        Assert.Equal(0xB0B0u, received.Ssrc);
+        Assert.Equal(1u, OnLoop(_nodeB, () => _relayed.Statistics.PacketsReceived));
+        Assert.Equal(0, _nodeB.Counters.Snapshot().SrtpRejected);
+    }
+
+    [Fact]
+    public void Rtp_shaped_datagrams_from_a_stranger_or_forged_from_the_peers_address_are_dropped()
+    {
+        // A third socket sends a well-formed (plain) RTP packet on the relayed SSRC.
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var forged = Rtp(RelaySsrc, 1, 0, [.. Vp8Keyframe, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], payloadType: 96);
+        stranger.SendTo(forged, new IPEndPoint(IPAddress.Loopback, _nodeB.Port));
+        WaitUntil(() => _nodeB.Counters.Snapshot().UnknownSource >= 1, "the stranger's datagram was not counted as unknown");
+
+        // The same bytes sent from node A's own socket: right address, no valid SRTP tag.
+        OnLoop(_nodeA, () =>
+        {
+            _nodeA.Loop.Send(forged, _linkA.PeerAddress);
+            return true;
+        });
+        WaitUntil(() => _nodeB.Counters.Snapshot().SrtpRejected == 1, "the forged packet was not rejected by SRTP");
+
+        Assert.Equal(0, ReceivedOnB());
+        Assert.Equal(0u, OnLoop(_nodeB, () => _relayed.Statistics.PacketsReceived));
+
+        // The link still carries genuine media afterwards.
+        OnLoop(_nodeA, () =>
+        {
+            Publish(_source, Rtp(0x1111, 7, 0, Vp8Delta, payloadType: 96));
+            return true;
+        });
+        WaitUntil(() => ReceivedOnB() == 1, "the link stopped carrying media after the forgeries");
+    }
+
+    [Fact]
+    public void The_link_stays_open_while_the_peer_is_heard_and_closes_itself_after_the_silence_timeout()
+    {
+        // Both clocks advance a second at a time; each step node B's keepalive reaches node A before A's clock moves.
+        for (var second = 0; second < 10; second++)
+        {
+            var heard = _nodeA.Counters.Snapshot().RtcpReceived;
+            _clockB.Advance(TimeSpan.FromSeconds(1));
+            Settle(_nodeB);
+            WaitUntil(() => _nodeA.Counters.Snapshot().RtcpReceived > heard, "node B's keepalive never reached node A");
+            _clockA.Advance(TimeSpan.FromSeconds(1));
+            Settle(_nodeA);
+        }
+
+        Assert.False(_linkA.IsClosed, "the link closed although the peer kept talking");
+
+        // Node B falls silent (its clock stops, so it sends nothing more); node A's clock runs on.
+        _clockA.Advance(RelayLink.SilenceTimeout - TimeSpan.FromSeconds(1));
+        Settle(_nodeA);
+        Assert.False(_linkA.IsClosed, "the link closed before the silence timeout");
+
+        _clockA.Advance(TimeSpan.FromSeconds(2));
+        Settle(_nodeA);
+
+        Assert.True(_linkA.IsClosed);
+        var closed = Assert.Single(_listenerA.Closed);
+        Assert.Equal("relay-peer-silent", closed);
+        Assert.True(OnLoop(_nodeA, () => _source.Consumers.Length) == 0, "the closed link's consumer still hangs on the producer");
+    }
+
+    public void Dispose()
+    {
+        _nodeA.Dispose();
+        _nodeB.Dispose();
+    }
+
+    private sealed class RecordingLinkListener : IRelayLinkListener
+    {
+        public ConcurrentQueue<string> Closed { get; } = new();
+
+        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers) => Closed.Enqueue(reason);
+    }
+}
