@@ -27,7 +27,8 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 {
     private const SrtpProfile LinkProfile = SrtpProfile.AeadAes128Gcm;
     private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SendGiveUp = TimeSpan.FromSeconds(60);
     private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
 
     private readonly NodeMediaPlane _plane;
@@ -566,23 +567,40 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 
     private void Enqueue(string nodeId, object message) => _outgoing.Writer.TryWrite((nodeId, message));
 
+    /// <summary>
+    /// Sends queued messages in order. While the broker is down a message is retried (backing off up to 5 s) rather
+    /// than dropped, so presence and stream changes made meanwhile arrive, in order, as soon as it is back; after
+    /// <see cref="SendGiveUp"/> it is dropped and the next subscription refresh repairs what it carried.
+    /// </summary>
     private async Task SendLoopAsync(CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var (nodeId, message) in _outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                try
+                var firstTry = _plane.Node.Time.GetUtcNow();
+                var backoff = TimeSpan.FromMilliseconds(250);
+                while (true)
                 {
-                    var endpoint = await _bus.GetSendEndpoint(NodeQueue(nodeId)).ConfigureAwait(false);
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                    await endpoint.Send(message, message.GetType(), timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    // A lost setup message is repaired by the next reconcile pass (subscriptions are refreshed).
-                    Log.RelaySendFailed(_logger, e, nodeId, message.GetType().Name);
+                    try
+                    {
+                        var endpoint = await _bus.GetSendEndpoint(NodeQueue(nodeId)).ConfigureAwait(false);
+                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                        await endpoint.Send(message, message.GetType(), timeout.Token).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        if (_plane.Node.Time.GetUtcNow() - firstTry > SendGiveUp)
+                        {
+                            Log.RelaySendFailed(_logger, e, nodeId, message.GetType().Name);
+                            break;
+                        }
+
+                        await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                    }
                 }
             }
         }
