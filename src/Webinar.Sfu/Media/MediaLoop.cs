@@ -99,7 +99,7 @@ internal sealed class MediaLoop : IDisposable
     private void Run()
     {
         var handler = _handler!;
-        var tickEvery = (long)(TickInterval.TotalSeconds * Stopwatch.Frequency);
+        var tickEvery = (long)(TickInterval.TotalSeconds * _time.TimestampFrequency);
         var nextTick = _time.GetTimestamp();
         while (!_stopping)
         {

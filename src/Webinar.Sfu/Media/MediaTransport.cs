@@ -18,7 +18,7 @@ namespace Webinar.Sfu.Media;
 /// </summary>
 internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 {
-    private static readonly long ReportInterval = Stopwatch.Frequency;
+    private readonly long _reportInterval;
 
     private readonly KeyframeRequester _keyframes;
     private readonly Dictionary<uint, Producer> _producersBySsrc = [];
@@ -31,6 +31,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     {
         Node = node;
         _keyframes = new KeyframeRequester(node.Time);
+        _reportInterval = node.Time.TimestampFrequency;
     }
 
     protected NodeMedia Node { get; }
@@ -320,7 +321,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         if (now >= _nextReport)
         {
-            _nextReport = now + ReportInterval + Random.Shared.Next(0, (int)(ReportInterval / 5));
+            _nextReport = now + _reportInterval + Random.Shared.NextInt64(0, _reportInterval / 5);
             SendReports(buffer);
         }
     }

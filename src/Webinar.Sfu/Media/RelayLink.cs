@@ -24,7 +24,7 @@ internal interface IRelayLinkListener
 internal sealed class RelayLink : MediaTransport
 {
     public static readonly TimeSpan SilenceTimeout = TimeSpan.FromSeconds(6);
-    private static readonly long KeepaliveInterval = Stopwatch.Frequency;
+    private readonly long _keepaliveInterval;
 
     private readonly SocketAddress _peer;
     private readonly IRelayLinkListener _listener;
@@ -42,6 +42,7 @@ internal sealed class RelayLink : MediaTransport
         _peer = peer.Serialize();
         _listener = listener;
         _silenceTicks = (long)(SilenceTimeout.TotalSeconds * node.Time.TimestampFrequency);
+        _keepaliveInterval = node.Time.TimestampFrequency;
         _lastHeard = node.Time.GetTimestamp();
         StartSrtp(new SrtpSession(profile, inbound.Key, inbound.Salt), new SrtpSession(profile, outbound.Key, outbound.Salt));
     }
@@ -77,7 +78,7 @@ internal sealed class RelayLink : MediaTransport
         if (now >= _nextKeepalive)
         {
             // An empty receiver report once a second keeps the peer's silence timer quiet when no media flows.
-            _nextKeepalive = now + KeepaliveInterval;
+            _nextKeepalive = now + _keepaliveInterval;
             var buffer = Node.RtcpBuffer;
             if (RtcpReceiverReport.TryWrite(buffer, RtcpSsrc, ReadOnlySpan<ReportBlock>.Empty, out var length))
             {

@@ -29,7 +29,7 @@ internal interface IWebRtcTransportListener
 /// </summary>
 internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
 {
-    private static readonly long FeedbackInterval = Stopwatch.Frequency / 10;
+    private readonly long _feedbackInterval;
 
     private readonly IWebRtcTransportListener _listener;
     private readonly TransportFeedbackRecorder _feedback = new();
@@ -42,6 +42,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         : base(node)
     {
         _listener = listener;
+        _feedbackInterval = node.Time.TimestampFrequency / 10;
         Ice = new IceLiteAgent(IceCredentials.Generate(), node.Time) { RemoteUfrag = remoteUfrag };
         _dtls = new DtlsTransport(DtlsRole.Server, node.Certificate, remoteFingerprint, this, timeProvider: node.Time, logger: node.DtlsLogger);
     }
@@ -111,7 +112,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         base.OnTick(now);
         if (now >= _nextFeedback)
         {
-            _nextFeedback = now + FeedbackInterval;
+            _nextFeedback = now + _feedbackInterval;
             var mediaSsrc = FirstProducerSsrc();
             var buffer = Node.RtcpBuffer;
             while (_feedback.TryBuildFeedback(buffer, RtcpSsrc, mediaSsrc, out var feedbackLength))
