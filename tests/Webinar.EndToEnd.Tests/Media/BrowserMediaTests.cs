@@ -4,32 +4,18 @@ using Xunit.Abstractions;
 namespace Webinar.EndToEnd.Tests.Media;
 
 /// <summary>Real Chromium pages publish and receive through a real SFU node process.</summary>
-public sealed class BrowserMediaTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class BrowserMediaTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<WebinarSystemFixture>(system, chromium, output), IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(20);
-
-    private readonly WebinarSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public BrowserMediaTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task Two_attendees_see_and_hear_the_presenter_and_the_presenter_receives_nothing_of_its_own() => _system.RunAsync(_output, async () =>
     {
         var meeting = await _system.Api.CreateMeetingAsync("us-east-1");
-        var presenter = await OpenAndJoinAsync(meeting, "presenter");
-        var alice = await OpenAndJoinAsync(meeting, "alice", "Receive");
-        var bob = await OpenAndJoinAsync(meeting, "bob", "Receive");
+        var presenter = await JoinAsync(meeting, "presenter");
+        var alice = await JoinAsync(meeting, "alice", "Receive");
+        var bob = await JoinAsync(meeting, "bob", "Receive");
 
         Assert.Equal(1280, await presenter.PublishAsync());
 
@@ -51,8 +37,8 @@ public sealed class BrowserMediaTests : IClassFixture<WebinarSystemFixture>, ICl
     public Task The_presenters_video_bitrate_climbs_past_one_megabit_within_fifteen_seconds() => _system.RunAsync(_output, async () =>
     {
         var meeting = await _system.Api.CreateMeetingAsync("us-east-1");
-        var presenter = await OpenAndJoinAsync(meeting, "presenter");
-        var viewer = await OpenAndJoinAsync(meeting, "viewer", "Receive");
+        var presenter = await JoinAsync(meeting, "presenter");
+        var viewer = await JoinAsync(meeting, "viewer", "Receive");
         await presenter.PublishAsync();
         await viewer.WaitForAsync(r => r.FramesDecoded > 0, MediaTimeout, "the first frame");
 
@@ -75,25 +61,16 @@ public sealed class BrowserMediaTests : IClassFixture<WebinarSystemFixture>, ICl
     public Task A_late_joiner_renders_the_presenter_within_a_second_of_joining() => _system.RunAsync(_output, async () =>
     {
         var meeting = await _system.Api.CreateMeetingAsync("us-east-1");
-        var presenter = await OpenAndJoinAsync(meeting, "presenter");
-        var early = await OpenAndJoinAsync(meeting, "early", "Receive");
+        var presenter = await JoinAsync(meeting, "presenter");
+        var early = await JoinAsync(meeting, "early", "Receive");
         await presenter.PublishAsync();
         await early.WaitForAsync(r => r.FramesDecoded > 30, MediaTimeout, "the presenter's video to flow");
 
-        var late = await OpenAndJoinAsync(meeting, "late", "Receive");
+        var late = await JoinAsync(meeting, "late", "Receive");
         await late.WaitForAsync(r => r.FramesDecoded > 0, MediaTimeout, "the late joiner's first frame");
         var elapsed = await late.MillisecondsToFirstFrameAsync();
         _output.WriteLine($"late joiner: first frame {elapsed:0} ms after join");
         Assert.NotNull(elapsed);
         Assert.True(elapsed < 1000, $"the late joiner's first frame came {elapsed:0} ms after joining");
     });
-
-    private async Task<MeetingPage> OpenAndJoinAsync(ApiMeeting meeting, string user, string? capability = null)
-    {
-        var attendee = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, user, capability);
-        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
-        var joined = await page.JoinAsync(meeting.SignalingUrl, attendee.JoinToken);
-        Assert.StartsWith("joined:", joined);
-        return page;
-    }
 }

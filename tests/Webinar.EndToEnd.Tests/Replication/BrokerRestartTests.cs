@@ -7,24 +7,10 @@ namespace Webinar.EndToEnd.Tests.Replication;
 /// RabbitMQ only sets relays up: media already flowing between nodes keeps flowing while the broker is down, and what
 /// changed meanwhile reaches the replicas once it is back, without anyone rejoining.
 /// </summary>
-public sealed class BrokerRestartTests : IClassFixture<PrivateBrokerSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class BrokerRestartTests(PrivateBrokerSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<PrivateBrokerSystemFixture>(system, chromium, output), IClassFixture<PrivateBrokerSystemFixture>, IClassFixture<ChromiumFixture>
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(20);
-
-    private readonly PrivateBrokerSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public BrokerRestartTests(PrivateBrokerSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task Relayed_media_keeps_flowing_while_the_broker_is_down_and_a_presenter_who_published_meanwhile_reaches_the_replicas_once_it_is_back() => _system.RunAsync(_output, async () =>
@@ -85,12 +71,4 @@ public sealed class BrokerRestartTests : IClassFixture<PrivateBrokerSystemFixtur
         // The presenter saw the guest join its own meeting and receives the guest's camera.
         await presenter.WaitForFramesOfAsync("guest", 10, MediaTimeout, "the presenter to see the guest");
     });
-
-    private async Task<MeetingPage> JoinAsync(ApiMeeting meeting, string user, string? capability = null)
-    {
-        var attendee = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, user, capability);
-        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
-        Assert.StartsWith("joined:", await page.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
-        return page;
-    }
 }

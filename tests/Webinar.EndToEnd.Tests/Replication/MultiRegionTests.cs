@@ -7,24 +7,10 @@ namespace Webinar.EndToEnd.Tests.Replication;
 /// One webinar across three SFU node processes (one per region): the primary's node relays presenter media to the
 /// replicas' nodes over relay links set up through RabbitMQ; audiences in Chromium receive it there.
 /// </summary>
-public sealed class MultiRegionTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class MultiRegionTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<WebinarSystemFixture>(system, chromium, output), IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(25);
-
-    private readonly WebinarSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public MultiRegionTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task Audiences_in_two_other_regions_see_and_hear_the_presenter_and_only_the_primarys_presence() => _system.RunAsync(_output, async () =>
@@ -94,12 +80,4 @@ public sealed class MultiRegionTests : IClassFixture<WebinarSystemFixture>, ICla
             Assert.Equal("deleted", await page.Page.EvaluateAsync<string>("window.ended.reason"));
         }
     });
-
-    private async Task<MeetingPage> JoinAsync(ApiMeeting meeting, string user, string? capability = null)
-    {
-        var attendee = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, user, capability);
-        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
-        Assert.StartsWith("joined:", await page.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
-        return page;
-    }
 }

@@ -7,24 +7,10 @@ namespace Webinar.EndToEnd.Tests.Replication;
 /// The relay across a real network path: the primary's node and a replica's node in network namespaces of their own,
 /// joined by a veth pair with netem delay, Chromium in the root namespace reaching each through its own veth.
 /// </summary>
-public sealed class NetworkNamespaceTests : IClassFixture<NamespacedSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class NetworkNamespaceTests(NamespacedSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<NamespacedSystemFixture>(system, chromium, output), IClassFixture<NamespacedSystemFixture>, IClassFixture<ChromiumFixture>
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(25);
-
-    private readonly NamespacedSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public NetworkNamespaceTests(NamespacedSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task An_audience_on_a_node_in_another_namespace_sees_and_hears_the_presenter_across_the_delayed_link() => _system.RunAsync(_output, async () =>
@@ -62,12 +48,4 @@ public sealed class NetworkNamespaceTests : IClassFixture<NamespacedSystemFixtur
             _output.WriteLine(line);
         }
     });
-
-    private async Task<MeetingPage> JoinAsync(ApiMeeting meeting, string user, string? capability = null)
-    {
-        var attendee = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, user, capability);
-        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
-        Assert.StartsWith("joined:", await page.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
-        return page;
-    }
 }

@@ -7,24 +7,10 @@ namespace Webinar.EndToEnd.Tests.Replication;
 /// A replica's node process dies and comes back with the same id and ports: other regions never notice, and the
 /// relay from the primary's node is re-established for that node's audience without the presenter doing anything.
 /// </summary>
-public sealed class NodeRestartTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class NodeRestartTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<WebinarSystemFixture>(system, chromium, output), IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(20);
-
-    private readonly WebinarSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public NodeRestartTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task A_replica_node_crash_leaves_other_regions_playing_and_after_its_restart_its_audience_receives_the_presenter_again() => _system.RunAsync(_output, async () =>
@@ -105,13 +91,5 @@ public sealed class NodeRestartTests : IClassFixture<WebinarSystemFixture>, ICla
         }
 
         _output.WriteLine(_system.NodeLog(region, text)[0]);
-    }
-
-    private async Task<MeetingPage> JoinAsync(ApiMeeting meeting, string user, string? capability = null)
-    {
-        var attendee = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, user, capability);
-        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
-        Assert.StartsWith("joined:", await page.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
-        return page;
     }
 }

@@ -5,24 +5,10 @@ using Xunit.Abstractions;
 namespace Webinar.EndToEnd.Tests.Replication;
 
 /// <summary>A replica attendee promoted into the primary over the connection it already has, and demoted again.</summary>
-public sealed class PromotionTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class PromotionTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<WebinarSystemFixture>(system, chromium, output), IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>
 {
     private static readonly TimeSpan MediaTimeout = TimeSpan.FromSeconds(25);
-
-    private readonly WebinarSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public PromotionTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
 
     [Fact]
     public Task A_promoted_replica_attendee_is_seen_by_the_presenter_and_the_other_replica_and_demotion_stops_it() => _system.RunAsync(_output, async () =>
@@ -103,12 +89,4 @@ public sealed class PromotionTests : IClassFixture<WebinarSystemFixture>, IClass
         page.Page.WaitForFunctionAsync(
             "(user) => { const v = document.querySelector(`video[data-user='${user}']`); return v && v.videoWidth > 0; }",
             externalUserId, new PageWaitForFunctionOptions { Timeout = 20_000 });
-
-    private async Task<MeetingPage> JoinAsync(ApiMeeting meeting, string user, string? capability = null)
-    {
-        var attendee = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, user, capability);
-        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
-        Assert.StartsWith("joined:", await page.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
-        return page;
-    }
 }

@@ -9,23 +9,9 @@ using Xunit.Abstractions;
 namespace Webinar.EndToEnd.Tests.Signaling;
 
 /// <summary>A meeting holds at most 250 live connections, on the real node process.</summary>
-public sealed class CapacityTests : IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>, IAsyncLifetime
+public sealed class CapacityTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
+    : BrowserTest<WebinarSystemFixture>(system, chromium, output), IClassFixture<WebinarSystemFixture>, IClassFixture<ChromiumFixture>
 {
-    private readonly WebinarSystemFixture _system;
-    private readonly ChromiumFixture _chromium;
-    private readonly ITestOutputHelper _output;
-
-    public CapacityTests(WebinarSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
-    {
-        _system = system;
-        _chromium = chromium;
-        _output = output;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _chromium.CloseAllPagesAsync();
-
     [Fact]
     public Task The_251st_connection_to_a_meeting_is_refused_with_meeting_full() => _system.RunAsync(_output, async () =>
     {
