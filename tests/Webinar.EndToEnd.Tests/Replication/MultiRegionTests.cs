@@ -44,6 +44,23 @@ public sealed class MultiRegionTests(WebinarSystemFixture system, ChromiumFixtur
     });
 
     [Fact]
+    public Task A_replica_on_the_primarys_own_node_gets_the_presenter_in_process() => _system.RunAsync(_output, async () =>
+    {
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var sameRegion = await _system.Api.CreateMeetingAsync("us-east-1", primary.MeetingId);
+        Assert.Equal(primary.SignalingUrl, sameRegion.SignalingUrl);
+
+        var linksBefore = _system.NodeLog("us-east-1", "Relay link").Count;
+        var presenter = await JoinAsync(primary, "presenter");
+        var viewer = await JoinAsync(sameRegion, "viewer-local", "Receive");
+        await presenter.PublishAsync();
+
+        await viewer.WaitForAsync(r => r.FramesDecoded > 10 && r.AudioPacketsReceived > 20, MediaTimeout, "the presenter on the same node");
+        Assert.Equal(["+presenter"], await viewer.PresenceAsync());
+        Assert.Equal(linksBefore, _system.NodeLog("us-east-1", "Relay link").Count);
+    });
+
+    [Fact]
     public Task A_replica_attendee_cannot_publish() => _system.RunAsync(_output, async () =>
     {
         var primary = await _system.Api.CreateMeetingAsync("us-east-1");
