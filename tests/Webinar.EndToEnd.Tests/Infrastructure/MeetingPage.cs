@@ -105,6 +105,22 @@ public sealed class MeetingPage
     /// <summary>Publishes the fake camera and microphone; returns the camera's width.</summary>
     public Task<int> PublishAsync() => Page.EvaluateAsync<int>(PublishScript);
 
+    /// <summary>
+    /// Asks the browser to keep the camera's resolution when it is short of CPU (dropping frames instead), as a
+    /// presenter sharing detail would. Chromium otherwise halves the resolution on a loaded machine, and with it the
+    /// bitrate it would send whatever the bandwidth estimate says.
+    /// </summary>
+    public Task MaintainResolutionAsync() => Page.EvaluateAsync("""
+        async () => {
+          for (const sender of window.client.peerConnection.getSenders()) {
+            if (!sender.track || sender.track.kind !== 'video') continue;
+            const parameters = sender.getParameters();
+            parameters.degradationPreference = 'maintain-resolution';
+            await sender.setParameters(parameters);
+          }
+        }
+        """);
+
     public async Task<ReceivedMedia> ReceivedAsync()
     {
         var r = await Page.EvaluateAsync<System.Text.Json.JsonElement>(ReceivedScript);

@@ -40,6 +40,7 @@ public sealed class BrowserMediaTests(WebinarSystemFixture system, ChromiumFixtu
         var presenter = await JoinAsync(meeting, "presenter");
         var viewer = await JoinAsync(meeting, "viewer", "Receive");
         await presenter.PublishAsync();
+        await presenter.MaintainResolutionAsync();
         await viewer.WaitForAsync(r => r.FramesDecoded > 0, MediaTimeout, "the first frame");
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
