@@ -38,7 +38,7 @@ internal static class ClientSdp
         foreach (var track in tracks)
         {
             var media = NewMedia(identity, track.Kind == ClientMediaKind.Audio ? "audio" : "video", track.Mid, "actpass");
-            media.Direction = ToSdp(track.Direction);
+            media.Direction = ToSdp(track.OfferedDirection);
             var codec = track.Kind == ClientMediaKind.Audio ? Opus(track.PayloadType) : Vp8(track.PayloadType);
             media.Formats.Add(track.PayloadType.ToString(CultureInfo.InvariantCulture));
             media.Codecs.Add(codec);
