@@ -7,6 +7,12 @@ switch (args.Length > 0 ? args[0] : "")
         return await Webinar.Benchmarks.Janus.JanusFanoutRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.SfuFanoutRun.Verb:
         return await Webinar.Benchmarks.Sfu.SfuFanoutRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.RelayLatencyRun.Verb:
+        return await Webinar.Benchmarks.Sfu.RelayLatencyRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.SwitchTimeRun.Verb:
+        return await Webinar.Benchmarks.Sfu.SwitchTimeRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.RelayCostRun.Verb:
+        return await Webinar.Benchmarks.Sfu.RelayCostRun.RunAsync(args[1..]);
 }
 
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(System.Reflection.Assembly.GetExecutingAssembly()).Run(args);

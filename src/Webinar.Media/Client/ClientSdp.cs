@@ -254,7 +254,9 @@ internal static class ClientSdp
             track.RemoteSsrcs = RemoteSsrcs(media);
             bool remoteSends = media.Direction is SdpDirection.SendOnly or SdpDirection.SendRecv;
             bool remoteReceives = media.Direction is SdpDirection.RecvOnly or SdpDirection.SendRecv;
-            track.Direction = (track.Sends && remoteReceives, track.Receives && remoteSends) switch
+            bool offersToSend = track.OfferedDirection is ClientTrackDirection.SendOnly or ClientTrackDirection.SendRecv;
+            bool offersToReceive = track.OfferedDirection is ClientTrackDirection.RecvOnly or ClientTrackDirection.SendRecv;
+            track.Direction = (offersToSend && remoteReceives, offersToReceive && remoteSends) switch
             {
                 (true, true) => ClientTrackDirection.SendRecv,
                 (true, false) => ClientTrackDirection.SendOnly,

@@ -139,6 +139,8 @@ internal sealed class SfuPeer : IAsyncDisposable
         {
             SendAudio ??= Client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendOnly);
             SendVideo ??= Client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+            SendAudio.OfferedDirection = ClientTrackDirection.SendOnly;
+            SendVideo.OfferedDirection = ClientTrackDirection.SendOnly;
         }
         finally
         {
@@ -148,8 +150,23 @@ internal sealed class SfuPeer : IAsyncDisposable
         await NegotiateAsync();
     }
 
-    /// <summary><c>demote</c>; the send m-lines stay in the offers (the node ignores them again once demoted).</summary>
-    public Task DemoteAsync() => _signaling.RequestAsync("demote", null, ReplyTimeout);
+    /// <summary><c>demote</c>, then the send m-lines offered inactive (a replica attendee may not offer to send).</summary>
+    public async Task DemoteAsync()
+    {
+        await _signaling.RequestAsync("demote", null, ReplyTimeout);
+        await _negotiation.WaitAsync();
+        try
+        {
+            SendAudio?.OfferedDirection = ClientTrackDirection.Inactive;
+            SendVideo?.OfferedDirection = ClientTrackDirection.Inactive;
+        }
+        finally
+        {
+            _negotiation.Release();
+        }
+
+        await NegotiateAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {
