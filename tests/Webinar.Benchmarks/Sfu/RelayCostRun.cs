@@ -8,8 +8,9 @@ namespace Webinar.Benchmarks.Sfu;
 /// <summary>
 /// Relay cost: CPU of the primary's node (us-east-1) with one publisher (Opus 50 packets/s + VP8 about 1.5 Mbit/s) and
 /// 0, then 1, then 2 replica nodes subscribed (replicas in eu-west-1 and ap-southeast-1, each with one C# subscriber),
-/// one window of <c>--seconds</c> each after a warm-up; reports CPU per window and per added replica node.
-/// <code>dotnet run -c Release --project tests/Webinar.Benchmarks -- relay-cost --seconds 15</code>
+/// <c>--windows</c> windows of <c>--seconds</c> each per state after a warm-up (the publisher runs 10 s before the
+/// first, so JIT tiering is over); reports the mean and range of the node's CPU per state and per added replica node.
+/// <code>dotnet run -c Release --project tests/Webinar.Benchmarks -- relay-cost --seconds 8 --windows 3</code>
 /// </summary>
 internal static class RelayCostRun
 {
@@ -17,13 +18,14 @@ internal static class RelayCostRun
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (!RunArguments.TryParse(args, ["--seconds"], out var options, out string error))
+        if (!RunArguments.TryParse(args, ["--seconds", "--windows"], out var options, out string error))
         {
             Console.Error.WriteLine(error);
             return 2;
         }
 
-        int seconds = options.Int("--seconds", 15, 1, 120);
+        int seconds = options.Int("--seconds", 8, 1, 120);
+        int windowsPerState = options.Int("--windows", 3, 1, 20);
         Console.WriteLine($"loadavg before: {ProcessCpu.LoadAverage()}");
         await using var system = await BenchmarkSystem.StartAsync("us-east-1", "eu-west-1", "ap-southeast-1");
         int primaryNode = system.NodePid("us-east-1");
@@ -32,7 +34,7 @@ internal static class RelayCostRun
         var clientOptions = new WebRtcClientOptions { Certificate = DtlsCertificate.Generate() };
         var peers = new List<SfuPeer>();
         var receivers = new List<WebRtcClient>();
-        var windows = new List<FanoutFigures>();
+        var windows = new List<List<FanoutFigures>>();
         try
         {
             var publisher = await SfuPeer.JoinAsync(system.SignalingUrl(primary), presenter.JoinToken, clientOptions, publish: true);
@@ -40,6 +42,7 @@ internal static class RelayCostRun
             await publisher.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
             using var pump = new MediaPump(publisher.Client, publisher.SendAudio, publisher.SendVideo);
             pump.Start();
+            await Task.Delay(TimeSpan.FromSeconds(7));
             ClientTrack[] sending = [publisher.SendAudio!, publisher.SendVideo!];
             string[] replicaRegions = ["eu-west-1", "ap-southeast-1"];
             for (int replicas = 0; replicas <= replicaRegions.Length; replicas++)
@@ -56,12 +59,18 @@ internal static class RelayCostRun
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(3));
-                var start = FanoutSnapshot.Take(primaryNode, sending, receivers);
-                await Task.Delay(TimeSpan.FromSeconds(seconds));
-                var end = FanoutSnapshot.Take(primaryNode, sending, receivers);
-                var window = new FanoutFigures($"{replicas} replica node(s)", Math.Max(1, receivers.Count), start, end);
-                windows.Add(window);
-                window.Print();
+                var state = new List<FanoutFigures>();
+                for (int w = 0; w < windowsPerState; w++)
+                {
+                    var start = FanoutSnapshot.Take(primaryNode, sending, receivers);
+                    await Task.Delay(TimeSpan.FromSeconds(seconds));
+                    var end = FanoutSnapshot.Take(primaryNode, sending, receivers);
+                    var window = new FanoutFigures($"{replicas} replica node(s), window {w + 1}", Math.Max(1, receivers.Count), start, end);
+                    state.Add(window);
+                    window.Print();
+                }
+
+                windows.Add(state);
             }
 
             pump.Stop();
@@ -104,20 +113,32 @@ internal static class RelayCostRun
         throw new TimeoutException($"The replica subscriber in {region} received no media within 20 s (the relay did not form).");
     }
 
-    private static void Report(List<FanoutFigures> windows)
+    private static void Report(List<List<FanoutFigures>> states)
     {
         var text = CultureInfo.InvariantCulture;
         Console.WriteLine();
-        Console.WriteLine("| Replica nodes subscribed | primary node CPU (% of one core) | added per replica node (points) | publisher packets/s | received at replica subscribers (packets/s) |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|");
-        for (int i = 0; i < windows.Count; i++)
+        Console.WriteLine("| Replica nodes subscribed | primary node CPU, mean (% of one core) | range over windows | added vs previous (points) | publisher packets/s | received at replica subscribers (packets/s) |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        var means = new double[states.Count];
+        for (int i = 0; i < states.Count; i++)
         {
-            var w = windows[i];
-            string added = i == 0 ? "—" : string.Create(text, $"{100 * (w.ServerCpu - windows[i - 1].ServerCpu):+0.00;-0.00}");
-            Console.WriteLine(string.Create(text, $"| {i} | {100 * w.ServerCpu:0.00} | {added} | {w.SentPerSecond:0} | {(i == 0 ? 0 : w.ForwardedPerSecond):0} |"));
+            double sum = 0, min = double.MaxValue, max = double.MinValue, sent = 0, received = 0;
+            foreach (var w in states[i])
+            {
+                sum += w.ServerCpu;
+                min = Math.Min(min, w.ServerCpu);
+                max = Math.Max(max, w.ServerCpu);
+                sent += w.SentPerSecond;
+                received += w.ForwardedPerSecond;
+            }
+
+            int n = states[i].Count;
+            means[i] = sum / n;
+            string added = i == 0 ? "—" : string.Create(text, $"{100 * (means[i] - means[i - 1]):+0.00;-0.00}");
+            Console.WriteLine(string.Create(text, $"| {i} | {100 * means[i]:0.00} | {100 * min:0.00}–{100 * max:0.00} | {added} | {sent / n:0} | {(i == 0 ? 0 : received / n):0} |"));
         }
 
-        double perReplica = (windows[^1].ServerCpu - windows[0].ServerCpu) / (windows.Count - 1);
+        double perReplica = (means[^1] - means[0]) / (means.Length - 1);
         Console.WriteLine(string.Create(text, $"mean CPU per added replica node: {100 * perReplica:0.00} % of one core (loadavg {ProcessCpu.LoadAverage()})"));
     }
 }

@@ -131,9 +131,11 @@ internal sealed class SfuPeer : IAsyncDisposable
     /// <c>promote</c> with a primary attendee's token, then sendonly audio and video m-lines and a new offer on the same
     /// connection (no new ICE or DTLS). Returns when the answer is applied: media sent from then on is forwarded.
     /// </summary>
-    public async Task PromoteAsync(string primaryToken)
+    /// <returns>When the <c>promoted</c> reply arrived (Stopwatch ticks).</returns>
+    public async Task<long> PromoteAsync(string primaryToken)
     {
         await _signaling.RequestAsync("promote", new JsonObject { ["token"] = primaryToken }, ReplyTimeout);
+        long promoted = System.Diagnostics.Stopwatch.GetTimestamp();
         await _negotiation.WaitAsync();
         try
         {
@@ -148,6 +150,7 @@ internal sealed class SfuPeer : IAsyncDisposable
         }
 
         await NegotiateAsync();
+        return promoted;
     }
 
     /// <summary><c>demote</c>, then the send m-lines offered inactive (a replica attendee may not offer to send).</summary>

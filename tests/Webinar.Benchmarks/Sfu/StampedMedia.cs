@@ -134,6 +134,21 @@ internal sealed class StampedPump : IDisposable
 /// <summary>Percentiles of a sample (sorted copy), in milliseconds from Stopwatch ticks.</summary>
 internal static class Percentiles
 {
+    /// <summary>The median (the mean of the two middle values for an even count), in milliseconds.</summary>
+    public static double MedianMillis(List<long> ticks)
+    {
+        if (ticks.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = ticks.ToArray();
+        Array.Sort(sorted);
+        int middle = sorted.Length / 2;
+        double median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0;
+        return median * 1000.0 / Stopwatch.Frequency;
+    }
+
     public static double Millis(List<long> ticks, double percentile)
     {
         if (ticks.Count == 0)

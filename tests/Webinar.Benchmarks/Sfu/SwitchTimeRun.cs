@@ -63,27 +63,37 @@ internal static class SwitchTimeRun
                 await Task.Delay(TimeSpan.FromSeconds(1));
 
                 long decided = Stopwatch.GetTimestamp();
+                long signalled; // promoted reply (promote) or joined + answer applied (rejoin)
+                long canSend; // answer applied (promote) or DTLS done (rejoin)
                 SfuPeer speaking;
+                StampedPump pump;
                 if (promote)
                 {
-                    await replicaPeer.PromoteAsync(speaker.JoinToken);
+                    signalled = await replicaPeer.PromoteAsync(speaker.JoinToken);
+                    canSend = Stopwatch.GetTimestamp();
                     speaking = replicaPeer;
+                    pump = new StampedPump(speaking.Client, speaking.SendAudio!, video: null, TimeSpan.FromMilliseconds(2), 0, tag: attempt);
+                    pump.Start();
                 }
                 else
                 {
                     await replicaPeer.DisposeAsync();
                     speaking = await SfuPeer.JoinAsync(system.SignalingUrl(primary), speaker.JoinToken, clientOptions, publish: true);
+                    signalled = Stopwatch.GetTimestamp();
+                    pump = new StampedPump(speaking.Client, speaking.SendAudio!, video: null, TimeSpan.FromMilliseconds(2), 0, tag: attempt);
+                    pump.Start();
+                    await speaking.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
+                    canSend = Stopwatch.GetTimestamp();
                 }
 
-                using var pump = new StampedPump(speaking.Client, speaking.SendAudio!, video: null, TimeSpan.FromMilliseconds(2), 0, tag: attempt);
-                pump.Start();
                 long? arrived = await arrivals.FirstArrivalAsync(attempt, TimeSpan.FromSeconds(20));
-                pump.Stop();
+                pump.Dispose();
                 string method = promote ? "promote" : "rejoin";
                 if (arrived is { } at)
                 {
                     (promote ? promoteTimes : rejoinTimes).Add(at - decided);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"attempt {attempt,2} {method,-7} {(at - decided) * 1000.0 / Stopwatch.Frequency,8:0.0} ms"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"attempt {attempt,2} {method,-7} {Ms(at - decided),7:0.0} ms  ({(promote ? "promoted" : "joined+answer")} {Ms(signalled - decided):0.0}, {(promote ? "answer" : "DTLS done")} {Ms(canSend - decided):0.0}, first packet at primary subscriber {Ms(at - decided):0.0})"));
                 }
                 else
                 {
@@ -117,11 +127,13 @@ internal static class SwitchTimeRun
         }
     }
 
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
     private static void Report(List<long> promote, List<long> rejoin, int failedRenegotiations)
     {
         var text = CultureInfo.InvariantCulture;
-        double promoteMedian = Percentiles.Millis(promote, 50);
-        double rejoinMedian = Percentiles.Millis(rejoin, 50);
+        double promoteMedian = Percentiles.MedianMillis(promote);
+        double rejoinMedian = Percentiles.MedianMillis(rejoin);
         Console.WriteLine();
         Console.WriteLine(string.Create(text, $"loadavg {ProcessCpu.LoadAverage()}; failed renegotiations at the primary subscriber: {failedRenegotiations}"));
         Console.WriteLine("| Switch | attempts | median (ms) | min (ms) | max (ms) |");
