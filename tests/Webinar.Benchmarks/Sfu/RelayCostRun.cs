@@ -8,7 +8,7 @@ namespace Webinar.Benchmarks.Sfu;
 /// <summary>
 /// Relay cost: CPU of the primary's node (us-east-1) with one publisher (Opus 50 packets/s + VP8 about 1.5 Mbit/s) and
 /// 0, then 1, then 2 replica nodes subscribed (replicas in eu-west-1 and ap-southeast-1, each with one C# subscriber),
-/// <c>--windows</c> windows of <c>--seconds</c> each per state after a warm-up (the publisher runs 10 s before the
+/// (<c>--bitrate</c> raises the video rate, to lift the per-link cost above the noise) <c>--windows</c> windows of <c>--seconds</c> each per state after a warm-up (the publisher runs 10 s before the
 /// first, so JIT tiering is over); reports the mean and range of the node's CPU per state and per added replica node.
 /// <code>dotnet run -c Release --project tests/Webinar.Benchmarks -- relay-cost --seconds 8 --windows 3</code>
 /// </summary>
@@ -18,7 +18,7 @@ internal static class RelayCostRun
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (!RunArguments.TryParse(args, ["--seconds", "--windows"], out var options, out string error))
+        if (!RunArguments.TryParse(args, ["--seconds", "--windows", "--bitrate"], out var options, out string error))
         {
             Console.Error.WriteLine(error);
             return 2;
@@ -26,6 +26,7 @@ internal static class RelayCostRun
 
         int seconds = options.Int("--seconds", 8, 1, 120);
         int windowsPerState = options.Int("--windows", 3, 1, 20);
+        int bitrate = options.Int("--bitrate", 1_500_000, 100_000, 20_000_000);
         Console.WriteLine($"loadavg before: {ProcessCpu.LoadAverage()}");
         await using var system = await BenchmarkSystem.StartAsync("us-east-1", "eu-west-1", "ap-southeast-1");
         int primaryNode = system.NodePid("us-east-1");
@@ -40,7 +41,7 @@ internal static class RelayCostRun
             var publisher = await SfuPeer.JoinAsync(system.SignalingUrl(primary), presenter.JoinToken, clientOptions, publish: true);
             peers.Add(publisher);
             await publisher.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
-            using var pump = new MediaPump(publisher.Client, publisher.SendAudio, publisher.SendVideo);
+            using var pump = new MediaPump(publisher.Client, publisher.SendAudio, publisher.SendVideo, bitrate);
             pump.Start();
             await Task.Delay(TimeSpan.FromSeconds(7));
             ClientTrack[] sending = [publisher.SendAudio!, publisher.SendVideo!];
