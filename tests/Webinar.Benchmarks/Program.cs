@@ -1,8 +1,18 @@
-// `janus-fanout` is a console load run against a private Janus (see Janus/JanusFanoutRun.cs); anything else goes to
+// Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `switch-time`,
+// `relay-cost` (Sfu/*Run.cs) against our nodes; anything else goes to
 // BenchmarkDotNet. The assembly is named rather than typeof(Program): the control plane's Program is visible here too.
-if (args.Length > 0 && args[0] == Webinar.Benchmarks.Janus.JanusFanoutRun.Verb)
+switch (args.Length > 0 ? args[0] : "")
 {
-    return await Webinar.Benchmarks.Janus.JanusFanoutRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Janus.JanusFanoutRun.Verb:
+        return await Webinar.Benchmarks.Janus.JanusFanoutRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.SfuFanoutRun.Verb:
+        return await Webinar.Benchmarks.Sfu.SfuFanoutRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.RelayLatencyRun.Verb:
+        return await Webinar.Benchmarks.Sfu.RelayLatencyRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.SwitchTimeRun.Verb:
+        return await Webinar.Benchmarks.Sfu.SwitchTimeRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.RelayCostRun.Verb:
+        return await Webinar.Benchmarks.Sfu.RelayCostRun.RunAsync(args[1..]);
 }
 
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(System.Reflection.Assembly.GetExecutingAssembly()).Run(args);

@@ -38,7 +38,7 @@ internal static class ClientSdp
         foreach (var track in tracks)
         {
             var media = NewMedia(identity, track.Kind == ClientMediaKind.Audio ? "audio" : "video", track.Mid, "actpass");
-            media.Direction = ToSdp(track.Direction);
+            media.Direction = ToSdp(track.OfferedDirection);
             var codec = track.Kind == ClientMediaKind.Audio ? Opus(track.PayloadType) : Vp8(track.PayloadType);
             media.Formats.Add(track.PayloadType.ToString(CultureInfo.InvariantCulture));
             media.Codecs.Add(codec);
@@ -254,7 +254,9 @@ internal static class ClientSdp
             track.RemoteSsrcs = RemoteSsrcs(media);
             bool remoteSends = media.Direction is SdpDirection.SendOnly or SdpDirection.SendRecv;
             bool remoteReceives = media.Direction is SdpDirection.RecvOnly or SdpDirection.SendRecv;
-            track.Direction = (track.Sends && remoteReceives, track.Receives && remoteSends) switch
+            bool offersToSend = track.OfferedDirection is ClientTrackDirection.SendOnly or ClientTrackDirection.SendRecv;
+            bool offersToReceive = track.OfferedDirection is ClientTrackDirection.RecvOnly or ClientTrackDirection.SendRecv;
+            track.Direction = (offersToSend && remoteReceives, offersToReceive && remoteSends) switch
             {
                 (true, true) => ClientTrackDirection.SendRecv,
                 (true, false) => ClientTrackDirection.SendOnly,

@@ -35,6 +35,7 @@ public sealed class ClientTrack
         Mid = mid;
         Kind = kind;
         Direction = direction;
+        OfferedDirection = direction;
         Ssrc = ssrc;
         StreamId = streamId;
         TrackId = trackId;
@@ -50,6 +51,12 @@ public sealed class ClientTrack
     public ClientMediaKind Kind { get; }
 
     public ClientTrackDirection Direction { get; internal set; }
+
+    /// <summary>
+    /// What the client asks for in its offers, whatever the last answer made of it. Set it (e.g. to
+    /// <see cref="ClientTrackDirection.Inactive"/> to stop sending after a demotion) before the next offer. Signalling thread.
+    /// </summary>
+    public ClientTrackDirection OfferedDirection { get; set; }
 
     /// <summary>The SSRC this track sends with (random, announced in the offer or answer).</summary>
     public uint Ssrc { get; }

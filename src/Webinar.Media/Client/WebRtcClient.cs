@@ -176,12 +176,16 @@ public sealed class WebRtcClient : IDisposable
     /// <summary>True while ICE consent (RFC 7675) holds: a check succeeded within the last 30 s.</summary>
     public bool HasConsent => _ice?.HasConsent() ?? false;
 
-    /// <summary>Adds an m-line before <see cref="CreateOffer"/>. Mids are "0", "1", … in the order added.</summary>
+    /// <summary>
+    /// Adds an m-line for the next <see cref="CreateOffer"/>. Mids are "0", "1", … in the order added. A track added
+    /// after an answer was applied (renegotiation: more receive slots, or sending after a promotion) carries media once
+    /// the answer to the next offer is applied. Signalling thread.
+    /// </summary>
     public ClientTrack AddTrack(ClientMediaKind kind, ClientTrackDirection direction)
     {
-        if (_descriptionApplied)
+        if (_descriptionApplied && _remote is { LocalDtlsRole: Dtls.DtlsRole.Server })
         {
-            throw new InvalidOperationException("Tracks are added before the offer is made.");
+            throw new InvalidOperationException("Tracks are added only when this client makes the offers.");
         }
 
         if (direction == ClientTrackDirection.Inactive)
@@ -207,24 +211,43 @@ public sealed class WebRtcClient : IDisposable
 
     /// <summary>
     /// Applies the answer to <see cref="CreateOffer"/> and starts connecting (ICE checks, then DTLS: server when the
-    /// answer says a=setup:active, client when it says passive). False with a reason when the answer is unusable.
+    /// answer says a=setup:active, client when it says passive). A later answer (renegotiation) must keep the remote
+    /// ICE credentials and fingerprint; it only updates the tracks, and the connection carries on. False with a reason
+    /// when the answer is unusable. Signalling thread.
     /// </summary>
     public bool TryApplyAnswer(string answerSdp, out string error)
     {
+        if (!SdpParser.TryParse(answerSdp, out var answer, out error)
+            || !ClientSdp.TryReadTransport(answer, remoteIsAnswer: true, out var transport, out error))
+        {
+            return false;
+        }
+
         if (_descriptionApplied)
         {
-            error = "A remote description was already applied.";
-            return false;
+            var current = _remote!;
+            if (transport.IceUfrag != current.IceUfrag || transport.IcePwd != current.IcePwd
+                || !transport.Fingerprint.Equals(current.Fingerprint) || !transport.Candidate.Equals(current.Candidate))
+            {
+                error = "A renegotiation answer changed the ICE credentials, fingerprint or candidate (restarts are not supported).";
+                return false;
+            }
         }
 
-        if (!SdpParser.TryParse(answerSdp, out var answer, out error)
-            || !ClientSdp.TryReadTransport(answer, remoteIsAnswer: true, out var transport, out error)
-            || !ClientSdp.TryApplyAnswerMedia(answer, _tracks, out error))
+        if (!ClientSdp.TryApplyAnswerMedia(answer, _tracks, out error))
         {
             return false;
         }
 
-        Start(transport);
+        if (_descriptionApplied)
+        {
+            PublishTracks();
+        }
+        else
+        {
+            Start(transport);
+        }
+
         return true;
     }
 
@@ -436,13 +459,7 @@ public sealed class WebRtcClient : IDisposable
     {
         _descriptionApplied = true;
         _remote = transport;
-        _trackArray = [.. _tracks];
-        _midBytes = new byte[_trackArray.Length][];
-        for (int i = 0; i < _trackArray.Length; i++)
-        {
-            _midBytes[i] = Encoding.UTF8.GetBytes(_trackArray[i].Mid);
-        }
-
+        PublishTracks();
         _remoteAddress = transport.Candidate.Serialize();
         _ice = new IceControllingClient(_identity.Ice, transport.IceUfrag, transport.IcePwd, _time);
         _responder = new ClientBindingResponder(_identity.Ice.Ufrag, _identity.Ice.Password, transport.IceUfrag);
@@ -454,6 +471,23 @@ public sealed class WebRtcClient : IDisposable
             Name = "webrtc-client " + LocalEndPoint.Port,
         };
         _receiveThread.Start(this);
+    }
+
+    /// <summary>
+    /// Makes the tracks visible to the sending and receive threads. Tracks are only ever appended, so an index found in
+    /// one snapshot stays valid in the next; the mid bytes go first so a reader of the new track array sees them.
+    /// </summary>
+    private void PublishTracks()
+    {
+        var tracks = _tracks.ToArray();
+        var mids = new byte[tracks.Length][];
+        for (int i = 0; i < tracks.Length; i++)
+        {
+            mids[i] = Encoding.UTF8.GetBytes(tracks[i].Mid);
+        }
+
+        Volatile.Write(ref _midBytes, mids);
+        Volatile.Write(ref _trackArray, tracks);
     }
 
     private void ReceiveLoop()

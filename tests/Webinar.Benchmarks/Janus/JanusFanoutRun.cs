@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Webinar.Benchmarks.LoadRun;
 using Webinar.Media.Client;
 using Webinar.Media.Dtls;
 
@@ -46,6 +46,14 @@ internal static class JanusFanoutRun
             return 2;
         }
 
+        var figures = await MeasureAsync(subscribers, seconds, bitrate);
+        figures.Print();
+        return 0;
+    }
+
+    /// <summary>Starts a private Janus, runs the load for a 3 s warm-up plus <paramref name="seconds"/>, and returns the window's figures.</summary>
+    public static async Task<FanoutFigures> MeasureAsync(int subscribers, int seconds, int bitrate = 1_500_000)
+    {
         await using var janus = await JanusServer.StartAsync();
         await using var session = await janus.CreateSessionAsync();
         Console.WriteLine($"Janus pid {janus.ProcessId} at {janus.BaseUri}, ICE on {janus.IceAddress}; {subscribers} subscribers, {seconds} s, video {bitrate / 1000} kbit/s");
@@ -82,13 +90,12 @@ internal static class JanusFanoutRun
             Console.WriteLine($"all connected (publisher: DTLS {publisher.DtlsRole}, {publisher.SrtpProfile}; subscribers: DTLS {receivers[0].DtlsRole}, {receivers[0].SrtpProfile}); 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));
 
-            var start = Snapshot.Take(janus, audio, video, receivers);
+            ClientTrack[] sending = [audio, video];
+            var start = FanoutSnapshot.Take(janus.ProcessId, sending, receivers);
             await Task.Delay(TimeSpan.FromSeconds(seconds));
-            var end = Snapshot.Take(janus, audio, video, receivers);
+            var end = FanoutSnapshot.Take(janus.ProcessId, sending, receivers);
             pump.Stop();
-
-            Report(subscribers, start, end);
-            return 0;
+            return new FanoutFigures("Janus", subscribers, start, end);
         }
         finally
         {
@@ -96,48 +103,6 @@ internal static class JanusFanoutRun
             {
                 client.Dispose();
             }
-        }
-    }
-
-    private static void Report(int subscribers, Snapshot start, Snapshot end)
-    {
-        double wall = (end.Wall - start.Wall).TotalSeconds;
-        long sent = end.Sent - start.Sent;
-        long received = end.Received - start.Received;
-        long expected = sent * subscribers;
-        double janusCpu = (end.JanusCpu - start.JanusCpu).TotalSeconds / wall;
-        double ourCpu = (end.OwnCpu - start.OwnCpu).TotalSeconds / wall;
-        double forwardedPerSecond = received / wall;
-        long gapLoss = end.Lost - start.Lost;
-        var text = CultureInfo.InvariantCulture;
-        Console.WriteLine();
-        Console.WriteLine(string.Create(text, $"window                  {wall:0.0} s on {Environment.ProcessorCount} cores"));
-        Console.WriteLine(string.Create(text, $"publisher sent          {sent / wall:0} packets/s ({(end.SentBytes - start.SentBytes) * 8 / wall / 1e6:0.00} Mbit/s payload)"));
-        Console.WriteLine(string.Create(text, $"forwarded (received)    {forwardedPerSecond:0} packets/s to {subscribers} subscribers ({(end.ReceivedBytes - start.ReceivedBytes) * 8 / wall / 1e6:0.0} Mbit/s payload)"));
-        Console.WriteLine(string.Create(text, $"delivery                {100.0 * received / Math.Max(1, expected):0.00} % of sent x subscribers; sequence-gap loss {gapLoss} packets ({100.0 * gapLoss / Math.Max(1, received + gapLoss):0.000} %)"));
-        Console.WriteLine(string.Create(text, $"Janus CPU               {100 * janusCpu:0.0} % of one core -> {forwardedPerSecond / Math.Max(janusCpu, 1e-6):0} forwarded packets per CPU-second"));
-        Console.WriteLine(string.Create(text, $"C# load generator CPU   {100 * ourCpu:0.0} % of one core (publisher + {subscribers} subscribers, same machine)"));
-    }
-
-    private sealed record Snapshot(TimeSpan Wall, long Sent, long SentBytes, long Received, long ReceivedBytes, long Lost, TimeSpan JanusCpu, TimeSpan OwnCpu)
-    {
-        private static readonly Stopwatch Clock = Stopwatch.StartNew();
-
-        public static Snapshot Take(JanusServer janus, ClientTrack audio, ClientTrack video, List<WebRtcClient> receivers)
-        {
-            long received = 0, bytes = 0, lost = 0;
-            foreach (var subscriber in receivers)
-            {
-                foreach (var stats in subscriber.Received)
-                {
-                    received += stats.Packets;
-                    bytes += stats.PayloadBytes;
-                    lost += stats.Lost;
-                }
-            }
-
-            return new Snapshot(Clock.Elapsed, audio.PacketsSent + video.PacketsSent, audio.BytesSent + video.BytesSent,
-                received, bytes, lost, janus.ReadCpuTime(), Process.GetCurrentProcess().TotalProcessorTime);
         }
     }
 }

@@ -24,6 +24,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The operating system's process id (for /proc/&lt;pid&gt;/stat in load runs).</summary>
+    public int Id => _pid;
+
     /// <param name="networkNamespace">Runs the service inside this network namespace (<c>ip netns exec</c>, which execs it: the pid stays the service's).</param>
     public static ServiceProcess Start(string name, string project, IReadOnlyDictionary<string, string> environment, string? networkNamespace = null, params string[] args)
     {

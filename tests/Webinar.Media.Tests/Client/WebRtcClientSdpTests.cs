@@ -88,6 +88,67 @@ public sealed class WebRtcClientSdpTests
         Assert.Equal(Webinar.Media.Dtls.DtlsRole.Server, client.DtlsRole);
     }
 
+    [Fact]
+    public void A_later_answer_renegotiates_tracks_added_after_the_first_without_restarting_the_transport()
+    {
+        using var client = new WebRtcClient(new WebRtcClientOptions { Certificate = Certificate });
+        client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendRecv);
+        var slot = client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        client.CreateOffer();
+        Assert.True(client.TryApplyAnswer(Answer("passive").Replace("a=mid:1\r\na=sendrecv", "a=mid:1\r\na=inactive"), out string error), error);
+        Assert.Equal(ClientTrackDirection.Inactive, slot.Direction);
+
+        var sending = client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        var offer = Webinar.Media.Sdp.SdpParser.TryParse(client.CreateOffer(), out var parsed, out _) ? parsed : null;
+        Assert.NotNull(offer);
+        Assert.Equal(3, offer.Media.Count);
+        Assert.Equal(Webinar.Media.Sdp.SdpDirection.RecvOnly, offer.Media[1].Direction); // asked again, whatever the last answer said
+        Assert.Equal(Webinar.Media.Sdp.SdpDirection.SendOnly, offer.Media[2].Direction);
+
+        Assert.True(client.TryApplyAnswer(AnswerWithThirdLine("passive", "a=recvonly"), out error), error);
+
+        Assert.Equal("2", sending.Mid);
+        Assert.Equal(ClientTrackDirection.SendOnly, sending.Direction);
+        Assert.Equal(ClientTrackDirection.RecvOnly, slot.Direction);
+        Assert.Equal(WebRtcClientState.Connecting, client.State);
+    }
+
+    [Fact]
+    public void A_send_track_offered_inactive_is_offered_and_answered_inactive()
+    {
+        using var client = new WebRtcClient(new WebRtcClientOptions { Certificate = Certificate });
+        var audio = client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendRecv);
+        client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        client.CreateOffer();
+        Assert.True(client.TryApplyAnswer(Answer("passive"), out string error), error);
+
+        audio.OfferedDirection = ClientTrackDirection.Inactive;
+        Assert.Contains("a=inactive", client.CreateOffer(), StringComparison.Ordinal);
+        Assert.True(client.TryApplyAnswer(Answer("passive").Replace("a=mid:0\r\na=recvonly", "a=mid:0\r\na=inactive"), out error), error);
+        Assert.False(audio.Sends);
+    }
+
+    [Theory]
+    [InlineData("a=ice-ufrag:remote", "a=ice-ufrag:other")]
+    [InlineData("a=ice-pwd:remotepasswordremotepassword", "a=ice-pwd:otherpasswordotherpassword")]
+    [InlineData("127.0.0.1 40000 typ host", "127.0.0.1 40001 typ host")]
+    public void A_renegotiation_answer_that_restarts_ice_is_refused_and_the_tracks_stay(string original, string replacement)
+    {
+        using var client = new WebRtcClient(new WebRtcClientOptions { Certificate = Certificate });
+        client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendRecv);
+        client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        client.CreateOffer();
+        Assert.True(client.TryApplyAnswer(Answer("passive"), out string error), error);
+        var added = client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        client.CreateOffer();
+
+        Assert.False(client.TryApplyAnswer(AnswerWithThirdLine("passive", "a=recvonly").Replace(original, replacement), out error));
+
+        Assert.Contains("restart", error, StringComparison.Ordinal);
+        Assert.Equal(ClientTrackDirection.SendOnly, added.Direction); // untouched: never answered
+        Assert.Equal(WebRtcClientState.Connecting, client.State);
+    }
+
     [Theory]
     [InlineData("a=ice-ufrag:remote\r\n", "ice-ufrag")]
     [InlineData("a=fingerprint:", "fingerprint")]
@@ -155,6 +216,21 @@ public sealed class WebRtcClientSdpTests
             answering.TryAcceptOffer(new string(text), out _, out _);
         }
     }
+
+    private static string AnswerWithThirdLine(string setup, string direction) =>
+        Answer(setup).Replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2") + string.Join("\r\n",
+            "m=video 40000 UDP/TLS/RTP/SAVPF 100",
+            "c=IN IP4 127.0.0.1",
+            "a=mid:2",
+            direction,
+            "a=rtcp-mux",
+            "a=ice-ufrag:remote",
+            "a=ice-pwd:remotepasswordremotepassword",
+            "a=fingerprint:" + Certificate.Fingerprint,
+            "a=setup:" + setup,
+            "a=rtpmap:100 VP8/90000",
+            "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host",
+            "");
 
     private static string Answer(string setup) => string.Join("\r\n",
         "v=0",
