@@ -90,6 +90,7 @@ internal sealed class WebhookDispatcher(
                 Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
             };
             request.Headers.Add(WebhookSignature.EventTypeHeader, delivery.EventType);
+            request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
             request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(o.SigningSecret ?? apiKeys.PrimaryKey, timestamp, delivery.Payload));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
