@@ -145,4 +145,7 @@ internal sealed class WebhookOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many POSTs one instance has in flight at once; each receiver's slowness costs only its own.</summary>
+    public int MaxConcurrentDeliveries { get; set; } = 16;
 }

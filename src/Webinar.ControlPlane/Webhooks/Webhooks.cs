@@ -54,13 +54,15 @@ internal static class WebhookWriter
 
 /// <summary>
 /// Signs webhook bodies: <c>X-Webinar-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))</c>
-/// with the Unix timestamp in <c>X-Webinar-Timestamp</c>, so a receiver can reject replays.
+/// with the Unix timestamp in <c>X-Webinar-Timestamp</c>, so a receiver can reject replays. Every attempt of one
+/// delivery carries the same <c>X-Webinar-Delivery</c> id and body, so a receiver can drop retried duplicates.
 /// </summary>
 internal static class WebhookSignature
 {
     public const string SignatureHeader = "X-Webinar-Signature";
     public const string TimestampHeader = "X-Webinar-Timestamp";
     public const string EventTypeHeader = "X-Webinar-Event";
+    public const string DeliveryHeader = "X-Webinar-Delivery";
 
     public static string Sign(string secret, long timestamp, string body)
     {

@@ -38,6 +38,9 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     protected virtual bool UsesOwnVirtualHost => true;
 
+    /// <summary>Configuration a fixture adds to (or overrides in) the common test settings.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
     internal EventObserver Events { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
@@ -66,6 +69,7 @@ public class ControlPlaneFixture : IAsyncLifetime
             {
                 builder.WebHost.UseTestServer();
                 builder.Configuration.AddInMemoryCollection(Settings());
+                builder.Configuration.AddInMemoryCollection(ExtraSettings);
             });
             _apps.Add(app);
             await app.StartAsync();
