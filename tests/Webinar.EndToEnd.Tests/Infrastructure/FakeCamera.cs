@@ -13,7 +13,7 @@ public static class FakeCamera
     private const int Frames = 15;
     private static readonly Lock Gate = new();
 
-    public static string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"webinar-fake-camera-{Width}x{Height}-v1.y4m");
+    public static string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"webinar-fake-camera-{Width}x{Height}-v3.y4m");
 
     public static string Ensure()
     {
@@ -40,7 +40,7 @@ public static class FakeCamera
                         for (var x = 0; x < Width; x++)
                         {
                             var gradient = ((x + (f * 8)) / 5 + (y / 3)) & 0xFF;
-                            luma[(y * Width) + x] = (byte)Math.Clamp(gradient + random.Next(-40, 41), 16, 235);
+                            luma[(y * Width) + x] = (byte)Math.Clamp(gradient + random.Next(-24, 25), 16, 235);
                         }
                     }
 
@@ -50,7 +50,7 @@ public static class FakeCamera
                     {
                         for (var i = 0; i < chroma.Length; i++)
                         {
-                            chroma[i] = (byte)(128 + random.Next(-24, 25));
+                            chroma[i] = (byte)(128 + random.Next(-10, 11));
                         }
 
                         file.Write(chroma);

@@ -132,6 +132,18 @@ public sealed class MeetingPage
             r.GetProperty("videoTracks").GetInt32());
     }
 
+    /// <summary>What limits the page's outgoing video, for a failure message: bandwidth estimate, encoder target, size, fps, reason.</summary>
+    public Task<string> SendSideDiagnosticsAsync() => Page.EvaluateAsync<string>("""
+        async () => {
+          const out = [];
+          (await window.client.peerConnection.getStats()).forEach(s => {
+            if (s.type === 'candidate-pair' && s.nominated) out.push(`available=${s.availableOutgoingBitrate} rtt=${s.currentRoundTripTime}`);
+            if (s.type === 'outbound-rtp' && s.kind === 'video') out.push(`target=${s.targetBitrate} size=${s.frameWidth}x${s.frameHeight} fps=${s.framesPerSecond} limited-by=${s.qualityLimitationReason} encoder=${s.encoderImplementation}`);
+          });
+          return out.join('; ');
+        }
+        """);
+
     /// <summary>Total video bytes this page has sent.</summary>
     public Task<long> VideoBytesSentAsync() => Page.EvaluateAsync<long>(SentBytesScript);
 

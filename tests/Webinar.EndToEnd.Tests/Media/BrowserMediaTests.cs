@@ -54,8 +54,9 @@ public sealed class BrowserMediaTests(WebinarSystemFixture system, ChromiumFixtu
             previous = now;
         }
 
-        _output.WriteLine($"best one-second video bitrate: {best / 1000:0} kbit/s");
-        Assert.True(best > 1_000_000, $"the presenter's video stayed at {best / 1000:0} kbit/s");
+        var diagnostics = await presenter.SendSideDiagnosticsAsync();
+        _output.WriteLine($"best one-second video bitrate: {best / 1000:0} kbit/s ({diagnostics})");
+        Assert.True(best > 1_000_000, $"the presenter's video stayed at {best / 1000:0} kbit/s ({diagnostics})");
     });
 
     [Fact]
