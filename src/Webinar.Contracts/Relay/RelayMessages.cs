@@ -63,5 +63,15 @@ public sealed record RelayPresenceChanged(Guid LinkId, Guid PrimaryMeetingId, Re
 /// </summary>
 public sealed record RelayPromotedStream(Guid LinkId, string FromNodeId, Guid PrimaryMeetingId, RelayedStream Stream, bool Published);
 
-/// <summary>Replica's node → primary's node: a replica attendee was promoted into (or demoted from) the primary.</summary>
+/// <summary>
+/// Request, replica's node → primary's node: may this replica attendee speak in the primary as
+/// <paramref name="Attendee"/>? The primary's node admits it against the primary's connection limit (a promoted
+/// attendee counts against the primary's 250 wherever it is connected) and shows it in the primary's presence.
+/// </summary>
+public sealed record AdmitPromotion(Guid LinkId, string FromNodeId, Guid PrimaryMeetingId, RelayedAttendee Attendee);
+
+/// <summary>Response to <see cref="AdmitPromotion"/>: admitted, or why not ("meeting-full", "already-connected", "unknown-link", "not-placed-here").</summary>
+public sealed record PromotionAdmission(bool Admitted, string? Reason);
+
+/// <summary>Replica's node → primary's node: a promotion admitted by <see cref="AdmitPromotion"/> ended (demoted or disconnected).</summary>
 public sealed record RelayPromotion(Guid LinkId, string FromNodeId, Guid PrimaryMeetingId, RelayedAttendee Attendee, bool Promoted);

@@ -43,8 +43,38 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     public ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken) =>
         new(Node.Loop.InvokeAsync(() => Answer(offerSdp)));
 
-    public ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
-        new(Node.Loop.InvokeAsync(() => Promote(promotion)));
+    public async ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken)
+    {
+        var intoRemote = await Node.Loop.InvokeAsync(() =>
+            _router.Primary is { IsRemotePrimary: true } primary && primary.MeetingId == promotion.PrimaryMeetingId).ConfigureAwait(false);
+        var attendee = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
+        if (intoRemote)
+        {
+            if (_plane.Relay is not { } relay)
+            {
+                return new MediaOutcome(MediaRefusal.Unavailable, "This node has no relay to the primary's node.");
+            }
+
+            // The primary's node counts the attendee against the primary's limit before anything is published.
+            var admission = await relay.AdmitPromotionAsync(promotion.PrimaryMeetingId, attendee, cancellationToken).ConfigureAwait(false);
+            if (!admission.Succeeded)
+            {
+                return admission;
+            }
+        }
+
+        var outcome = await Node.Loop.InvokeAsync(() => Promote(promotion)).ConfigureAwait(false);
+        if (!outcome.Succeeded && intoRemote)
+        {
+            await Node.Loop.InvokeAsync(() =>
+            {
+                _plane.Relay?.PromotionChanged(promotion.PrimaryMeetingId, attendee, promoted: false);
+                return true;
+            }).ConfigureAwait(false);
+        }
+
+        return outcome;
+    }
 
     public ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
         new(Node.Loop.InvokeAsync(Demote));

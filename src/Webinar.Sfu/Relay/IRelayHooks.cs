@@ -1,4 +1,5 @@
 using Webinar.Sfu.Media;
+using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Relay;
 
@@ -13,6 +14,12 @@ internal interface IRelayHooks
 
     /// <summary>Whether a promoted attendee here can publish into <paramref name="proxy"/>'s primary now (its link is up).</summary>
     bool CanPublishInto(Router proxy);
+
+    /// <summary>
+    /// Asks the primary's node to admit a promotion into its primary (its connection limit counts the attendee).
+    /// Any thread; the only hook that waits on the bus.
+    /// </summary>
+    Task<MediaOutcome> AdmitPromotionAsync(Guid primaryMeetingId, ProducerOwner attendee, CancellationToken cancellationToken);
 
     /// <summary>A replica attendee here was promoted into (or demoted from) a primary on another node.</summary>
     void PromotionChanged(Guid primaryMeetingId, ProducerOwner attendee, bool promoted);

@@ -12,8 +12,12 @@ internal sealed class RelayConsumer(RelayService relay) :
     IConsumer<RelayStreamRemoved>,
     IConsumer<RelayPresenceChanged>,
     IConsumer<RelayPromotedStream>,
-    IConsumer<RelayPromotion>
+    IConsumer<RelayPromotion>,
+    IConsumer<AdmitPromotion>
 {
+    public async Task Consume(ConsumeContext<AdmitPromotion> context) =>
+        await context.RespondAsync(await relay.OnAdmitPromotionAsync(context.Message).ConfigureAwait(false)).ConfigureAwait(false);
+
     public async Task Consume(ConsumeContext<OpenRelayLink> context) =>
         await context.RespondAsync(await relay.OnOpenLinkAsync(context.Message).ConfigureAwait(false)).ConfigureAwait(false);
 

@@ -99,6 +99,12 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 
     public void PromotionChanged(Guid primaryMeetingId, ProducerOwner attendee, bool promoted)
     {
+        // Admission (AdmitPromotionAsync) already counted and announced a promotion; only its end is sent.
+        if (promoted)
+        {
+            return;
+        }
+
         if (_remotePrimaries.TryGetValue(primaryMeetingId, out var remote) && remote.Link is { IsClosed: false } link)
         {
             Enqueue(link.PeerNodeId, new RelayPromotion(link.LinkId, _nodeId, primaryMeetingId,
@@ -109,6 +115,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
     {
         Log.RelayLinkClosed(_logger, link.PeerNodeId, link.LinkId, reason);
+        Rooms.ReleaseRemotePromotionsFrom(link.PeerNodeId);
         if (_links.TryGetValue(link.PeerNodeId, out var current) && current == link)
         {
             _links.Remove(link.PeerNodeId);
@@ -250,8 +257,61 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         return true;
     });
 
-    public void OnPromotion(RelayPromotion message) =>
-        Rooms.RemotePromotion(message.PrimaryMeetingId, ToMember(message.Attendee), message.Promoted);
+    public void OnPromotion(RelayPromotion message)
+    {
+        if (!message.Promoted)
+        {
+            Rooms.ReleaseRemotePromotion(message.PrimaryMeetingId, message.Attendee.AttendeeId);
+        }
+    }
+
+    public async Task<PromotionAdmission> OnAdmitPromotionAsync(AdmitPromotion request)
+    {
+        var linked = await Loop.InvokeAsync(() =>
+            _links.TryGetValue(request.FromNodeId, out var link) && link.LinkId == request.LinkId && !link.IsClosed).ConfigureAwait(false);
+        if (!linked)
+        {
+            return new PromotionAdmission(false, "unknown-link");
+        }
+
+        return Rooms.AdmitRemotePromotion(request.PrimaryMeetingId, ToMember(request.Attendee), request.FromNodeId) switch
+        {
+            PromotionResult.Reserved => new PromotionAdmission(true, null),
+            PromotionResult.MeetingFull => new PromotionAdmission(false, "meeting-full"),
+            PromotionResult.AlreadyConnected => new PromotionAdmission(false, "already-connected"),
+            _ => new PromotionAdmission(false, "not-placed-here"),
+        };
+    }
+
+    public async Task<MediaOutcome> AdmitPromotionAsync(Guid primaryMeetingId, ProducerOwner attendee, CancellationToken cancellationToken)
+    {
+        var target = await Loop.InvokeAsync(() =>
+            _remotePrimaries.TryGetValue(primaryMeetingId, out var remote) && remote.Subscribed && remote.Link is { IsClosed: false } link
+                ? (link.PeerNodeId, link.LinkId)
+                : (null!, Guid.Empty)).ConfigureAwait(false);
+        if (target.PeerNodeId is null)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable, "The relay to the primary's node is not up; try again shortly.");
+        }
+
+        try
+        {
+            var client = _bus.CreateRequestClient<AdmitPromotion>(NodeQueue(target.PeerNodeId), RequestTimeout);
+            var response = await client.GetResponse<PromotionAdmission>(new AdmitPromotion(target.LinkId, _nodeId, primaryMeetingId,
+                new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)), cancellationToken).ConfigureAwait(false);
+            return response.Message switch
+            {
+                { Admitted: true } => MediaOutcome.Ok,
+                { Reason: "meeting-full" } => new MediaOutcome(MediaRefusal.MeetingFull, "The primary meeting has reached its connection limit."),
+                { Reason: "already-connected" } => new MediaOutcome(MediaRefusal.NotAllowed, "That primary attendee is already connected."),
+                var refused => new MediaOutcome(MediaRefusal.Unavailable, $"The primary's node refused the promotion ({refused.Reason})."),
+            };
+        }
+        catch (RequestTimeoutException)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable, "The primary's node did not answer; try again shortly.");
+        }
+    }
 
     // ================= primary side (loop thread) =================
 

@@ -55,6 +55,9 @@ internal enum MediaRefusal
 
     /// <summary>The media plane cannot serve it now (no relay to the primary's node, no UDP socket, ...).</summary>
     Unavailable,
+
+    /// <summary>The primary (on another node) has no room for a promoted attendee.</summary>
+    MeetingFull,
 }
 
 /// <summary>The outcome of an offer: the answer SDP and slot assignments, or a refusal with a message.</summary>

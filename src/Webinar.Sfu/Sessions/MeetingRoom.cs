@@ -39,6 +39,9 @@ internal sealed class MeetingRoom : IMeetingMediaListener
 
     public Dictionary<Guid, Session> Promoted { get; } = [];
 
+    /// <summary>Replica attendees on other nodes promoted into this primary, by attendee id → the node they are on.</summary>
+    public Dictionary<Guid, string> RemotePromoted { get; } = [];
+
     public Dictionary<string, MediaStreamInfo> Streams { get; } = [];
 
     public int OpenPeers { get; set; }
@@ -47,7 +50,7 @@ internal sealed class MeetingRoom : IMeetingMediaListener
 
     public bool MediaDisposed { get; set; }
 
-    public int Connections => Sessions.Count + Promoted.Count;
+    public int Connections => Sessions.Count + Promoted.Count + RemotePromoted.Count;
 
     public void OnStreamPublished(MediaStreamInfo stream) => _rooms.OnStream(this, stream, added: true);
 

@@ -326,24 +326,75 @@ internal sealed class MeetingRooms
     }
 
     /// <summary>
-    /// A replica attendee on another node was promoted into (or demoted from) a primary hosted here: it joins (or
-    /// leaves) the primary's roster, shown to the primary's sessions and relayed on to every replica node.
+    /// A replica attendee connected to <paramref name="fromNodeId"/> asks to speak in a primary hosted here: it is
+    /// admitted against the primary's connection limit like a local promotion, joins the primary's roster (shown to
+    /// the primary's sessions and relayed to every replica node), and stays counted until released.
     /// </summary>
-    public void RemotePromotion(Guid primaryMeetingId, PresenceMember member, bool promoted)
+    public PromotionResult AdmitRemotePromotion(Guid primaryMeetingId, PresenceMember member, string fromNodeId)
     {
         lock (_gate)
         {
             var placement = _directory.Find(primaryMeetingId);
-            if (placement is null || placement.IsReplica || OpenLocked(placement) is null)
+            if (placement is null || placement.IsReplica || OpenLocked(placement) is not { } primary)
             {
-                return;
+                return PromotionResult.MeetingGone;
             }
 
-            var roster = _rosters[primaryMeetingId];
-            if (promoted ? roster.Members.TryAdd(member.AttendeeId, member) : roster.Members.Remove(member.AttendeeId))
+            if (primary.Sessions.ContainsKey(member.AttendeeId) || primary.Promoted.ContainsKey(member.AttendeeId)
+                || primary.RemotePromoted.ContainsKey(member.AttendeeId))
             {
-                AnnounceLocked(primaryMeetingId, roster, member, promoted, notifyObservers: true);
+                return PromotionResult.AlreadyConnected;
             }
+
+            if (primary.Connections >= primary.Capacity)
+            {
+                return PromotionResult.MeetingFull;
+            }
+
+            primary.RemotePromoted[member.AttendeeId] = fromNodeId;
+            var roster = _rosters[primaryMeetingId];
+            roster.Members[member.AttendeeId] = member;
+            AnnounceLocked(primaryMeetingId, roster, member, joined: true, notifyObservers: true);
+            return PromotionResult.Reserved;
+        }
+    }
+
+    /// <summary>A remote promotion ended (demoted or disconnected on its node): the place frees and presence shows it leaving.</summary>
+    public void ReleaseRemotePromotion(Guid primaryMeetingId, Guid attendeeId)
+    {
+        lock (_gate)
+        {
+            if (_rooms.TryGetValue(primaryMeetingId, out var primary))
+            {
+                ReleaseRemotePromotionLocked(primary, attendeeId);
+            }
+        }
+    }
+
+    /// <summary>The link to <paramref name="nodeId"/> broke: every promotion from there ends.</summary>
+    public void ReleaseRemotePromotionsFrom(string nodeId)
+    {
+        lock (_gate)
+        {
+            foreach (var room in _rooms.Values)
+            {
+                foreach (var (attendeeId, node) in room.RemotePromoted.ToArray())
+                {
+                    if (node == nodeId)
+                    {
+                        ReleaseRemotePromotionLocked(room, attendeeId);
+                    }
+                }
+            }
+        }
+    }
+
+    private void ReleaseRemotePromotionLocked(MeetingRoom primary, Guid attendeeId)
+    {
+        if (primary.RemotePromoted.Remove(attendeeId)
+            && _rosters.TryGetValue(primary.MeetingId, out var roster) && roster.Members.Remove(attendeeId, out var member))
+        {
+            AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
         }
     }
 

@@ -463,6 +463,7 @@ internal sealed class Session : IPeerMediaListener
     {
         MediaRefusal.BadOffer => ErrorCodes.BadOffer,
         MediaRefusal.NotAllowed => ErrorCodes.NotAllowed,
+        MediaRefusal.MeetingFull => ErrorCodes.MeetingFull,
         _ => ErrorCodes.MediaUnavailable,
     };
 

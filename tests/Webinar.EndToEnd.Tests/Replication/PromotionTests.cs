@@ -63,6 +63,38 @@ public sealed class PromotionTests(WebinarSystemFixture system, ChromiumFixture 
     });
 
     [Fact]
+    public Task A_promotion_into_a_full_primary_on_another_node_is_refused_and_counts_once_admitted() => _system.RunAsync(_output, async () =>
+    {
+        // A primary that holds one connection, taken by its presenter.
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1", maxCount: 1);
+        var europe = await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId);
+        var presenter = await JoinAsync(primary, "presenter");
+        var anna = await JoinAsync(europe, "anna-eu", "Receive");
+        var now = DateTimeOffset.UtcNow;
+        var speakerToken = _system.Signer.Sign(new Webinar.Contracts.JoinTokens.JoinTokenClaims(primary.MeetingId, Guid.NewGuid(), "anna-speaker",
+            null, Webinar.Contracts.Meetings.AttendeeCapabilities.SendReceiveAll, now, now.AddHours(1)));
+        const string Promote = "async (token) => { try { const f = await window.client.promote(token); return f.type; } catch (e) { return e.code; } }";
+
+        Assert.Equal("meeting-full", await anna.Page.EvaluateAsync<string>(Promote, speakerToken));
+        Assert.DoesNotContain("+anna-speaker", await presenter.PresenceAsync());
+
+        // The presenter leaves: the place is free, and the promoted attendee now holds it.
+        await presenter.Page.Context.CloseAsync();
+        var outcome = "";
+        for (var attempt = 0; attempt < 20 && outcome != "promoted"; attempt++)
+        {
+            await Task.Delay(250);
+            outcome = await anna.Page.EvaluateAsync<string>(Promote, speakerToken);
+        }
+
+        Assert.Equal("promoted", outcome);
+        var second = _system.Signer.Sign(new Webinar.Contracts.JoinTokens.JoinTokenClaims(primary.MeetingId, Guid.NewGuid(), "second-presenter",
+            null, Webinar.Contracts.Meetings.AttendeeCapabilities.SendReceiveAll, now, now.AddHours(1)));
+        var page = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
+        Assert.Equal("meeting-full", await page.JoinAsync(primary.SignalingUrl, second));
+    });
+
+    [Fact]
     public Task A_presenter_connected_to_the_primary_cannot_switch_to_a_replica() => _system.RunAsync(_output, async () =>
     {
         var primary = await _system.Api.CreateMeetingAsync("us-east-1");
