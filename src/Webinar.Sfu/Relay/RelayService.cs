@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Threading.Channels;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Webinar.Contracts.Relay;
@@ -28,7 +27,6 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private const SrtpProfile LinkProfile = SrtpProfile.AeadAes128Gcm;
     private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan SendGiveUp = TimeSpan.FromSeconds(60);
     private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
 
     private readonly NodeMediaPlane _plane;
@@ -37,8 +35,10 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly MeetingDirectory _directory;
     private readonly ILogger<RelayService> _logger;
     private readonly string _nodeId;
+
+    internal string NodeId => _nodeId;
     private readonly string _mediaHost;
-    private readonly Channel<(string NodeId, object Message)> _outgoing = Channel.CreateUnbounded<(string, object)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly RelayOutbox _outbox;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ConcurrentDictionary<string, Guid> _opening = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, (string NodeId, Guid LinkId)[]> _presenceTargets = new();
@@ -58,6 +58,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         _logger = logger;
         _nodeId = options.Value.EffectiveNodeId;
         _mediaHost = options.Value.AnnouncedIp;
+        _outbox = new RelayOutbox(bus, plane.Node.Time, logger);
         plane.Relay = this;
     }
 
@@ -370,7 +371,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     }
 
     /// <summary>The consumer that carries <paramref name="producer"/> over <paramref name="link"/>; one per stream and link.</summary>
-    private Consumer EnsureRelayConsumer(RelayLink link, Producer producer)
+    internal Consumer EnsureRelayConsumer(RelayLink link, Producer producer)
     {
         foreach (var existing in producer.Consumers)
         {
@@ -403,7 +404,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         }
     }
 
-    private static RelayedStream ToRelayed(Producer producer, uint relaySsrc) => new(
+    internal static RelayedStream ToRelayed(Producer producer, uint relaySsrc) => new(
         producer.StreamId,
         producer.Owner.AttendeeId,
         producer.Owner.ExternalUserId,
@@ -416,7 +417,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         producer.Codec.Fmtp,
         new Dictionary<string, byte>(RelayedExtensions(producer), StringComparer.Ordinal));
 
-    private bool TryCreateProducer(Guid meetingId, RelayedStream stream, RelayLink link, out Producer producer)
+    internal bool TryCreateProducer(Guid meetingId, RelayedStream stream, RelayLink link, out Producer producer)
     {
         producer = null!;
         if (stream.Kind is not ("audio" or "video") || stream.ClockRate <= 0 || stream.PayloadType is < 0 or > 127)
@@ -437,7 +438,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var sender = Task.Run(() => SendLoopAsync(stoppingToken), stoppingToken);
+        var sender = Task.Run(() => _outbox.RunAsync(stoppingToken), stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -623,213 +624,11 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         }
     }
 
-    // ================= outgoing messages =================
+    internal void Enqueue(string nodeId, object message) => _outbox.Enqueue(nodeId, message);
 
-    private void Enqueue(string nodeId, object message) => _outgoing.Writer.TryWrite((nodeId, message));
-
-    /// <summary>
-    /// Sends queued messages in order. While the broker is down a message is retried (backing off up to 5 s) rather
-    /// than dropped, so presence and stream changes made meanwhile arrive, in order, as soon as it is back; after
-    /// <see cref="SendGiveUp"/> it is dropped and the next subscription refresh repairs what it carried.
-    /// </summary>
-    private async Task SendLoopAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var (nodeId, message) in _outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var firstTry = _plane.Node.Time.GetUtcNow();
-                var backoff = TimeSpan.FromMilliseconds(250);
-                while (true)
-                {
-                    try
-                    {
-                        var endpoint = await _bus.GetSendEndpoint(NodeQueue(nodeId)).ConfigureAwait(false);
-                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                        await endpoint.Send(message, message.GetType(), timeout.Token).ConfigureAwait(false);
-                        break;
-                    }
-                    catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        if (_plane.Node.Time.GetUtcNow() - firstTry > SendGiveUp)
-                        {
-                            Log.RelaySendFailed(_logger, e, nodeId, message.GetType().Name);
-                            break;
-                        }
-
-                        await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
-                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static Uri NodeQueue(string nodeId) => new($"queue:sfu-{nodeId}");
+    internal static Uri NodeQueue(string nodeId) => new($"queue:sfu-{nodeId}");
 
     private static uint NewSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
 
     private static PresenceMember ToMember(RelayedAttendee attendee) => new(attendee.AttendeeId, attendee.ExternalUserId, Guid.Empty);
-
-    // ================= per-primary state =================
-
-    /// <summary>Primary's node: who subscribed to one primary here, and the streams promoted attendees elsewhere publish into it.</summary>
-    private sealed class PrimaryRelay(RelayService relay, Router router) : IRouterObserver
-    {
-        public Router Router { get; } = router;
-
-        public HashSet<RelayLink> Links { get; } = [];
-
-        public Dictionary<string, Producer> Promoted { get; } = new(StringComparer.Ordinal);
-
-        public void OnStreamAdded(Producer producer)
-        {
-            foreach (var link in Links)
-            {
-                if (!link.IsClosed && producer.Transport != link)
-                {
-                    var consumer = relay.EnsureRelayConsumer(link, producer);
-                    relay.Enqueue(link.PeerNodeId, new RelayStreamAdded(link.LinkId, Router.MeetingId, ToRelayed(producer, consumer.Ssrc)));
-                }
-            }
-        }
-
-        public void OnStreamRemoved(Producer producer)
-        {
-            foreach (var link in Links)
-            {
-                if (!link.IsClosed && producer.Transport != link)
-                {
-                    relay.Enqueue(link.PeerNodeId, new RelayStreamRemoved(link.LinkId, Router.MeetingId, producer.StreamId));
-                }
-            }
-        }
-    }
-
-    /// <summary>Replica's node: a primary hosted elsewhere, its proxy router here, and what came over the link.</summary>
-    private sealed class RemotePrimary(RelayService relay, Router proxy, string primaryNodeId) : IRouterObserver
-    {
-        private readonly Dictionary<string, Producer> _streams = new(StringComparer.Ordinal);
-        private readonly Dictionary<Guid, RelayedAttendee> _attendees = [];
-
-        public Router Proxy { get; } = proxy;
-
-        public string PrimaryNodeId { get; } = primaryNodeId;
-
-        public RelayLink? Link { get; set; }
-
-        public bool Subscribed { get; set; }
-
-        public DateTimeOffset SubscribedAt { get; set; }
-
-        public void AddStream(RelayedStream stream)
-        {
-            if (Link is null || _streams.ContainsKey(stream.StreamId) || !relay.TryCreateProducer(Proxy.MeetingId, stream, Link, out var producer))
-            {
-                return;
-            }
-
-            _streams[stream.StreamId] = producer;
-            Link.AddProducer(producer);
-            Proxy.AddProducer(producer);
-        }
-
-        public void RemoveStream(string streamId)
-        {
-            if (_streams.Remove(streamId, out var producer))
-            {
-                Link?.RemoveProducer(producer);
-                Proxy.RemoveProducer(producer);
-            }
-        }
-
-        /// <summary>Makes the relayed streams exactly the subscription's.</summary>
-        public void Reconcile(IReadOnlyList<RelayedStream> streams)
-        {
-            var wanted = new Dictionary<string, RelayedStream>(StringComparer.Ordinal);
-            foreach (var stream in streams)
-            {
-                wanted[stream.StreamId] = stream;
-            }
-
-            foreach (var (id, producer) in _streams.ToArray())
-            {
-                if (!wanted.TryGetValue(id, out var stream) || stream.RelaySsrc != producer.Ssrc)
-                {
-                    RemoveStream(id);
-                }
-            }
-
-            foreach (var stream in streams)
-            {
-                AddStream(stream);
-            }
-        }
-
-        public bool SetAttendee(RelayedAttendee attendee, bool joined) =>
-            joined ? _attendees.TryAdd(attendee.AttendeeId, attendee) : _attendees.Remove(attendee.AttendeeId);
-
-        public List<(RelayedAttendee, bool)> ReconcileAttendees(IReadOnlyList<RelayedAttendee> roster)
-        {
-            var changes = new List<(RelayedAttendee, bool)>();
-            var wanted = new HashSet<Guid>();
-            foreach (var attendee in roster)
-            {
-                wanted.Add(attendee.AttendeeId);
-                if (_attendees.TryAdd(attendee.AttendeeId, attendee))
-                {
-                    changes.Add((attendee, true));
-                }
-            }
-
-            foreach (var attendee in _attendees.Values.ToArray())
-            {
-                if (!wanted.Contains(attendee.AttendeeId))
-                {
-                    _attendees.Remove(attendee.AttendeeId);
-                    changes.Add((attendee, false));
-                }
-            }
-
-            return changes;
-        }
-
-        /// <summary>The link broke: the primary's streams are gone for the audience here until the link is back.</summary>
-        public void Detach()
-        {
-            foreach (var id in _streams.Keys.ToArray())
-            {
-                RemoveStream(id);
-            }
-
-            Subscribed = false;
-            Link = null;
-        }
-
-        // A promoted attendee here publishes into this proxy: carry its streams to the primary's node.
-        public void OnStreamAdded(Producer producer)
-        {
-            if (producer.Transport is RelayLink || Link is not { IsClosed: false } link)
-            {
-                return;
-            }
-
-            var consumer = relay.EnsureRelayConsumer(link, producer);
-            relay.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, relay._nodeId, Proxy.MeetingId, ToRelayed(producer, consumer.Ssrc), true));
-        }
-
-        public void OnStreamRemoved(Producer producer)
-        {
-            if (producer.Transport is RelayLink || Link is not { IsClosed: false } link)
-            {
-                return;
-            }
-
-            relay.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, relay._nodeId, Proxy.MeetingId, ToRelayed(producer, 0), false));
-        }
-    }
 }

@@ -1,0 +1,38 @@
+using Webinar.Contracts.Relay;
+using Webinar.Sfu.Media;
+
+namespace Webinar.Sfu.Relay;
+
+/// <summary>Primary's node: who subscribed to one primary here, and the streams promoted attendees elsewhere publish into it.</summary>
+internal sealed class PrimaryRelay(RelayService relay, Router router) : IRouterObserver
+{
+    public Router Router { get; } = router;
+
+    public HashSet<RelayLink> Links { get; } = [];
+
+    public Dictionary<string, Producer> Promoted { get; } = new(StringComparer.Ordinal);
+
+    public void OnStreamAdded(Producer producer)
+    {
+        foreach (var link in Links)
+        {
+            if (!link.IsClosed && producer.Transport != link)
+            {
+                var consumer = relay.EnsureRelayConsumer(link, producer);
+                relay.Enqueue(link.PeerNodeId, new RelayStreamAdded(link.LinkId, Router.MeetingId, RelayService.ToRelayed(producer, consumer.Ssrc)));
+            }
+        }
+    }
+
+    public void OnStreamRemoved(Producer producer)
+    {
+        foreach (var link in Links)
+        {
+            if (!link.IsClosed && producer.Transport != link)
+            {
+                relay.Enqueue(link.PeerNodeId, new RelayStreamRemoved(link.LinkId, Router.MeetingId, producer.StreamId));
+            }
+        }
+    }
+}
+
