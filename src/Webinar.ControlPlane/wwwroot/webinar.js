@@ -22,7 +22,7 @@ export class WebinarClient extends EventTarget {
   #pending = new Map();       // frame id -> {resolve, reject}
   #nextId = 1;
   #wanted = { audio: 1, video: 1 };
-  #offering = false;
+  #offering = null;          // the negotiation in flight (a promise), or null
   #offerAgain = false;
   #slots = new Map();         // mid -> slot
   #streams = new Map();       // streamId -> stream info
@@ -172,23 +172,34 @@ export class WebinarClient extends EventTarget {
     if (this.#ws && this.#ws.readyState <= WebSocket.OPEN) this.#ws.close(1000);
   }
 
-  async #negotiate() {
-    if (!this.#pc || this.#closed) return;
-    if (this.#offering) { this.#offerAgain = true; return; }
-    this.#offering = true;
-    try {
-      do {
-        this.#offerAgain = false;
-        this.#ensureReceivers();
-        const offer = await this.#pc.createOffer();
-        await this.#pc.setLocalDescription(offer);
-        const answer = await this.#request({ type: 'offer', sdp: this.#pc.localDescription.sdp }, 'answer');
-        await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-        this.#applySlots(answer.slots);
-      } while (this.#offerAgain && !this.#closed);
-    } finally {
-      this.#offering = false;
-    }
+  // One negotiation at a time. A caller arriving while one is in flight gets that negotiation's promise, and the
+  // loop offers once more so the caller's change (a new track, more receivers) is in an offer the node answered
+  // before the promise settles; a refusal (e.g. not-allowed) rejects it.
+  #negotiate() {
+    if (!this.#pc || this.#closed) return Promise.resolve();
+    if (this.#offering) { this.#offerAgain = true; return this.#offering; }
+    this.#offering = (async () => {
+      try {
+        do {
+          this.#offerAgain = false;
+          this.#ensureReceivers();
+          const offer = await this.#pc.createOffer();
+          await this.#pc.setLocalDescription(offer);
+          const answer = await this.#request({ type: 'offer', sdp: this.#pc.localDescription.sdp }, 'answer');
+          await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+          this.#applySlots(answer.slots);
+        } while (this.#offerAgain && !this.#closed);
+      } catch (e) {
+        // A refused offer leaves the connection as it was before it.
+        if (this.#pc && this.#pc.signalingState === 'have-local-offer') {
+          try { await this.#pc.setLocalDescription({ type: 'rollback' }); } catch { /* closed meanwhile */ }
+        }
+        throw e;
+      } finally {
+        this.#offering = null;
+      }
+    })();
+    return this.#offering;
   }
 
   #ensureReceivers() {

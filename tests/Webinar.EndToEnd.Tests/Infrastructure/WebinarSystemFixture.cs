@@ -350,11 +350,37 @@ public class WebinarSystemFixture : IAsyncLifetime
 
     public static int FreeTcpPort() => FreePort(SocketType.Stream, ProtocolType.Tcp);
 
+    // Ports are handed out below the kernel's ephemeral range (32768+), from a block chosen by the process id, so an
+    // outgoing connection (Chromium, Npgsql, the broker's clients) can never take a port between the moment it is
+    // chosen here and the moment the service binds it; every port is checked free on every address first.
+    private const int FirstPort = 20000;
+    private const int LastPort = 32000;
+    private static int s_nextPort = FirstPort + (Environment.ProcessId % 60 * 200);
+
     private static int FreePort(SocketType type, ProtocolType protocol)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        for (var attempt = 0; attempt < LastPort - FirstPort; attempt++)
+        {
+            var port = Interlocked.Increment(ref s_nextPort);
+            if (port > LastPort)
+            {
+                Interlocked.CompareExchange(ref s_nextPort, FirstPort, port);
+                continue;
+            }
+
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
+                socket.Bind(new IPEndPoint(IPAddress.Any, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use: try the next one.
+            }
+        }
+
+        throw new InvalidOperationException($"No free port between {FirstPort} and {LastPort}.");
     }
 
     private static int EnvInt(string name, int fallback) =>
