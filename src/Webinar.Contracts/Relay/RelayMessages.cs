@@ -74,4 +74,4 @@ public sealed record AdmitPromotion(Guid LinkId, string FromNodeId, Guid Primary
 public sealed record PromotionAdmission(bool Admitted, string? Reason);
 
 /// <summary>Replica's node → primary's node: a promotion admitted by <see cref="AdmitPromotion"/> ended (demoted or disconnected).</summary>
-public sealed record RelayPromotion(Guid LinkId, string FromNodeId, Guid PrimaryMeetingId, RelayedAttendee Attendee, bool Promoted);
+public sealed record RelayPromotionEnded(Guid LinkId, string FromNodeId, Guid PrimaryMeetingId, RelayedAttendee Attendee);

@@ -68,7 +68,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         {
             await Node.Loop.InvokeAsync(() =>
             {
-                _plane.Relay?.PromotionChanged(promotion.PrimaryMeetingId, attendee, promoted: false);
+                _plane.Relay?.PromotionEnded(promotion.PrimaryMeetingId, attendee);
                 return true;
             }).ConfigureAwait(false);
         }
@@ -324,11 +324,6 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _publishAs = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
         _canPublish = promotion.CanPublish;
         DropOwnStreams();
-        if (primary.IsRemotePrimary)
-        {
-            _plane.Relay?.PromotionChanged(primary.MeetingId, _publishAs, promoted: true);
-        }
-
         return MediaOutcome.Ok;
     }
 
@@ -347,7 +342,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     {
         if (_publishRouter.IsRemotePrimary)
         {
-            _plane.Relay?.PromotionChanged(_publishRouter.MeetingId, _publishAs, promoted: false);
+            _plane.Relay?.PromotionEnded(_publishRouter.MeetingId, _publishAs);
         }
     }
 

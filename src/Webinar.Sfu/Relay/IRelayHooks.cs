@@ -21,6 +21,9 @@ internal interface IRelayHooks
     /// </summary>
     Task<MediaOutcome> AdmitPromotionAsync(Guid primaryMeetingId, ProducerOwner attendee, CancellationToken cancellationToken);
 
-    /// <summary>A replica attendee here was promoted into (or demoted from) a primary on another node.</summary>
-    void PromotionChanged(Guid primaryMeetingId, ProducerOwner attendee, bool promoted);
+    /// <summary>
+    /// A promotion admitted by <see cref="AdmitPromotionAsync"/> ended (demoted, disconnected, or refused by the media
+    /// afterwards): the primary's node frees the place and takes the attendee out of the primary's presence.
+    /// </summary>
+    void PromotionEnded(Guid primaryMeetingId, ProducerOwner attendee);
 }

@@ -12,7 +12,7 @@ internal sealed class RelayConsumer(RelayService relay) :
     IConsumer<RelayStreamRemoved>,
     IConsumer<RelayPresenceChanged>,
     IConsumer<RelayPromotedStream>,
-    IConsumer<RelayPromotion>,
+    IConsumer<RelayPromotionEnded>,
     IConsumer<AdmitPromotion>
 {
     public async Task Consume(ConsumeContext<AdmitPromotion> context) =>
@@ -34,9 +34,9 @@ internal sealed class RelayConsumer(RelayService relay) :
 
     public Task Consume(ConsumeContext<RelayPromotedStream> context) => relay.OnPromotedStreamAsync(context.Message);
 
-    public Task Consume(ConsumeContext<RelayPromotion> context)
+    public Task Consume(ConsumeContext<RelayPromotionEnded> context)
     {
-        relay.OnPromotion(context.Message);
+        relay.OnPromotionEnded(context.Message);
         return Task.CompletedTask;
     }
 }

@@ -98,18 +98,12 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     public bool CanPublishInto(Router proxy) =>
         _remotePrimaries.TryGetValue(proxy.MeetingId, out var remote) && remote.Link is { IsClosed: false } && remote.Subscribed;
 
-    public void PromotionChanged(Guid primaryMeetingId, ProducerOwner attendee, bool promoted)
+    public void PromotionEnded(Guid primaryMeetingId, ProducerOwner attendee)
     {
-        // Admission (AdmitPromotionAsync) already counted and announced a promotion; only its end is sent.
-        if (promoted)
-        {
-            return;
-        }
-
         if (_remotePrimaries.TryGetValue(primaryMeetingId, out var remote) && remote.Link is { IsClosed: false } link)
         {
-            Enqueue(link.PeerNodeId, new RelayPromotion(link.LinkId, _nodeId, primaryMeetingId,
-                new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId), promoted));
+            Enqueue(link.PeerNodeId, new RelayPromotionEnded(link.LinkId, _nodeId, primaryMeetingId,
+                new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)));
         }
     }
 
@@ -258,13 +252,8 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         return true;
     });
 
-    public void OnPromotion(RelayPromotion message)
-    {
-        if (!message.Promoted)
-        {
-            Rooms.ReleaseRemotePromotion(message.PrimaryMeetingId, message.Attendee.AttendeeId);
-        }
-    }
+    public void OnPromotionEnded(RelayPromotionEnded message) =>
+        Rooms.ReleaseRemotePromotion(message.PrimaryMeetingId, message.Attendee.AttendeeId);
 
     public async Task<PromotionAdmission> OnAdmitPromotionAsync(AdmitPromotion request)
     {
