@@ -234,7 +234,12 @@ internal sealed class MediaLoop : IDisposable
                         continue;
                     }
 
-                    if (owner is MediaListenAddress address)
+                    if (owner is UdpMediaSocket udp)
+                    {
+                        // Readable with nothing Available is an empty datagram at the head of the queue: take it.
+                        Receive(handler, udp);
+                    }
+                    else if (owner is MediaListenAddress address)
                     {
                         Accept(socket, address);
                     }
@@ -255,6 +260,11 @@ internal sealed class MediaLoop : IDisposable
                     break;
                 }
             }
+            catch (Exception)
+            {
+                // Whatever went wrong in one round (a socket closed under the wait), the next round starts clean.
+                _counters.HandlerErrors++;
+            }
         }
     }
 
@@ -264,39 +274,39 @@ internal sealed class MediaLoop : IDisposable
         var any = false;
         foreach (var udp in _udp)
         {
-            for (var i = 0; i < Burst; i++)
+            for (var i = 0; i < Burst && udp.Socket.Available > 0; i++)
             {
-                int received;
-                try
-                {
-                    if (udp.Socket.Available == 0)
-                    {
-                        break;
-                    }
-
-                    received = udp.Socket.ReceiveFrom(_receiveBuffer.AsSpan(0, MaxDatagram), SocketFlags.None, udp.ReceiveAddress);
-                }
-                catch (SocketException)
-                {
-                    // ICMP errors surface on the next receive of an unconnected UDP socket; they say nothing about this datagram.
-                    continue;
-                }
-
                 any = true;
-                _counters.DatagramsReceived++;
-                try
-                {
-                    handler.OnDatagram(_receiveBuffer.AsSpan(0, received), udp.ReceiveAddress, udp);
-                }
-                catch (Exception)
-                {
-                    // One bad datagram never stops the node: it is dropped and counted.
-                    _counters.HandlerErrors++;
-                }
+                Receive(handler, udp);
             }
         }
 
         return any;
+    }
+
+    private void Receive(IMediaLoopHandler handler, UdpMediaSocket udp)
+    {
+        int received;
+        try
+        {
+            received = udp.Socket.ReceiveFrom(_receiveBuffer.AsSpan(0, MaxDatagram), SocketFlags.None, udp.ReceiveAddress);
+        }
+        catch (SocketException)
+        {
+            // ICMP errors surface on the next receive of an unconnected UDP socket; they say nothing about this datagram.
+            return;
+        }
+
+        _counters.DatagramsReceived++;
+        try
+        {
+            handler.OnDatagram(_receiveBuffer.AsSpan(0, received), udp.ReceiveAddress, udp);
+        }
+        catch (Exception)
+        {
+            // One bad datagram never stops the node: it is dropped and counted.
+            _counters.HandlerErrors++;
+        }
     }
 
     private void Accept(Socket listener, MediaListenAddress address)
