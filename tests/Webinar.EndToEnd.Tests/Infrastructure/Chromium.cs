@@ -4,7 +4,8 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// Launches Debian's Chromium through Playwright (never a downloaded browser): headless, fake camera and microphone
-/// (the fake camera plays <see cref="FakeCamera"/>'s 1280x720 clip), loopback ICE allowed.
+/// (the fake camera plays <see cref="FakeCamera"/>'s 1280x720 clip), and nothing that changes how WebRTC picks its
+/// network: like a user's browser, it gathers candidates on the machine's real interfaces only (no loopback).
 /// </summary>
 public static class Chromium
 {
@@ -22,7 +23,6 @@ public static class Chromium
         "--disable-sync",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        "--allow-loopback-in-peer-connection",
     ];
 
     public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
