@@ -131,13 +131,15 @@ public class WebinarSystemFixture : IAsyncLifetime
 
         try
         {
-            ControlPlane = Track(ServiceProcess.Start("control-plane", "Webinar.ControlPlane", new Dictionary<string, string>(common)
+            var controlPlane = new Dictionary<string, string>(common)
             {
                 ["WEBINAR_HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture),
                 ["WEBINAR_API_KEY"] = ApiKey,
                 ["WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE"] = privatePem,
                 ["WEBINAR_IDLE_TIMEOUT_SECONDS"] = "300",
-            }));
+            };
+            ConfigureControlPlane(controlPlane);
+            ControlPlane = Track(ServiceProcess.Start("control-plane", "Webinar.ControlPlane", controlPlane));
 
             foreach (var region in NodeRegions)
             {
@@ -164,6 +166,7 @@ public class WebinarSystemFixture : IAsyncLifetime
                     environment["WEBINAR_SFU_ANNOUNCED_IP"] = placement.Address;
                 }
 
+                ConfigureNode(region, environment);
                 var node = new SfuNode(region, nodeId, ws, udp, tcp, placement.Address, placement.NetworkNamespace, environment);
                 StartProcess(node);
                 _nodes.Add(node);
@@ -219,6 +222,16 @@ public class WebinarSystemFixture : IAsyncLifetime
     protected virtual Task CleanUpNetworkAsync() => Task.CompletedTask;
 
     protected virtual NodePlacement PlaceNode(string region) => NodePlacement.Loopback;
+
+    /// <summary>Last word on a node's environment before it starts.</summary>
+    protected virtual void ConfigureNode(string region, IDictionary<string, string> environment)
+    {
+    }
+
+    /// <summary>Last word on the control plane's environment before it starts.</summary>
+    protected virtual void ConfigureControlPlane(IDictionary<string, string> environment)
+    {
+    }
 
     /// <summary>Every process's output, for the test log.</summary>
     public string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
