@@ -145,7 +145,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     public bool IsOwnedByOther(SocketAddress address, MediaTransport transport) =>
         _byAddress.TryGetValue(address, out var owner) && owner != transport;
 
-    /// <summary>Gives a transport an ICE-TCP connection; its UDP address (if any) is released. Loop thread.</summary>
+    /// <summary>Gives a transport an ICE-TCP connection (what arrives on it goes to that transport). Loop thread.</summary>
     public bool TryBind(IceTcpConnection connection, MediaTransport transport)
     {
         if (connection.Owner is { } owner && owner != transport)
@@ -155,12 +155,16 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         }
 
         connection.Owner = transport;
+        return true;
+    }
+
+    /// <summary>The transport's selected pair moved to ICE-TCP: its UDP address (if any) is free again. Loop thread.</summary>
+    public void ReleaseAddress(MediaTransport transport)
+    {
         if (_addressOf.Remove(transport, out var previous))
         {
             _byAddress.Remove(previous);
         }
-
-        return true;
     }
 
     private void BindOwned(SocketAddress address, MediaTransport transport)

@@ -109,6 +109,11 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             return;
         }
 
+        if (tcp is not null)
+        {
+            Node.ReleaseAddress(this);
+        }
+
         _path = new MediaPath(via, remote);
         StartHandshake();
     }
