@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(1000, LogLevel.Information, "SFU node {NodeId} in {Region} signalling at {SignalingUrl}")]
     public static partial void NodeStarting(ILogger logger, string nodeId, string region, string signalingUrl);
 
+    [LoggerMessage(1001, LogLevel.Information, "Media candidates {Candidates}; relay at {RelayEndPoint}")]
+    public static partial void MediaListening(ILogger logger, string candidates, string relayEndPoint);
+
     [LoggerMessage(1100, LogLevel.Information, "Connection {ConnectionId} joined meeting {MeetingId} as attendee {AttendeeId} ({Role})")]
     public static partial void Joined(ILogger logger, Guid connectionId, Guid meetingId, Guid attendeeId, string role);
 

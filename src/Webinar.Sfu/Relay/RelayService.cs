@@ -57,7 +57,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         _directory = directory;
         _logger = logger;
         _nodeId = options.Value.EffectiveNodeId;
-        _mediaHost = options.Value.AnnouncedIp;
+        _mediaHost = plane.Node.RelayHost.ToString();
         _outbox = new RelayOutbox(bus, plane.Node.Time, logger);
         plane.Relay = this;
     }
