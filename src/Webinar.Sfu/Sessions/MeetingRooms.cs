@@ -398,21 +398,29 @@ internal sealed class MeetingRooms
         }
     }
 
-    /// <summary>Live connections per meeting, for the heartbeat.</summary>
-    public IReadOnlyList<MeetingConnections> ConnectionCounts()
+    /// <summary>
+    /// Live connections per meeting and the id of every one (the ids its AttendeeJoined carried), taken together
+    /// for the heartbeat: the control plane reconciles its records with this list.
+    /// </summary>
+    public (IReadOnlyList<MeetingConnections> Meetings, IReadOnlyList<Guid> ConnectionIds) ConnectionSnapshot()
     {
         lock (_gate)
         {
-            var result = new List<MeetingConnections>(_rooms.Count);
+            var meetings = new List<MeetingConnections>(_rooms.Count);
+            var ids = new List<Guid>();
             foreach (var room in _rooms.Values)
             {
                 if (room.Sessions.Count > 0)
                 {
-                    result.Add(new MeetingConnections(room.MeetingId, room.Sessions.Count));
+                    meetings.Add(new MeetingConnections(room.MeetingId, room.Sessions.Count));
+                    foreach (var session in room.Sessions.Values)
+                    {
+                        ids.Add(session.ConnectionId);
+                    }
                 }
             }
 
-            return result;
+            return (meetings, ids);
         }
     }
 
