@@ -293,7 +293,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
             {
                 { Admitted: true } => MediaOutcome.Ok,
                 { Reason: "meeting-full" } => new MediaOutcome(MediaRefusal.MeetingFull, "The primary meeting has reached its connection limit."),
-                { Reason: "already-connected" } => new MediaOutcome(MediaRefusal.NotAllowed, "That primary attendee is already connected."),
+                { Reason: "already-connected" } => new MediaOutcome(MediaRefusal.AlreadyConnected, "That primary attendee is already connected."),
                 var refused => new MediaOutcome(MediaRefusal.Unavailable, $"The primary's node refused the promotion ({refused.Reason})."),
             };
         }
