@@ -38,6 +38,12 @@ internal static partial class Log
     [LoggerMessage(1108, LogLevel.Debug, "Token refused: {Error}")]
     public static partial void TokenRefused(ILogger logger, JoinTokenError error);
 
+    [LoggerMessage(1109, LogLevel.Information, "Join token keys reloaded from {Path}")]
+    public static partial void JoinTokenKeysReloaded(ILogger logger, string path);
+
+    [LoggerMessage(1110, LogLevel.Warning, "Join token keys in {Path} could not be reloaded ({Error}); the keys loaded before stay in use")]
+    public static partial void JoinTokenKeysReloadFailed(ILogger logger, string path, string error);
+
     [LoggerMessage(1200, LogLevel.Information, "Meeting {MeetingId} placed on this node (primary {PrimaryMeetingId})")]
     public static partial void MeetingPlaced(ILogger logger, Guid meetingId, Guid? primaryMeetingId);
 

@@ -62,6 +62,9 @@ internal sealed class SfuOptions
     /// <summary>PEM file with one or more PUBLIC KEY blocks for join token verification.</summary>
     public string? JoinTokenPublicKeyFile { get; set; }
 
+    /// <summary>How often the key file's write time is checked for a rotation (also at most this often on an unknown key id).</summary>
+    public TimeSpan JoinTokenKeyReloadInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Live connections allowed per meeting (the meeting's MaxAttendees may lower it).</summary>
     public int MaxConnectionsPerMeeting { get; set; } = 250;
 
@@ -79,7 +82,8 @@ internal sealed class SfuOptions
 
     /// <summary>
     /// How long a revoked attendee is remembered when its meeting lives on: at least the control plane's
-    /// JoinTokens:Lifetime, after which the attendee's token has expired anyway.
+    /// JoinTokens:Lifetime, after which the attendee's token has expired anyway. The verifier's clock-skew allowance
+    /// (30 s) is always added, so a token never works again in the seconds it is still accepted past its expiry.
     /// </summary>
     public TimeSpan RevocationRetention { get; set; } = TimeSpan.FromHours(24);
 
