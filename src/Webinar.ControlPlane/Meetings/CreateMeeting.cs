@@ -28,9 +28,19 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) :
             return "ClientRequestToken is required and must be 2 to 64 characters.";
         }
 
+        if (StorableText.Problem(nameof(b.ClientRequestToken), b.ClientRequestToken) is { } badToken)
+        {
+            return badToken;
+        }
+
         if (b.ExternalMeetingId is { Length: < 2 or > 64 })
         {
             return "ExternalMeetingId must be 2 to 64 characters.";
+        }
+
+        if (StorableText.Problem(nameof(b.ExternalMeetingId), b.ExternalMeetingId) is { } badExternalId)
+        {
+            return badExternalId;
         }
 
         if (string.IsNullOrWhiteSpace(b.MediaRegion))
@@ -66,6 +76,11 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) :
                 if (tag is null || string.IsNullOrEmpty(tag.Key) || tag.Key.Length > 128 || tag.Value is null || tag.Value.Length > 256)
                 {
                     return "Each tag needs a Key (1 to 128 characters) and a Value (up to 256 characters).";
+                }
+
+                if ((StorableText.Problem("Tags[].Key", tag.Key) ?? StorableText.Problem("Tags[].Value", tag.Value)) is { } badTag)
+                {
+                    return badTag;
                 }
             }
         }
