@@ -20,6 +20,7 @@ using Webinar.ControlPlane.Mediation;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
+using Webinar.ControlPlane.Platforms;
 using Webinar.ControlPlane.Webhooks;
 
 namespace Webinar.ControlPlane.Hosting;
@@ -31,6 +32,7 @@ internal static class ServiceCollectionExtensions
     {
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section);
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section);
+        services.AddOptions<PlatformOptions>().Configure<IConfiguration>((o, configuration) => configuration.GetSection(PlatformOptions.Section).Bind(o.Platforms));
         services.AddOptions<MeetingOptions>().BindConfiguration(MeetingOptions.Section)
             .Validate(o => o.ReplicasPerPrimary is >= 1 and <= 100, "Meetings:ReplicasPerPrimary must be 1 to 100.")
             .Validate(o => o.RegionList().Count > 0, "Meetings:Regions must name at least one region.")
@@ -42,7 +44,12 @@ internal static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section);
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(o => o.AllowedNetworks.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "Webhooks:AllowedNetworks must be space-separated CIDR networks such as 10.0.0.0/8.")
+            .Validate(o => o.MaxConcurrentDeliveries >= 1 && o.MaxConcurrentPerReceiver >= 1,
+                "Webhooks:MaxConcurrentDeliveries and Webhooks:MaxConcurrentPerReceiver must be at least 1.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
@@ -105,7 +112,9 @@ internal static class ServiceCollectionExtensions
 
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
-        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.TryAddSingleton<WebhookTargets>();
+        services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargets>().CreateHandler());
         services.AddHostedService<WebhookDispatcher>();
         return services;
     }
@@ -153,7 +162,7 @@ internal static class ServiceCollectionExtensions
             kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton<PlatformDirectory>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();

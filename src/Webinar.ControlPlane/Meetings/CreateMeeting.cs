@@ -12,13 +12,14 @@ using Webinar.ControlPlane.Hosting;
 using Webinar.ControlPlane.Mediation;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
+using Webinar.ControlPlane.Webhooks;
 
 namespace Webinar.ControlPlane.Meetings;
 
 /// <summary>CreateMeeting, or CreateMeetingWithAttendees when <paramref name="WithAttendees"/>.</summary>
-internal sealed record CreateMeeting(CreateMeetingRequest Body, bool WithAttendees) : IRequest<CreateMeetingWithAttendeesResponse>;
+internal sealed record CreateMeeting(string PlatformId, CreateMeetingRequest Body, bool WithAttendees) : IRequest<CreateMeetingWithAttendeesResponse>;
 
-internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) : IValidator<CreateMeeting>
+internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options, WebhookTargets webhookTargets) : IValidator<CreateMeeting>
 {
     public string? Validate(CreateMeeting request)
     {
@@ -85,10 +86,17 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) :
             }
         }
 
-        if (b.NotificationsConfiguration?.WebhookUrl is { } url
-            && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        if (b.NotificationsConfiguration?.WebhookUrl is { } url)
         {
-            return "NotificationsConfiguration.WebhookUrl must be an absolute http or https URL.";
+            if (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                return "NotificationsConfiguration.WebhookUrl must be an absolute http or https URL (up to 2048 characters).";
+            }
+
+            if ((StorableText.Problem("NotificationsConfiguration.WebhookUrl", url) ?? webhookTargets.Problem(uri)) is { } refused)
+            {
+                return refused;
+            }
         }
 
         if (request.WithAttendees)
@@ -127,7 +135,7 @@ internal sealed class CreateMeetingHandler(
         var body = request.Body;
         var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, HashJson));
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        if (await MeetingStore.GetByClientRequestTokenAsync(connection, null, body.ClientRequestToken!, ct) is { } existing)
+        if (await MeetingStore.GetByClientRequestTokenAsync(connection, null, request.PlatformId, body.ClientRequestToken!, ct) is { } existing)
         {
             return await ReplayAsync(connection, existing, hash, ct);
         }
@@ -137,7 +145,7 @@ internal sealed class CreateMeetingHandler(
         MeetingRow? primary = null;
         if (body.PrimaryMeetingId is { } primaryId)
         {
-            primary = await MeetingStore.GetAsync(connection, tx, primaryId, forUpdate: true, ct)
+            primary = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, primaryId, forUpdate: true, ct)
                 ?? throw ApiException.NotFound($"The primary meeting {primaryId} does not exist.");
             if (primary.IsReplica)
             {
@@ -156,15 +164,16 @@ internal sealed class CreateMeetingHandler(
         var maxAttendees = body.MeetingFeatures?.Attendee?.MaxCount ?? 250;
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO meetings (meeting_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
+            INSERT INTO meetings (meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
                                   max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since)
-            VALUES (@meetingId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
+            VALUES (@meetingId, @platformId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
                     CASE WHEN @primaryId IS NULL THEN @now END)
-            ON CONFLICT (client_request_token) DO NOTHING
+            ON CONFLICT (platform_id, client_request_token) DO NOTHING
             """,
             new
             {
                 meetingId,
+                platformId = request.PlatformId,
                 primaryId = body.PrimaryMeetingId,
                 externalId = body.ExternalMeetingId,
                 region = body.MediaRegion,
@@ -183,7 +192,7 @@ internal sealed class CreateMeetingHandler(
         {
             // A concurrent call with the same token committed first.
             await tx.RollbackAsync(ct);
-            var winner = await MeetingStore.GetByClientRequestTokenAsync(connection, null, body.ClientRequestToken!, ct)
+            var winner = await MeetingStore.GetByClientRequestTokenAsync(connection, null, request.PlatformId, body.ClientRequestToken!, ct)
                 ?? throw ApiException.Conflict("A meeting with this ClientRequestToken is being created; retry.");
             return await ReplayAsync(connection, winner, hash, ct);
         }

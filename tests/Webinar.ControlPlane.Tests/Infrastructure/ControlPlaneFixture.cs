@@ -19,6 +19,11 @@ namespace Webinar.ControlPlane.Tests.Infrastructure;
 public class ControlPlaneFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-api-key";
+
+    /// <summary>A second platform, <see cref="OtherPlatformId"/>, with its own key and webhook secret.</summary>
+    public const string OtherApiKey = "test-api-key-other-platform";
+    public const string OtherPlatformId = "other-platform";
+    public const string OtherWebhookSecret = "other-platform-webhook-secret";
     public static readonly string[] NodeRegions = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 
     private readonly List<WebApplication> _apps = [];
@@ -46,6 +51,9 @@ public class ControlPlaneFixture : IAsyncLifetime
     public HttpClient Client { get; private set; } = null!;
 
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
+
+    /// <summary>A client of the first instance acting for the other platform.</summary>
+    public HttpClient OtherPlatformClient { get; private set; } = null!;
 
     public static string NodeId(string region) => "node-" + region;
 
@@ -80,6 +88,8 @@ public class ControlPlaneFixture : IAsyncLifetime
 
         Clients = clients;
         Client = clients[0];
+        OtherPlatformClient = _apps[0].GetTestClient();
+        OtherPlatformClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherApiKey);
         _heartbeats = Task.Run(() => SendHeartbeatsAsync(_stop.Token));
         await WaitUntilAsync(async () => await CountNodesAsync() >= NodeRegions.Length, TimeSpan.FromSeconds(30), "fake nodes registered");
     }
@@ -154,6 +164,9 @@ public class ControlPlaneFixture : IAsyncLifetime
         ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RabbitMq:VirtualHost"] = VirtualHost,
         ["ApiKeys:DevelopmentKey"] = ApiKey,
+        ["Platforms:0:Id"] = OtherPlatformId,
+        ["Platforms:0:ApiKeys:0"] = OtherApiKey,
+        ["Platforms:0:WebhookSecret"] = OtherWebhookSecret,
         ["Meetings:Regions"] = "us-east-1 eu-west-1 ap-southeast-1 sa-east-1 ca-central-1",
         ["Idle:TimeoutSeconds"] = IdleTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Idle:SweepIntervalSeconds"] = "1",
