@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
+using Webinar.Contracts.Trust;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.Connections;
@@ -73,6 +74,7 @@ internal static class ServiceCollectionExtensions
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<PlacementReader>();
+        services.AddBusTrust(_ => BusPrincipals.ControlPlane);
         services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter("control-plane", false));
@@ -89,7 +91,12 @@ internal static class ServiceCollectionExtensions
                     h.Username(o.Username);
                     h.Password(o.Password);
                 });
-                rabbit.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000));
+                rabbit.UseBusTrust(context);
+                rabbit.UseMessageRetry(r =>
+                {
+                    r.Intervals(100, 500, 1000, 2000);
+                    r.IgnoreRefusals();
+                });
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -3,6 +3,7 @@ using System.Net;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Webinar.Contracts.Relay;
+using Webinar.Contracts.Trust;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Meetings;
@@ -35,6 +36,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly MeetingDirectory _directory;
     private readonly ILogger<RelayService> _logger;
     private readonly string _nodeId;
+    private readonly RelayKeySealer _sealer;
 
     internal string NodeId => _nodeId;
     private readonly string _mediaHost;
@@ -49,8 +51,9 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly Dictionary<Guid, PrimaryRelay> _primaries = [];
 
     public RelayService(NodeMediaPlane plane, IBus bus, IServiceProvider services, MeetingDirectory directory,
-        IOptions<SfuOptions> options, ILogger<RelayService> logger)
+        IOptions<SfuOptions> options, RelayKeySealer sealer, ILogger<RelayService> logger)
     {
+        _sealer = sealer;
         _plane = plane;
         _bus = bus;
         _services = services;
@@ -171,11 +174,15 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
             return new RelayLinkOpened(request.LinkId, false, _nodeId, _mediaHost, _plane.Node.Port, null);
         }
 
+        if (!TryOpenKeys(request.FromNodeId, request.Keys, out var inbound))
+        {
+            return new RelayLinkOpened(request.LinkId, false, _nodeId, _mediaHost, _plane.Node.Port, null);
+        }
+
         var keys = RelayKeySet.Generate(LinkProfile);
-        var inbound = new RelayKeySet(request.Keys.MasterKey, request.Keys.MasterSalt);
         await Loop.InvokeAsync(() => InstallLink(request.LinkId, request.FromNodeId, new IPEndPoint(host, request.MediaPort), inbound, keys)).ConfigureAwait(false);
         _opening.TryRemove(request.FromNodeId, out _);
-        return new RelayLinkOpened(request.LinkId, true, _nodeId, _mediaHost, _plane.Node.Port, new RelayKeys((ushort)LinkProfile, keys.Key, keys.Salt));
+        return new RelayLinkOpened(request.LinkId, true, _nodeId, _mediaHost, _plane.Node.Port, _sealer.Seal(request.FromNodeId, (ushort)LinkProfile, keys.Key, keys.Salt));
     }
 
     public async Task<PrimarySubscription> OnSubscribeAsync(SubscribePrimary request)
@@ -548,10 +555,10 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
             var keys = RelayKeySet.Generate(LinkProfile);
             var client = _bus.CreateRequestClient<OpenRelayLink>(NodeQueue(nodeId), RequestTimeout);
             var response = await client.GetResponse<RelayLinkOpened>(
-                new OpenRelayLink(linkId, _nodeId, _mediaHost, _plane.Node.Port, new RelayKeys((ushort)LinkProfile, keys.Key, keys.Salt)),
+                new OpenRelayLink(linkId, _nodeId, _mediaHost, _plane.Node.Port, _sealer.Seal(nodeId, (ushort)LinkProfile, keys.Key, keys.Salt)),
                 cancellationToken).ConfigureAwait(false);
             var opened = response.Message;
-            if (!opened.Accepted || opened.Keys is null || !IPAddress.TryParse(opened.MediaHost, out var host))
+            if (!opened.Accepted || opened.Keys is null || !IPAddress.TryParse(opened.MediaHost, out var host) || !TryOpenKeys(nodeId, opened.Keys, out var inbound))
             {
                 return null;
             }
@@ -562,7 +569,6 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
                 return await Loop.InvokeAsync(() => _links.GetValueOrDefault(nodeId)).ConfigureAwait(false);
             }
 
-            var inbound = new RelayKeySet(opened.Keys.MasterKey, opened.Keys.MasterSalt);
             return await Loop.InvokeAsync(() => InstallLink(linkId, nodeId, new IPEndPoint(host, opened.MediaPort), inbound, keys)).ConfigureAwait(false);
         }
         catch (RequestTimeoutException)
@@ -574,6 +580,20 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         {
             _opening.TryRemove(new KeyValuePair<string, Guid>(nodeId, linkId));
         }
+    }
+
+    /// <summary>The keys <paramref name="fromNodeId"/> sealed to this node for the link's profile, or false.</summary>
+    private bool TryOpenKeys(string fromNodeId, RelayKeys sealedKeys, out RelayKeySet keys)
+    {
+        keys = null!;
+        if (sealedKeys.SrtpProfile != (ushort)LinkProfile
+            || !_sealer.TryOpen(fromNodeId, sealedKeys, Webinar.Media.Srtp.SrtpProfiles.MasterKeyLength(LinkProfile), Webinar.Media.Srtp.SrtpProfiles.MasterSaltLength(LinkProfile), out var key, out var salt))
+        {
+            return false;
+        }
+
+        keys = new RelayKeySet(key, salt);
+        return true;
     }
 
     private RelayLink InstallLink(Guid linkId, string nodeId, IPEndPoint peer, RelayKeySet inbound, RelayKeySet outbound)

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Dapper;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -129,7 +130,16 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     /// <summary>Publishes one heartbeat as an SFU node would.</summary>
     public Task HeartbeatAsync(string nodeId, string region, int load, IReadOnlyList<MeetingConnections>? meetings = null) =>
-        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow));
+        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow), c => SignAsNode(c, nodeId));
+
+    /// <summary>The services of the first instance.</summary>
+    internal IServiceProvider Services => _apps[0].Services;
+
+    /// <summary>Signs what the fake nodes publish when the control plane verifies bus messages (nothing by default).</summary>
+    protected virtual void SignAsNode<T>(PublishContext<T> context, string nodeId)
+        where T : class
+    {
+    }
 
     public async Task<T> QueryScalarAsync<T>(string sql, object? args = null)
     {
