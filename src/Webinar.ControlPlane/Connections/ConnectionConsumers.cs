@@ -56,11 +56,11 @@ internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimePr
             cancellationToken: ct));
         if (started > 0)
         {
-            await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+            await WebhookWriter.AddAsync(connection, tx, meeting,
                 new WebhookEvent(WebhookEventTypes.MeetingStarted, now, meeting.MeetingId, meeting.ExternalMeetingId), ct);
         }
 
-        await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.AttendeeJoined, now, meeting.MeetingId, meeting.ExternalMeetingId, m.AttendeeId, m.ExternalUserId), ct);
         await tx.CommitAsync(ct);
     }
@@ -106,7 +106,7 @@ internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, NodeLive
                 cancellationToken: ct));
         }
 
-        await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.AttendeeLeft, now, meeting.MeetingId, meeting.ExternalMeetingId, m.AttendeeId, m.ExternalUserId, m.Reason), ct);
         await tx.CommitAsync(ct);
     }

@@ -7,6 +7,7 @@ internal static class EventIds
     public const int DatabaseCreated = 1002;
     public const int ApiKeyGenerated = 1101;
     public const int EphemeralJoinTokenKey = 1102;
+    public const int WebhookSecretGenerated = 1103;
     public const int UnhandledError = 1201;
     public const int OperationCompleted = 1202;
     public const int OperationRefused = 1203;
@@ -28,6 +29,9 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ApiKeyGenerated, LogLevel.Warning, "No API key is configured (WEBINAR_API_KEY or ApiKeys:Keys); generated the development key {ApiKey}")]
     public static partial void ApiKeyGenerated(this ILogger logger, string apiKey);
+
+    [LoggerMessage(EventIds.WebhookSecretGenerated, LogLevel.Warning, "No webhook secret is configured for platform {PlatformId} (WEBINAR_WEBHOOK_SECRET or Webhooks:SigningSecret); generated {Secret}")]
+    public static partial void WebhookSecretGenerated(this ILogger logger, string platformId, string secret);
 
     [LoggerMessage(EventIds.EphemeralJoinTokenKey, LogLevel.Warning, "No join-token private key file is configured (WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE); generated an ephemeral P-256 key. Nodes must fetch /.well-known/webinar/join-token-keys, and tokens stop verifying after a restart.")]
     public static partial void EphemeralJoinTokenKey(this ILogger logger);

@@ -58,8 +58,11 @@ internal sealed class ApiKeyOptions
     /// <summary>The development key (WEBINAR_API_KEY).</summary>
     public string? DevelopmentKey { get; set; }
 
-    /// <summary>Further keys, ApiKeys:Keys:0, ApiKeys:Keys:1, ...</summary>
+    /// <summary>Further keys of the same platform, ApiKeys:Keys:0, ApiKeys:Keys:1, ...</summary>
     public List<string> Keys { get; set; } = [];
+
+    /// <summary>The platform these keys belong to (other platforms are configured under <c>Platforms</c>).</summary>
+    public string DevelopmentPlatformId { get; set; } = "default";
 }
 
 internal sealed class MeetingOptions
@@ -139,7 +142,7 @@ internal sealed class WebhookOptions
 {
     public const string Section = "Webhooks";
 
-    /// <summary>HMAC-SHA256 key for the X-Webinar-Signature header; defaults to the development API key.</summary>
+    /// <summary>The development platform's webhook HMAC key (X-Webinar-Signature); without it a random one is logged at start.</summary>
     public string? SigningSecret { get; set; }
 
     public int MaxAttempts { get; set; } = 8;
@@ -152,8 +155,24 @@ internal sealed class WebhookOptions
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many POSTs one instance has in flight at once; each receiver's slowness costs only its own.</summary>
+    /// <summary>How many POSTs one instance has in flight at once.</summary>
     public int MaxConcurrentDeliveries { get; set; } = 16;
+
+    /// <summary>
+    /// How many of those may go to one receiver (scheme, host and port) at once, so a receiver that hangs holds at
+    /// most this many slots and every other receiver keeps the rest.
+    /// </summary>
+    public int MaxConcurrentPerReceiver { get; set; } = 4;
+
+    /// <summary>
+    /// Space-separated networks (CIDR, e.g. <c>10.20.0.0/16 127.0.0.1/32</c>) webhooks may reach although they are
+    /// loopback, private or link-local; empty by default, so only public addresses are reachable.
+    /// </summary>
+    public string AllowedNetworks { get; set; } = "";
+
+    public System.Net.IPNetwork[] AllowedNetworkList() =>
+        AllowedNetworks.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => System.Net.IPNetwork.Parse(n)).ToArray();
 }
 
 internal sealed class RetentionOptions

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using MassTransit;
 using Webinar.Contracts.Relay;
+using Webinar.Contracts.Trust;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Media;
 using SrtpProfile = Webinar.Media.Srtp.SrtpProfile;
@@ -15,7 +16,7 @@ namespace Webinar.Sfu.Relay;
 /// the smaller node id's request wins (<see cref="OwnRequestWins"/>), so both end with the same link. The set is
 /// touched on the media loop only; the bus methods hop onto it.
 /// </summary>
-internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost, IRelayLinkListener listener, ILogger logger)
+internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost, RelayKeySealer sealer, IRelayLinkListener listener, ILogger logger)
 {
     public const SrtpProfile Profile = SrtpProfile.AeadAes128Gcm;
     private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
@@ -71,11 +72,15 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
             return Refused(request.LinkId);
         }
 
+        if (!TryOpenKeys(request.FromNodeId, request.Keys, out var inbound))
+        {
+            return Refused(request.LinkId);
+        }
+
         var keys = RelayKeySet.Generate(Profile);
-        var inbound = new RelayKeySet(request.Keys.MasterKey, request.Keys.MasterSalt);
         await Loop.InvokeAsync(() => Install(request.LinkId, request.FromNodeId, new IPEndPoint(host, request.MediaPort), inbound, keys)).ConfigureAwait(false);
         _opening.TryRemove(request.FromNodeId, out _);
-        return new RelayLinkOpened(request.LinkId, true, nodeId, mediaHost, node.Port, new RelayKeys((ushort)Profile, keys.Key, keys.Salt));
+        return new RelayLinkOpened(request.LinkId, true, nodeId, mediaHost, node.Port, sealer.Seal(request.FromNodeId, (ushort)Profile, keys.Key, keys.Salt));
     }
 
     /// <summary>The open link to <paramref name="peerNodeId"/>, asking for one when there is none; null when the peer did not agree. Any thread.</summary>
@@ -94,10 +99,10 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
             var keys = RelayKeySet.Generate(Profile);
             var client = bus.CreateRequestClient<OpenRelayLink>(RelayService.NodeQueue(peerNodeId), RequestTimeout);
             var response = await client.GetResponse<RelayLinkOpened>(
-                new OpenRelayLink(linkId, nodeId, mediaHost, node.Port, new RelayKeys((ushort)Profile, keys.Key, keys.Salt)),
+                new OpenRelayLink(linkId, nodeId, mediaHost, node.Port, sealer.Seal(peerNodeId, (ushort)Profile, keys.Key, keys.Salt)),
                 cancellationToken).ConfigureAwait(false);
             var opened = response.Message;
-            if (!opened.Accepted || opened.Keys is null || !IPAddress.TryParse(opened.MediaHost, out var host))
+            if (!opened.Accepted || opened.Keys is null || !IPAddress.TryParse(opened.MediaHost, out var host) || !TryOpenKeys(peerNodeId, opened.Keys, out var inbound))
             {
                 return null;
             }
@@ -108,7 +113,6 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
                 return await Loop.InvokeAsync(() => _links.GetValueOrDefault(peerNodeId)).ConfigureAwait(false);
             }
 
-            var inbound = new RelayKeySet(opened.Keys.MasterKey, opened.Keys.MasterSalt);
             return await Loop.InvokeAsync(() => Install(linkId, peerNodeId, new IPEndPoint(host, opened.MediaPort), inbound, keys)).ConfigureAwait(false);
         }
         catch (RequestTimeoutException)
@@ -120,6 +124,20 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
         {
             _opening.TryRemove(new KeyValuePair<string, Guid>(peerNodeId, linkId));
         }
+    }
+
+    /// <summary>The keys <paramref name="fromNodeId"/> sealed to this node for the link's profile, or false.</summary>
+    private bool TryOpenKeys(string fromNodeId, RelayKeys sealedKeys, out RelayKeySet keys)
+    {
+        keys = null!;
+        if (sealedKeys.SrtpProfile != (ushort)Profile
+            || !sealer.TryOpen(fromNodeId, sealedKeys, Webinar.Media.Srtp.SrtpProfiles.MasterKeyLength(Profile), Webinar.Media.Srtp.SrtpProfiles.MasterSaltLength(Profile), out var key, out var salt))
+        {
+            return false;
+        }
+
+        keys = new RelayKeySet(key, salt);
+        return true;
     }
 
     private RelayLinkOpened Refused(Guid linkId) => new(linkId, false, nodeId, mediaHost, node.Port, null);

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Webinar.Contracts.Relay;
+using Webinar.Contracts.Trust;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Meetings;
@@ -37,7 +38,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly SemaphoreSlim _wake = new(0);
 
     public RelayService(NodeMediaPlane plane, IBus bus, IServiceProvider services, MeetingDirectory directory,
-        IOptions<SfuOptions> options, ILogger<RelayService> logger)
+        IOptions<SfuOptions> options, RelayKeySealer sealer, ILogger<RelayService> logger)
     {
         _plane = plane;
         _bus = bus;
@@ -45,7 +46,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         _logger = logger;
         _nodeId = options.Value.EffectiveNodeId;
         _outbox = new RelayOutbox(bus, plane.Node.Time, logger);
-        _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), this, logger);
+        _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), sealer, this, logger);
         _primaries = new PrimaryRelays(plane, directory, _links, _outbox, _nodeId);
         _remotes = new RemotePrimaries(_nodeId, _outbox, plane.Node.Time, logger);
         _promotions = new RelayPromotions(bus, plane.Node, _links, _remotes, _outbox, () => Rooms, _nodeId);

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Dapper;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -19,6 +20,11 @@ namespace Webinar.ControlPlane.Tests.Infrastructure;
 public class ControlPlaneFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-api-key";
+
+    /// <summary>A second platform, <see cref="OtherPlatformId"/>, with its own key and webhook secret.</summary>
+    public const string OtherApiKey = "test-api-key-other-platform";
+    public const string OtherPlatformId = "other-platform";
+    public const string OtherWebhookSecret = "other-platform-webhook-secret";
     public static readonly string[] NodeRegions = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 
     private readonly List<WebApplication> _apps = [];
@@ -46,6 +52,9 @@ public class ControlPlaneFixture : IAsyncLifetime
     public HttpClient Client { get; private set; } = null!;
 
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
+
+    /// <summary>A client of the first instance acting for the other platform.</summary>
+    public HttpClient OtherPlatformClient { get; private set; } = null!;
 
     public static string NodeId(string region) => "node-" + region;
 
@@ -82,6 +91,8 @@ public class ControlPlaneFixture : IAsyncLifetime
 
         Clients = clients;
         Client = clients[0];
+        OtherPlatformClient = _apps[0].GetTestClient();
+        OtherPlatformClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherApiKey);
         _heartbeats = Task.Run(() => SendHeartbeatsAsync(_stop.Token));
         await WaitUntilAsync(async () => await CountNodesAsync() >= NodeRegions.Length, TimeSpan.FromSeconds(30), "fake nodes registered");
     }
@@ -121,7 +132,16 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     /// <summary>Publishes one heartbeat as an SFU node would.</summary>
     public Task HeartbeatAsync(string nodeId, string region, int load, IReadOnlyList<MeetingConnections>? meetings = null) =>
-        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow));
+        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow), c => SignAsNode(c, nodeId));
+
+    /// <summary>The services of the first instance.</summary>
+    internal IServiceProvider Services => _apps[0].Services;
+
+    /// <summary>Signs what the fake nodes publish when the control plane verifies bus messages (nothing by default).</summary>
+    protected virtual void SignAsNode<T>(PublishContext<T> context, string nodeId)
+        where T : class
+    {
+    }
 
     public async Task<T> QueryScalarAsync<T>(string sql, object? args = null)
     {
@@ -172,6 +192,9 @@ public class ControlPlaneFixture : IAsyncLifetime
         ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RabbitMq:VirtualHost"] = VirtualHost,
         ["ApiKeys:DevelopmentKey"] = ApiKey,
+        ["Platforms:0:Id"] = OtherPlatformId,
+        ["Platforms:0:ApiKeys:0"] = OtherApiKey,
+        ["Platforms:0:WebhookSecret"] = OtherWebhookSecret,
         ["Meetings:Regions"] = "us-east-1 eu-west-1 ap-southeast-1 sa-east-1 ca-central-1",
         ["Idle:TimeoutSeconds"] = IdleTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Idle:SweepIntervalSeconds"] = "1",
