@@ -17,7 +17,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 {
     private readonly ConcurrentDictionary<string, WebRtcTransport> _byUfrag = new(StringComparer.Ordinal);
     private readonly Dictionary<SocketAddress, MediaTransport> _byAddress = [];
-    private readonly Dictionary<MediaTransport, SocketAddress> _addressOf = [];
+    private readonly Dictionary<MediaTransport, List<SocketAddress>> _addressesOf = [];
     private readonly List<MediaTransport> _transports = [];
     private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(MediaLoop.MaxDatagram + 128, pinned: true);
     private readonly byte[] _rtcpBuffer = GC.AllocateUninitializedArray<byte>(MediaLoop.MaxDatagram + 128, pinned: true);
@@ -111,35 +111,49 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         return copy;
     }
 
+    /// <summary>Validated addresses one browser transport keeps (its candidate pairs); the oldest goes first beyond it.</summary>
+    public const int MaxAddressesPerTransport = 8;
+
     /// <summary>
     /// Routes UDP datagrams from <paramref name="address"/> to <paramref name="transport"/>, taking the address from
     /// whoever had it (a relay link's peer address is configured, not learnt). Loop thread.
     /// </summary>
     public void Bind(SocketAddress address, MediaTransport transport)
     {
-        if (_byAddress.TryGetValue(address, out var other) && other != transport)
+        if (_byAddress.TryGetValue(address, out var other) && other != transport && _addressesOf.TryGetValue(other, out var theirs))
         {
-            _addressOf.Remove(other);
+            theirs.Remove(address);
         }
 
-        BindOwned(address, transport);
+        Add(address, transport);
     }
 
     /// <summary>
-    /// Routes UDP datagrams from <paramref name="address"/> to <paramref name="transport"/> unless another transport
-    /// or a relay link owns that address: an ICE check never moves an address from its owner. Loop thread.
+    /// Adds <paramref name="address"/> (a remote address that passed an ICE check) to the addresses routed to
+    /// <paramref name="transport"/>, unless another transport or a relay link owns it: an ICE check never takes an
+    /// address from its owner. Like mediasoup's tuples, every validated pair is received from; media is sent on the
+    /// selected one. Loop thread.
     /// </summary>
     public bool TryBind(SocketAddress address, MediaTransport transport)
     {
-        if (_byAddress.TryGetValue(address, out var other) && other != transport)
+        if (_byAddress.TryGetValue(address, out var owner))
         {
+            if (owner == transport)
+            {
+                return true;
+            }
+
             Counters.SpoofedChecks++;
             return false;
         }
 
-        BindOwned(address, transport);
+        Add(address, transport);
         return true;
     }
+
+    /// <summary>True when <paramref name="address"/> is routed to <paramref name="transport"/>. Loop thread, allocation-free.</summary>
+    public bool IsOwnedBy(SocketAddress address, MediaTransport transport) =>
+        _byAddress.TryGetValue(address, out var owner) && owner == transport;
 
     /// <summary>True when a transport other than <paramref name="transport"/> owns <paramref name="address"/>. Loop thread.</summary>
     public bool IsOwnedByOther(SocketAddress address, MediaTransport transport) =>
@@ -158,24 +172,22 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         return true;
     }
 
-    /// <summary>The transport's selected pair moved to ICE-TCP: its UDP address (if any) is free again. Loop thread.</summary>
-    public void ReleaseAddress(MediaTransport transport)
+    private void Add(SocketAddress address, MediaTransport transport)
     {
-        if (_addressOf.Remove(transport, out var previous))
+        if (!_addressesOf.TryGetValue(transport, out var mine))
         {
-            _byAddress.Remove(previous);
-        }
-    }
-
-    private void BindOwned(SocketAddress address, MediaTransport transport)
-    {
-        if (_addressOf.Remove(transport, out var previous))
-        {
-            _byAddress.Remove(previous);
+            mine = new List<SocketAddress>(2);
+            _addressesOf[transport] = mine;
         }
 
+        if (mine.Count >= MaxAddressesPerTransport)
+        {
+            _byAddress.Remove(mine[0]);
+            mine.RemoveAt(0);
+        }
+
+        mine.Add(address);
         _byAddress[address] = transport;
-        _addressOf[transport] = address;
     }
 
     /// <summary>Forgets a closed transport and closes its ICE-TCP connections. Loop thread.</summary>
@@ -186,9 +198,12 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
             _byUfrag.TryRemove(new KeyValuePair<string, WebRtcTransport>(webRtc.LocalUfrag, webRtc));
         }
 
-        if (_addressOf.Remove(transport, out var address))
+        if (_addressesOf.Remove(transport, out var addresses))
         {
-            _byAddress.Remove(address);
+            foreach (var address in addresses)
+            {
+                _byAddress.Remove(address);
+            }
         }
 
         _transports.Remove(transport);

@@ -88,10 +88,23 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             return;
         }
 
-        if (tcp is not null && tcp.Owner is null)
+        // An authenticated check validates its pair: what arrives on it is this transport's (mediasoup keeps every
+        // validated tuple the same way); media leaves on the selected pair only.
+        SocketAddress? validated = null;
+        if (tcp is not null)
         {
-            // An authenticated check claims the connection for this transport (one connection, one candidate pair).
-            Node.TryBind(tcp, this);
+            if (tcp.Owner is null)
+            {
+                Node.TryBind(tcp, this);
+            }
+        }
+        else if (!Node.IsOwnedBy(from, this))
+        {
+            validated = NodeMedia.Copy(from);
+            if (!Node.TryBind(validated, this))
+            {
+                return;
+            }
         }
 
         var current = _path;
@@ -103,18 +116,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         }
 
         // Selected (first valid check, or a nomination): media follows the pair, from the local socket it names.
-        var remote = tcp?.RemoteAddress ?? NodeMedia.Copy(from);
-        if (tcp is null && !Node.TryBind(remote, this))
-        {
-            return;
-        }
-
-        if (tcp is not null)
-        {
-            Node.ReleaseAddress(this);
-        }
-
-        _path = new MediaPath(via, remote);
+        _path = new MediaPath(via, tcp?.RemoteAddress ?? validated ?? NodeMedia.Copy(from));
         StartHandshake();
     }
 

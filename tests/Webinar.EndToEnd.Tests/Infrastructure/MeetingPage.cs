@@ -91,9 +91,15 @@ public sealed class MeetingPage
 
     public IPage Page { get; }
 
-    public static async Task<MeetingPage> OpenAsync(ChromiumFixture chromium, Uri baseAddress)
+    /// <param name="initScript">Script run in the page before its own (benchmarks hook RTCPeerConnection with it).</param>
+    public static async Task<MeetingPage> OpenAsync(ChromiumFixture chromium, Uri baseAddress, string? initScript = null)
     {
         var page = await chromium.NewPageAsync();
+        if (initScript is not null)
+        {
+            await page.AddInitScriptAsync(initScript);
+        }
+
         await page.GotoAsync(baseAddress + "index.html");
         return new MeetingPage(page);
     }
