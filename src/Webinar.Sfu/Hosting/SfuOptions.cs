@@ -21,7 +21,7 @@ internal sealed class SfuOptions
     public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>UDP media port (used by the media plane).</summary>
-    public int UdpPort { get; set; } = 40000;
+    public int UdpPort { get; set; } = 20000;
 
     /// <summary>Address announced in ICE candidates and in the signalling URL.</summary>
     public string AnnouncedIp { get; set; } = "127.0.0.1";
@@ -75,7 +75,7 @@ internal sealed class RabbitMqOptions
 
     public string Host { get; set; } = "127.0.0.1";
 
-    public int Port { get; set; } = 55672;
+    public int Port { get; set; } = 25672;
 
     public string VirtualHost { get; set; } = "/";
 
