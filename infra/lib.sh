@@ -6,12 +6,13 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 : "${WEBINAR_DATA_DIR:=$REPO/.data}"
 : "${WEBINAR_HTTP_PORT:=8080}"
-: "${WEBINAR_PG_PORT:=55432}"
-: "${WEBINAR_RABBITMQ_PORT:=55672}"
+# Every default port is below Linux's ephemeral range (32768-60999), so no outgoing connection can take one first.
+: "${WEBINAR_PG_PORT:=25432}"
+: "${WEBINAR_RABBITMQ_PORT:=25672}"
 : "${WEBINAR_RABBITMQ_DIST_PORT:=$((WEBINAR_RABBITMQ_PORT + 1))}"
-: "${WEBINAR_EPMD_PORT:=54369}"
+: "${WEBINAR_EPMD_PORT:=24369}"
 : "${WEBINAR_SFU_WS_BASE_PORT:=8181}"
-: "${WEBINAR_SFU_UDP_BASE_PORT:=40000}"
+: "${WEBINAR_SFU_UDP_BASE_PORT:=20000}"
 : "${WEBINAR_REGIONS:=us-east-1 eu-west-1 ap-southeast-1}"
 : "${WEBINAR_IDLE_TIMEOUT_SECONDS:=300}"
 : "${WEBINAR_CONFIGURATION:=Release}"
@@ -28,7 +29,21 @@ PIDS=()
 say() { printf '\033[1m[webinar]\033[0m %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# True when a TCP socket listens on port $1. It asks the kernel (ss) instead of connecting: a connect probe to a
+# free port inside the ephemeral range can connect to itself (TCP simultaneous open) and report the port open.
+port_open() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
+
+# Warns when a configured port lies in the ephemeral range, where an outgoing connection may hold it first.
+check_ports() {
+  local low high p
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || return 0
+  for p in "$WEBINAR_HTTP_PORT" "$WEBINAR_PG_PORT" "$WEBINAR_RABBITMQ_PORT" "$WEBINAR_RABBITMQ_DIST_PORT" "$WEBINAR_EPMD_PORT" \
+    "$WEBINAR_SFU_WS_BASE_PORT" "$WEBINAR_SFU_UDP_BASE_PORT"; do
+    if [ "$p" -ge "$low" ] && [ "$p" -le "$high" ]; then
+      say "warning: port $p is inside the ephemeral range $low-$high; an outgoing connection may take it first"
+    fi
+  done
+}
 
 wait_port() { # port seconds what
   local i
@@ -45,6 +60,8 @@ ensure_packages() {
   [ -x "$PG_BIN/postgres" ] && id postgres >/dev/null 2>&1 || missing+=(postgresql)
   [ -x "$RABBIT_BIN/rabbitmq-server" ] || missing+=(rabbitmq-server)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v ss >/dev/null || missing+=(iproute2)
+  command -v curl >/dev/null || missing+=(curl)
   for p in "$@"; do
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;
@@ -62,7 +79,8 @@ ensure_packages() {
 }
 
 # PostgreSQL refuses to run as root: its cluster belongs to the 'postgres' user. When that user cannot
-# reach the repository (a checkout under a private home), the cluster lives under /var/tmp instead.
+# reach the repository (a checkout under a private home, a 0700 WEBINAR_DATA_DIR from mktemp -d), the cluster
+# lives under /var/tmp instead. Its log goes beside the cluster, where the postgres user can always write.
 pg_dir() {
   local dir="$WEBINAR_DATA_DIR/pg"
   if ! runuser -u postgres -- test -w "$(dirname "$dir")" 2>/dev/null && ! runuser -u postgres -- test -x "$WEBINAR_DATA_DIR" 2>/dev/null; then
@@ -71,10 +89,14 @@ pg_dir() {
   echo "$dir"
 }
 
+pg_log() { echo "$(pg_dir).log"; }
+
 start_postgres() {
-  local dir; dir="$(pg_dir)"
+  local dir log; dir="$(pg_dir)"; log="$(pg_log)"
   if port_open "$WEBINAR_PG_PORT"; then
-    say "PostgreSQL already listening on 127.0.0.1:$WEBINAR_PG_PORT, reusing it"
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$WEBINAR_PG_PORT" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1 \
+      || die "something listens on port $WEBINAR_PG_PORT but it is not a PostgreSQL that user postgres can use without a password; stop it or set WEBINAR_PG_PORT"
+    say "reusing the PostgreSQL already on 127.0.0.1:$WEBINAR_PG_PORT (user postgres answers)"
     return 0
   fi
   mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
@@ -84,10 +106,10 @@ start_postgres() {
       || die "initdb failed (see $LOG_DIR/initdb.log)"
   fi
   say "starting PostgreSQL on 127.0.0.1:$WEBINAR_PG_PORT"
-  touch "$LOG_DIR/postgres.log" && chown postgres "$LOG_DIR/postgres.log"
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -l "$LOG_DIR/postgres.log" -w -t 60 \
+  touch "$log" && chown postgres "$log"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -l "$log" -w -t 60 \
     -o "-p $WEBINAR_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c max_connections=400 -c fsync=off -c synchronous_commit=off" \
-    start >/dev/null || die "PostgreSQL did not start (see $LOG_DIR/postgres.log)"
+    start >/dev/null || die "PostgreSQL did not start (see $log)"
   STARTED_PG=1
 }
 
@@ -98,7 +120,9 @@ stop_postgres() {
 
 start_rabbitmq() {
   if port_open "$WEBINAR_RABBITMQ_PORT"; then
-    say "RabbitMQ already listening on 127.0.0.1:$WEBINAR_RABBITMQ_PORT, reusing it"
+    "$REPO/infra/rabbitmq" ctl status >/dev/null 2>&1 \
+      || die "something listens on port $WEBINAR_RABBITMQ_PORT but it is not our RabbitMQ node (webinar$WEBINAR_RABBITMQ_PORT@localhost); stop it or set WEBINAR_RABBITMQ_PORT"
+    say "reusing our RabbitMQ node already on 127.0.0.1:$WEBINAR_RABBITMQ_PORT (webinar$WEBINAR_RABBITMQ_PORT@localhost answers)"
     return 0
   fi
   say "starting RabbitMQ on 127.0.0.1:$WEBINAR_RABBITMQ_PORT"
@@ -137,9 +161,17 @@ build() {
 
 service_dll() { echo "$REPO/src/$1/bin/$WEBINAR_CONFIGURATION/net10.0/$1.dll"; }
 
+# HTTP status of GET $1 with our API key (000 when nothing answers).
+api_status() { curl -s -o /dev/null -w '%{http_code}' -m 5 -H "Authorization: Bearer $WEBINAR_API_KEY" "http://127.0.0.1:$WEBINAR_HTTP_PORT$1" || true; }
+
 start_control_plane() {
   if port_open "$WEBINAR_HTTP_PORT"; then
-    say "something already listens on 127.0.0.1:$WEBINAR_HTTP_PORT, reusing it as the control plane"
+    local status; status="$(api_status '/meetings?MaxResults=1')"
+    case "$status" in
+      200) say "reusing the control plane already on http://127.0.0.1:$WEBINAR_HTTP_PORT (it accepts our API key)" ;;
+      401) die "the control plane on port $WEBINAR_HTTP_PORT refuses our API key ($WEBINAR_DATA_DIR/keys/api-key): another copy runs there; stop it or set WEBINAR_HTTP_PORT" ;;
+      *) die "something listens on port $WEBINAR_HTTP_PORT but is not a control plane (GET /meetings answered $status); stop it or set WEBINAR_HTTP_PORT" ;;
+    esac
     return 0
   fi
   say "starting the control plane on http://127.0.0.1:$WEBINAR_HTTP_PORT"
@@ -156,7 +188,9 @@ start_sfu_nodes() {
   for region in $WEBINAR_REGIONS; do
     ws=$((WEBINAR_SFU_WS_BASE_PORT + i)); udp=$((WEBINAR_SFU_UDP_BASE_PORT + i)); i=$((i + 1))
     if port_open "$ws"; then
-      say "something already listens on 127.0.0.1:$ws, reusing it as the $region node"
+      curl -fs -m 5 -o /dev/null "http://127.0.0.1:$ws/healthz" \
+        || die "something listens on port $ws but is not an SFU node (no /healthz); stop it or set WEBINAR_SFU_WS_BASE_PORT"
+      say "reusing the SFU node already on 127.0.0.1:$ws as the $region node (it must heartbeat to this control plane: see below)"
       continue
     fi
     say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp and tcp/$udp on every address)"
@@ -166,6 +200,17 @@ start_sfu_nodes() {
     PIDS+=($!)
     wait_port "$ws" 60 "the $region SFU node"
   done
+}
+
+# Waits until every region has a healthy node (GET /readyz/nodes answers 200): until then CreateMeeting answers 503.
+wait_for_regions() { # seconds
+  local i body
+  for ((i = 0; i < $1 * 2; i++)); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:$WEBINAR_HTTP_PORT/readyz/nodes" || true)" = 200 ] && return 0
+    sleep 0.5
+  done
+  body="$(curl -s -m 5 "http://127.0.0.1:$WEBINAR_HTTP_PORT/readyz/nodes" || true)"
+  die "not every region has a healthy SFU node after $1 s: $body (logs: $LOG_DIR)"
 }
 
 stop_services() {
@@ -184,6 +229,7 @@ stop_all() {
 prepare() {
   mkdir -p "$WEBINAR_DATA_DIR" "$LOG_DIR"
   ensure_packages "$@"
+  check_ports
   start_postgres
   start_rabbitmq
   ensure_keys

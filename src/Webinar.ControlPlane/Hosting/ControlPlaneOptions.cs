@@ -25,7 +25,7 @@ internal sealed class DatabaseOptions
 
     public string Host { get; set; } = "127.0.0.1";
 
-    public int Port { get; set; } = 55432;
+    public int Port { get; set; } = 25432;
 
     public string Database { get; set; } = "webinar";
 
@@ -42,7 +42,7 @@ internal sealed class RabbitMqOptions
 
     public string Host { get; set; } = "127.0.0.1";
 
-    public int Port { get; set; } = 55672;
+    public int Port { get; set; } = 25672;
 
     public string VirtualHost { get; set; } = "/";
 

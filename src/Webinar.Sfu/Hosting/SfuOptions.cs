@@ -23,7 +23,7 @@ internal sealed class SfuOptions
     public string ListenAddress { get; set; } = "127.0.0.1";
 
     /// <summary>UDP media port: one socket on it per entry of <see cref="MediaAddresses"/> (0: a free port each).</summary>
-    public int UdpPort { get; set; } = 40000;
+    public int UdpPort { get; set; } = 20000;
 
     /// <summary>
     /// ICE-TCP port (RFC 6544 passive candidates): one listener on it per entry of <see cref="MediaAddresses"/>;
@@ -127,7 +127,7 @@ internal sealed class RabbitMqOptions
 
     public string Host { get; set; } = "127.0.0.1";
 
-    public int Port { get; set; } = 55672;
+    public int Port { get; set; } = 25672;
 
     public string VirtualHost { get; set; } = "/";
 

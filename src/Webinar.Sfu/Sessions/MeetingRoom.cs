@@ -58,8 +58,8 @@ internal sealed class MeetingRoom : IMeetingMediaListener
 
     /// <summary>
     /// Queues a presence frame about <paramref name="attendeeId"/> for every session of the room but that attendee's own:
-    /// nobody sees themselves, including a session just demoted from being that attendee (the relayed leave of its own
-    /// promotion is swallowed once).
+    /// nobody sees themselves, including a session just demoted from being that attendee (the relayed presence of its own
+    /// promotion, up to and including its leave, is swallowed).
     /// </summary>
     public void BroadcastPresence(byte[] frame, Guid attendeeId, bool joined)
     {
@@ -67,11 +67,13 @@ internal sealed class MeetingRoom : IMeetingMediaListener
         {
             if (session.DemotedFrom == attendeeId)
             {
-                session.DemotedFrom = null;
+                // Its own promotion's presence, relayed late: a join still on its way, then the leave that ends it.
                 if (!joined)
                 {
-                    continue;
+                    session.DemotedFrom = null;
                 }
+
+                continue;
             }
 
             if (!session.IsSelf(attendeeId))

@@ -55,7 +55,10 @@ internal sealed class Session : IPeerMediaListener
 
     public MeetingRoom? PromotedInto { get; set; }
 
-    /// <summary>The primary attendee this session was promoted as (into a primary on another node) until its relayed leave arrives.</summary>
+    /// <summary>
+    /// The primary attendee this session was promoted as (into a primary on another node) until the relayed leave of that
+    /// promotion arrives: presence about it until then is its own, relayed late, and never shown to it.
+    /// </summary>
     public Guid? DemotedFrom { get; set; }
 
     /// <summary>True when <paramref name="attendeeId"/> is this session's attendee or the primary attendee it is promoted as.</summary>
@@ -344,9 +347,13 @@ internal sealed class Session : IPeerMediaListener
         }
 
         // A primary this node missed (created while the node was not yet healthy) is asked of the control plane, as joins do.
-        if (_services.Directory.Find(claims.MeetingId) is null && !_services.Directory.IsDeleted(claims.MeetingId))
+        if (_services.Directory.Find(claims.MeetingId) is null && !_services.Directory.IsDeleted(claims.MeetingId)
+            && await _services.Placements.ResolveAsync(claims.MeetingId, cancellationToken).ConfigureAwait(false) is null
+            && !_services.Directory.IsDeleted(claims.MeetingId))
         {
-            await _services.Placements.ResolveAsync(claims.MeetingId, cancellationToken).ConfigureAwait(false);
+            // No answer (the control plane or the broker is slow or down): a retry may work, unlike a deleted primary.
+            Error(ErrorCodes.MediaUnavailable, "The primary meeting's placement could not be learnt; try again shortly.", frame.IdJson);
+            return;
         }
 
         var member = new PresenceMember(claims.AttendeeId, claims.ExternalUserId, ConnectionId);

@@ -13,6 +13,9 @@ internal static class TestEnvironment
 
     public static int RabbitMqPort => IntVariable("WEBINAR_RABBITMQ_PORT", 55672);
 
+    /// <summary>epmd of the shared broker (private test brokers register with the same daemon).</summary>
+    public static int EpmdPort => IntVariable("WEBINAR_EPMD_PORT", 54369);
+
     public static string AdminConnectionString => $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database=postgres;Pooling=false";
 
     public static string ConnectionString(string database) =>
@@ -36,6 +39,7 @@ internal static class TestEnvironment
         }
 
         psi.Environment["WEBINAR_RABBITMQ_PORT"] = amqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["WEBINAR_EPMD_PORT"] = EpmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (amqpPort != RabbitMqPort || Environment.GetEnvironmentVariable("WEBINAR_RABBITMQ_DIST_PORT") is null)
         {
             psi.Environment["WEBINAR_RABBITMQ_DIST_PORT"] = (amqpPort + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -129,6 +129,7 @@ public sealed class PrivateRabbitBroker : RabbitBroker
             ["WEBINAR_DATA_DIR"] = _dataDir,
             ["WEBINAR_RABBITMQ_PORT"] = Port.ToString(CultureInfo.InvariantCulture),
             ["WEBINAR_RABBITMQ_DIST_PORT"] = _distPort.ToString(CultureInfo.InvariantCulture),
+            ["WEBINAR_EPMD_PORT"] = RepositoryRoot.EpmdPort,
             ["WEBINAR_RABBITMQ_BIND_ADDRESS"] = _bindAddress,
         };
         return _networkNamespace is null

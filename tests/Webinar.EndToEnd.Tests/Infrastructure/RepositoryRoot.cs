@@ -17,9 +17,16 @@ internal static class RepositoryRoot
             : throw new FileNotFoundException($"{dll} is missing: build the solution with -c {Configuration} (or set WEBINAR_CONFIGURATION).", dll);
     }
 
+    /// <summary>The shared broker's epmd port: WEBINAR_EPMD_PORT, else the shared development servers' 54369.</summary>
+    public static string EpmdPort => Environment.GetEnvironmentVariable("WEBINAR_EPMD_PORT") is { Length: > 0 } p ? p : "54369";
+
     /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
     public static Task RabbitCtlAsync(params string[] args) =>
-        RunAsync(System.IO.Path.Combine(Path, "infra", "rabbitmq"), ["ctl", .. args], null);
+        RunAsync(System.IO.Path.Combine(Path, "infra", "rabbitmq"), ["ctl", .. args], new Dictionary<string, string>
+        {
+            ["WEBINAR_RABBITMQ_PORT"] = WebinarSystemFixture.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["WEBINAR_EPMD_PORT"] = EpmdPort,
+        });
 
     /// <summary>Runs a command to completion; throws with its output when it fails. Returns its standard output.</summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)

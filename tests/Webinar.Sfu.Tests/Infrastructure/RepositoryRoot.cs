@@ -6,6 +6,9 @@ internal static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 
+    /// <summary>The shared broker's epmd port: WEBINAR_EPMD_PORT, else the shared development servers' 54369.</summary>
+    public static string EpmdPort => Environment.GetEnvironmentVariable("WEBINAR_EPMD_PORT") is { Length: > 0 } p ? p : "54369";
+
     /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
     public static async Task RabbitCtlAsync(params string[] args)
     {
@@ -14,6 +17,9 @@ internal static class RepositoryRoot
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // The shared broker's ports: from the environment (infra/test exports them), else the shared development ones.
+        start.Environment["WEBINAR_RABBITMQ_PORT"] = SfuNodeFixture.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["WEBINAR_EPMD_PORT"] = EpmdPort;
         start.ArgumentList.Add("ctl");
         foreach (var a in args)
         {
