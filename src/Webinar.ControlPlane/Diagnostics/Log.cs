@@ -12,7 +12,8 @@ internal static class EventIds
     public const int OperationCompleted = 1202;
     public const int OperationRefused = 1203;
     public const int OutboxPublishFailed = 1301;
-    public const int OutboxUnknownType = 1302;
+    public const int OutboxRowUnreadable = 1302;
+    public const int RetentionPruned = 1601;
     public const int WebhookPassFailed = 1401;
     public const int WebhookAttemptFailed = 1402;
     public const int IdleMeetingDeleted = 1501;
@@ -47,8 +48,11 @@ internal static partial class Log
     [LoggerMessage(EventIds.OutboxPublishFailed, LogLevel.Warning, "Publishing outbox messages failed; they stay queued and are retried")]
     public static partial void OutboxPublishFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventIds.OutboxUnknownType, LogLevel.Error, "Outbox row {Id} has unknown message type {MessageType}; skipped")]
-    public static partial void OutboxUnknownType(this ILogger logger, long id, string messageType);
+    [LoggerMessage(EventIds.OutboxRowUnreadable, LogLevel.Error, "Outbox row {Id} ({MessageType}) cannot be read back ({Error}); set aside as failed")]
+    public static partial void OutboxRowUnreadable(this ILogger logger, long id, string messageType, string error);
+
+    [LoggerMessage(EventIds.RetentionPruned, LogLevel.Information, "Pruned {Outbox} outbox rows, {Webhooks} webhook deliveries and {Ended} connection tombstones")]
+    public static partial void RetentionPruned(this ILogger logger, int outbox, int webhooks, int ended);
 
     [LoggerMessage(EventIds.WebhookPassFailed, LogLevel.Warning, "A webhook delivery pass failed")]
     public static partial void WebhookPassFailed(this ILogger logger, Exception exception);

@@ -119,6 +119,12 @@ internal sealed class NodeOptions
 
     /// <summary>A node whose last heartbeat is older than this is unhealthy.</summary>
     public TimeSpan UnhealthyAfter => HeartbeatInterval * MissedBeforeUnhealthy;
+
+    /// <summary>
+    /// A node silent this long while other nodes' heartbeats still arrive is gone: its connections stop counting for
+    /// idle deletion. A silence shared by every node (a broker outage) never makes a node gone.
+    /// </summary>
+    public TimeSpan GoneAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 internal sealed class OutboxOptions
@@ -167,4 +173,21 @@ internal sealed class WebhookOptions
     public System.Net.IPNetwork[] AllowedNetworkList() =>
         AllowedNetworks.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(n => System.Net.IPNetwork.Parse(n)).ToArray();
+}
+
+internal sealed class RetentionOptions
+{
+    public const string Section = "Retention";
+
+    /// <summary>Sent (or set-aside) outbox rows are deleted this long after they were written.</summary>
+    public TimeSpan Outbox { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Delivered or failed webhook deliveries are deleted this long after they were written.</summary>
+    public TimeSpan WebhookDeliveries { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Tombstones of connections whose AttendeeLeft came before their AttendeeJoined (far longer than any queue delay).</summary>
+    public TimeSpan EndedConnections { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the retention job runs.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -43,8 +43,12 @@ internal static class ServiceCollectionExtensions
         services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
             .Validate(o => o.TimeoutSeconds >= 1, "Idle:TimeoutSeconds must be at least 1.")
             .ValidateOnStart();
-        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section);
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section)
+            .Validate(o => o.GoneAfter >= o.UnhealthyAfter, "Nodes:GoneAfter must be at least the unhealthy threshold (HeartbeatInterval × MissedBeforeUnhealthy).")
+            .ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => o.Interval > TimeSpan.Zero, "Retention:Interval must be positive.");
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .Validate(o => o.AllowedNetworks.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(n => System.Net.IPNetwork.TryParse(n, out _)),
                 "Webhooks:AllowedNetworks must be space-separated CIDR networks such as 10.0.0.0/8.")
@@ -72,6 +76,7 @@ internal static class ServiceCollectionExtensions
     {
         services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<NodeLiveness>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<PlacementReader>();
         services.AddBusTrust(_ => BusPrincipals.ControlPlane);
@@ -154,6 +159,15 @@ internal static class ServiceCollectionExtensions
                         .RepeatForever()
                         .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
                 (_, job) => job.WithIdentity(IdleReaperJob.Key).StoreDurably());
+            quartz.ScheduleJob<RetentionJob>(
+                (sp, trigger) => trigger
+                    .WithIdentity("retention", "webinar")
+                    .StartNow()
+                    .WithSimpleSchedule(s => s
+                        .WithInterval(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Interval)
+                        .RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+                (_, job) => job.WithIdentity(RetentionJob.Key).StoreDurably());
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return services;

@@ -167,7 +167,7 @@ internal sealed class CreateMeetingHandler(
             INSERT INTO meetings (meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
                                   max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since)
             VALUES (@meetingId, @platformId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
-                    CASE WHEN @primaryId IS NULL THEN @now END)
+                    CASE WHEN @primaryId IS NULL THEN now() END)
             ON CONFLICT (platform_id, client_request_token) DO NOTHING
             """,
             new

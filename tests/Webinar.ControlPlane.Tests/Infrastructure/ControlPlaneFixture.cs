@@ -74,11 +74,13 @@ public class ControlPlaneFixture : IAsyncLifetime
         var clients = new List<HttpClient>();
         for (var i = 0; i < Instances; i++)
         {
+            var index = i;
             var app = ControlPlaneApp.Build([], builder =>
             {
                 builder.WebHost.UseTestServer();
                 builder.Configuration.AddInMemoryCollection(Settings());
                 builder.Configuration.AddInMemoryCollection(ExtraSettings);
+                ConfigureInstance(index, builder);
             });
             _apps.Add(app);
             await app.StartAsync();
@@ -163,6 +165,22 @@ public class ControlPlaneFixture : IAsyncLifetime
         throw new TimeoutException("Timed out waiting for: " + what);
     }
 
+    /// <summary>Services one instance registers before the control plane's own (e.g. a skewed TimeProvider).</summary>
+    protected virtual void ConfigureInstance(int index, WebApplicationBuilder builder)
+    {
+    }
+
+    /// <summary>Runs SQL on the fixture's database.</summary>
+    public async Task<int> ExecuteAsync(string sql, object? args = null)
+    {
+        await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString(Database));
+        return await connection.ExecuteAsync(sql, args);
+    }
+
+    /// <summary>Publishes one heartbeat that also lists the node's live connections.</summary>
+    public Task HeartbeatListingAsync(string nodeId, string region, IReadOnlyList<MeetingConnections> meetings, IReadOnlyList<Guid> connectionIds) =>
+        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), meetings.Sum(m => m.Connections), meetings, DateTimeOffset.UtcNow, connectionIds));
+
     protected virtual Task StartBrokerAsync() => Task.CompletedTask;
 
     protected virtual Task StopBrokerAsync() => Task.CompletedTask;
@@ -181,6 +199,7 @@ public class ControlPlaneFixture : IAsyncLifetime
         ["Idle:TimeoutSeconds"] = IdleTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Idle:SweepIntervalSeconds"] = "1",
         ["Outbox:PollInterval"] = "00:00:00.500",
+        ["Retention:Interval"] = "00:00:01",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
