@@ -153,6 +153,50 @@ ensure_keys() {
   export WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE="$dir/join-token.pub.pem"
 }
 
+# Bus trust (docs/architecture.md, "Trust model"): one P-256 key pair per principal — the control plane and each
+# node infra/up starts (node id <region>-a) — every public key in one directory that all of them read.
+ensure_trust_keys() {
+  local dir="$WEBINAR_DATA_DIR/keys/trust" principal
+  mkdir -p "$dir/private" && chmod 700 "$dir/private"
+  for principal in control-plane $(for r in $WEBINAR_REGIONS; do echo "$r-a"; done); do
+    [ -f "$dir/private/$principal.key.pem" ] && [ -f "$dir/$principal.pub.pem" ] && continue
+    openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$dir/private/$principal.key.pem"
+    openssl ec -in "$dir/private/$principal.key.pem" -pubout -out "$dir/$principal.pub.pem" 2>/dev/null
+    chmod 600 "$dir/private/$principal.key.pem"
+  done
+  export WEBINAR_TRUST_KEYS_DIR="$dir"
+}
+
+# The development platform's webhook signing secret (never its API key), kept across runs.
+ensure_webhook_secret() {
+  local file="$WEBINAR_DATA_DIR/keys/webhook-secret"
+  if [ -z "${WEBINAR_WEBHOOK_SECRET:-}" ]; then
+    [ -f "$file" ] || { echo "whsec-$(openssl rand -hex 24)" >"$file"; chmod 600 "$file"; }
+    WEBINAR_WEBHOOK_SECRET="$(cat "$file")"
+  fi
+  export WEBINAR_WEBHOOK_SECRET
+}
+
+# RabbitMQ users with only what each role needs (infra/rabbitmq grant): webinar-control-plane and webinar-sfu, with
+# passwords kept under $WEBINAR_DATA_DIR/keys. Skipped when the broker was not started here (a reused broker keeps
+# whatever users it has; the services then use WEBINAR_*_RABBITMQ_USER if set, else guest).
+ensure_rabbitmq_users() {
+  [ "${STARTED_RABBIT:-0}" = 1 ] || { say "RabbitMQ was not started here: not creating its users"; return 0; }
+  local dir="$WEBINAR_DATA_DIR/keys" role user
+  "$REPO/infra/rabbitmq" ctl await_startup >/dev/null 2>&1 || die "RabbitMQ did not finish starting"
+  for role in control-plane sfu; do
+    user="webinar-$role"
+    [ -f "$dir/rabbitmq-$role.password" ] || openssl rand -hex 24 >"$dir/rabbitmq-$role.password"
+    chmod 600 "$dir/rabbitmq-$role.password"
+    "$REPO/infra/rabbitmq" grant "$role" "$user" "$(cat "$dir/rabbitmq-$role.password")" "${WEBINAR_RABBITMQ_VHOST:-/}" \
+      || die "could not create the RabbitMQ user $user"
+  done
+  export WEBINAR_CONTROL_PLANE_RABBITMQ_USER=webinar-control-plane WEBINAR_SFU_RABBITMQ_USER=webinar-sfu
+  WEBINAR_CONTROL_PLANE_RABBITMQ_PASSWORD="$(cat "$dir/rabbitmq-control-plane.password")"
+  WEBINAR_SFU_RABBITMQ_PASSWORD="$(cat "$dir/rabbitmq-sfu.password")"
+  export WEBINAR_CONTROL_PLANE_RABBITMQ_PASSWORD WEBINAR_SFU_RABBITMQ_PASSWORD
+}
+
 build() {
   say "building ($WEBINAR_CONFIGURATION)"
   dotnet build "$REPO/Webinar.sln" -c "$WEBINAR_CONFIGURATION" -v quiet -nologo >"$LOG_DIR/build.log" 2>&1 \

@@ -30,6 +30,8 @@ public static class BusTrustExtensions
     /// </summary>
     public static void UseBusTrust(this IBusFactoryConfigurator bus, IRegistrationContext context)
     {
+        // Read the keys now, so a missing or broken key stops the start instead of the first message.
+        _ = context.GetRequiredService<BusTrust>();
         bus.UseSendFilter(typeof(SignSendFilter<>), context);
         bus.UsePublishFilter(typeof(SignPublishFilter<>), context);
         bus.UseConsumeFilter(typeof(VerifyConsumeFilter<>), context);

@@ -99,13 +99,16 @@ public sealed partial class BusTrust
             throw Refuse(MessageRefusal.WrongSender, typeof(T), sender, wrong);
         }
 
-        if (!_seen.TryAdd(signature, signedAt.Value))
+        // Keyed by sender and message id (both signed), not by the signature: ECDSA signatures are malleable, so a
+        // replayed message could carry a different but valid one.
+        var entry = sender + "/" + messageId.ToString("N");
+        if (!_seen.TryAdd(entry, signedAt.Value))
         {
-            throw Refuse(MessageRefusal.Replayed, typeof(T), sender, "this signed message was already received");
+            throw Refuse(MessageRefusal.Replayed, typeof(T), sender, "a message with this id was already received from this sender");
         }
 
         Prune(now);
-        return signature;
+        return entry;
     }
 
     /// <summary>The consumer failed: the message may come again (retry, redelivery) without counting as a replay.</summary>

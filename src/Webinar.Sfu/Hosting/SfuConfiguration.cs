@@ -18,8 +18,8 @@ internal static class SfuConfiguration
         ("WEBINAR_RABBITMQ_HOST", "RabbitMq:Host"),
         ("WEBINAR_RABBITMQ_PORT", "RabbitMq:Port"),
         ("WEBINAR_RABBITMQ_VHOST", "RabbitMq:VirtualHost"),
-        ("WEBINAR_RABBITMQ_USER", "RabbitMq:Username"),
-        ("WEBINAR_RABBITMQ_PASSWORD", "RabbitMq:Password"),
+        ("WEBINAR_SFU_RABBITMQ_USER", "RabbitMq:Username"),
+        ("WEBINAR_SFU_RABBITMQ_PASSWORD", "RabbitMq:Password"),
         ("WEBINAR_TRUST_KEYS_DIR", "Trust:KeysDirectory"),
         ("WEBINAR_TRUST_PRIVATE_KEY_FILE", "Trust:PrivateKeyFile"),
     ];

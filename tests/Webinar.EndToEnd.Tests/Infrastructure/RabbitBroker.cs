@@ -23,10 +23,28 @@ public abstract class RabbitBroker : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 }
 
-/// <summary>The shared broker (started by infra/test), with a virtual host of this fixture's own, deleted at the end.</summary>
+/// <summary>
+/// The shared broker (started by infra/test), with a virtual host of this fixture's own, deleted at the end. The control
+/// plane and the nodes log in as users of their own with only what their role needs (infra/rabbitmq grant), as infra/up
+/// sets them up.
+/// </summary>
 public sealed class SharedRabbitBroker(string virtualHost) : RabbitBroker
 {
+    private readonly string _password = Guid.NewGuid().ToString("N");
+
+    private string ControlPlaneUser => "webinar-control-plane-" + virtualHost;
+
+    private string SfuUser => "webinar-sfu-" + virtualHost;
+
     public override string Host => "127.0.0.1";
+
+    public override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>(base.Environment)
+    {
+        ["WEBINAR_CONTROL_PLANE_RABBITMQ_USER"] = ControlPlaneUser,
+        ["WEBINAR_CONTROL_PLANE_RABBITMQ_PASSWORD"] = _password,
+        ["WEBINAR_SFU_RABBITMQ_USER"] = SfuUser,
+        ["WEBINAR_SFU_RABBITMQ_PASSWORD"] = _password,
+    };
 
     public override int Port => WebinarSystemFixture.RabbitPort;
 
@@ -36,10 +54,24 @@ public sealed class SharedRabbitBroker(string virtualHost) : RabbitBroker
     {
         await RepositoryRoot.RabbitCtlAsync("add_vhost", VirtualHost);
         await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
+        await RepositoryRoot.RabbitAsync("grant", "control-plane", ControlPlaneUser, _password, VirtualHost);
+        await RepositoryRoot.RabbitAsync("grant", "sfu", SfuUser, _password, VirtualHost);
     }
 
     public override async ValueTask DisposeAsync()
     {
+        foreach (var user in new[] { ControlPlaneUser, SfuUser })
+        {
+            try
+            {
+                await RepositoryRoot.RabbitCtlAsync("delete_user", user);
+            }
+            catch (InvalidOperationException)
+            {
+                // Never created.
+            }
+        }
+
         try
         {
             await RepositoryRoot.RabbitCtlAsync("delete_vhost", VirtualHost);

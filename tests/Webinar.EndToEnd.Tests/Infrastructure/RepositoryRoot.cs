@@ -28,6 +28,10 @@ internal static class RepositoryRoot
             ["WEBINAR_EPMD_PORT"] = EpmdPort,
         });
 
+    /// <summary>Runs <c>infra/rabbitmq ARGS</c> (e.g. <c>grant</c>) against the shared broker.</summary>
+    public static Task RabbitAsync(params string[] args) =>
+        RunAsync(System.IO.Path.Combine(Path, "infra", "rabbitmq"), args, null);
+
     /// <summary>Runs a command to completion; throws with its output when it fails. Returns its standard output.</summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
     {

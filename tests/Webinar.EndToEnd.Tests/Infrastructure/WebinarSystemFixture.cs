@@ -116,6 +116,16 @@ public class WebinarSystemFixture : IAsyncLifetime
         await File.WriteAllTextAsync(publicPem, _key.ExportSubjectPublicKeyInfoPem());
         Signer = new JoinTokenSigner(_key);
 
+        // Bus trust as infra/up provisions it: a key pair per principal, every public key in one directory.
+        var trustDir = Path.Combine(_keyDir, "trust");
+        Directory.CreateDirectory(Path.Combine(trustDir, "private"));
+        foreach (var principal in NodeRegions.Select(NodeIdOf).Prepend("control-plane"))
+        {
+            using var busKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            await File.WriteAllTextAsync(Path.Combine(trustDir, "private", principal + ".key.pem"), busKey.ExportPkcs8PrivateKeyPem());
+            await File.WriteAllTextAsync(Path.Combine(trustDir, principal + ".pub.pem"), busKey.ExportSubjectPublicKeyInfoPem());
+        }
+
         var common = new Dictionary<string, string>
         {
             ["WEBINAR_PG_HOST"] = "127.0.0.1",
@@ -123,6 +133,7 @@ public class WebinarSystemFixture : IAsyncLifetime
             ["WEBINAR_PG_DATABASE"] = Database,
             ["WEBINAR_REGIONS"] = string.Join(' ', NodeRegions),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["WEBINAR_TRUST_KEYS_DIR"] = trustDir,
         };
         foreach (var (key, value) in Broker.Environment)
         {
@@ -147,7 +158,7 @@ public class WebinarSystemFixture : IAsyncLifetime
                 var ws = FreePort(SocketType.Stream, ProtocolType.Tcp);
                 var udp = FreePort(SocketType.Dgram, ProtocolType.Udp);
                 var tcp = FreePort(SocketType.Stream, ProtocolType.Tcp);
-                var nodeId = $"{region}-e2e{_suffix[..6]}";
+                var nodeId = NodeIdOf(region);
                 var environment = new Dictionary<string, string>(common)
                 {
                     ["WEBINAR_SFU_REGION"] = region,
@@ -182,6 +193,8 @@ public class WebinarSystemFixture : IAsyncLifetime
             throw new InvalidOperationException("The system did not start.\n" + logs, e);
         }
     }
+
+    private string NodeIdOf(string region) => $"{region}-e2e{_suffix[..6]}";
 
     /// <summary>Stops one region's node process: SIGTERM, or SIGKILL with <paramref name="crash"/>.</summary>
     public Task StopNodeAsync(string region, bool crash = false) => Node(region).Process.StopAsync(crash);
