@@ -29,13 +29,13 @@ public sealed class OutboxRetentionTests(ControlPlaneFixture fixture) : IClassFi
             "INSERT INTO outbox (message_type, payload, created_at, sent_at) VALUES ('MeetingCreated', '{}', now() - interval '3 days', now() - interval '3 days') RETURNING id");
         var oldDelivered = await fixture.QueryScalarAsync<long>(
             """
-            INSERT INTO webhook_deliveries (url, event_type, payload, created_at, next_attempt_at, delivered_at)
-            VALUES ('http://127.0.0.1:9/', 'MeetingEnded', '{}', now() - interval '30 days', now() - interval '30 days', now() - interval '30 days') RETURNING id
+            INSERT INTO webhook_deliveries (platform_id, url, receiver, event_type, payload, created_at, next_attempt_at, delivered_at)
+            VALUES ('default', 'http://127.0.0.1:9/', 'http://127.0.0.1:9', 'MeetingEnded', '{}', now() - interval '30 days', now() - interval '30 days', now() - interval '30 days') RETURNING id
             """);
         var pending = await fixture.QueryScalarAsync<long>(
             """
-            INSERT INTO webhook_deliveries (url, event_type, payload, created_at, next_attempt_at)
-            VALUES ('http://127.0.0.1:9/', 'MeetingEnded', '{}', now() - interval '30 days', now() + interval '1 day') RETURNING id
+            INSERT INTO webhook_deliveries (platform_id, url, receiver, event_type, payload, created_at, next_attempt_at)
+            VALUES ('default', 'http://127.0.0.1:9/', 'http://127.0.0.1:9', 'MeetingEnded', '{}', now() - interval '30 days', now() + interval '1 day') RETURNING id
             """);
 
         await ControlPlaneFixture.WaitUntilAsync(
