@@ -22,7 +22,14 @@ internal sealed class MediaCounters
 
     public long RtpForwarded;
     public long RtcpReceived;
+    /// <summary>Packets resent in answer to NACKs.</summary>
     public long NacksAnswered;
+
+    /// <summary>NACKed packets not resent because they were resent less than a resend interval ago (duplicates).</summary>
+    public long RetransmissionsRepeated;
+
+    /// <summary>NACKed packets not resent because the subscriber's retransmission budget was spent.</summary>
+    public long RetransmissionsOverBudget;
     public long KeyframeRequestsSent;
 
     public MediaCountersSnapshot Snapshot() => new(
@@ -36,6 +43,8 @@ internal sealed class MediaCounters
         Volatile.Read(ref RtpForwarded),
         Volatile.Read(ref RtcpReceived),
         Volatile.Read(ref NacksAnswered),
+        Volatile.Read(ref RetransmissionsRepeated),
+        Volatile.Read(ref RetransmissionsOverBudget),
         Volatile.Read(ref KeyframeRequestsSent));
 }
 
@@ -50,4 +59,6 @@ internal sealed record MediaCountersSnapshot(
     long RtpForwarded,
     long RtcpReceived,
     long NacksAnswered,
+    long RetransmissionsRepeated,
+    long RetransmissionsOverBudget,
     long KeyframeRequestsSent);

@@ -48,6 +48,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public Span<byte> SendBuffer => Node.SendBuffer;
 
+    public RetransmissionOptions Retransmission => Node.Limits.Retransmission;
+
     public IEnumerable<Consumer> Consumers => _consumersBySsrc.Values;
 
     public IEnumerable<Producer> Producers => _producersBySsrc.Values;
@@ -205,7 +207,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                 {
                     Span<ushort> lost = stackalloc ushort[256];
                     var count = nack.GetLostSequenceNumbers(lost);
-                    Node.Counters.NacksAnswered += nacked.Retransmit(lost[..count]);
+                    var result = nacked.Retransmit(lost[..count]);
+                    Node.Counters.NacksAnswered += result.Sent;
+                    Node.Counters.RetransmissionsRepeated += result.Repeated;
+                    Node.Counters.RetransmissionsOverBudget += result.OverBudget;
                 }
 
                 break;

@@ -38,6 +38,9 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 
     public MediaCounters Counters { get; }
 
+    /// <summary>Bounds on what one peer can make the loop do (retransmissions, SRTP state).</summary>
+    public MediaLimitsOptions Limits { get; init; } = new();
+
     public TimeProvider Time { get; }
 
     public DtlsCertificate Certificate { get; }

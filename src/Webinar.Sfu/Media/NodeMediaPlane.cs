@@ -15,13 +15,13 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
     private readonly Dictionary<Guid, Router> _routers = [];
     private readonly string _nodeId;
 
-    public NodeMediaPlane(IOptions<SfuOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public NodeMediaPlane(IOptions<SfuOptions> options, IOptions<MediaLimitsOptions> limits, TimeProvider time, ILoggerFactory loggers)
     {
         var o = options.Value;
         _nodeId = o.EffectiveNodeId;
         var announced = IPAddress.Parse(o.AnnouncedIp);
         var bind = new IPEndPoint(announced.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, o.UdpPort);
-        Node = new NodeMedia(bind, announced, time, loggers);
+        Node = new NodeMedia(bind, announced, time, loggers) { Limits = limits.Value };
     }
 
     public NodeMedia Node { get; }
@@ -200,6 +200,7 @@ internal static class MediaExtensions
     /// <summary>Registers the real media plane (before AddSessions, whose placeholder is a TryAdd).</summary>
     public static IServiceCollection AddMedia(this IServiceCollection services)
     {
+        services.AddOptions<MediaLimitsOptions>().BindConfiguration(MediaLimitsOptions.Section);
         services.TryAddSingleton<NodeMediaPlane>();
         services.TryAddSingleton<IMediaPlane>(sp => sp.GetRequiredService<NodeMediaPlane>());
         services.AddHostedService<MediaPlaneStarter>();
