@@ -20,6 +20,12 @@ internal sealed class MediaCounters
     /// <summary>SRTP/SRTCP packets that failed authentication or replay checks.</summary>
     public long SrtpRejected;
 
+    /// <summary>RTP from a connected peer on an SSRC it did not negotiate: dropped before any SRTP work.</summary>
+    public long UnknownSsrc;
+
+    /// <summary>SRTCP sender SSRCs forgotten because a peer used more than <see cref="MediaLimitsOptions.MaxSrtpStreams"/>.</summary>
+    public long SrtpStreamsEvicted;
+
     public long RtpForwarded;
     public long RtcpReceived;
     /// <summary>Packets resent in answer to NACKs.</summary>
@@ -40,6 +46,8 @@ internal sealed class MediaCounters
         Volatile.Read(ref Malformed),
         Volatile.Read(ref UnknownSource),
         Volatile.Read(ref SrtpRejected),
+        Volatile.Read(ref UnknownSsrc),
+        Volatile.Read(ref SrtpStreamsEvicted),
         Volatile.Read(ref RtpForwarded),
         Volatile.Read(ref RtcpReceived),
         Volatile.Read(ref NacksAnswered),
@@ -56,6 +64,8 @@ internal sealed record MediaCountersSnapshot(
     long Malformed,
     long UnknownSource,
     long SrtpRejected,
+    long UnknownSsrc,
+    long SrtpStreamsEvicted,
     long RtpForwarded,
     long RtcpReceived,
     long NacksAnswered,

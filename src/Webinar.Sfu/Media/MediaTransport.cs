@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using Webinar.Media.Dtls;
@@ -106,6 +107,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>Installs the SRTP contexts: from now on the transport carries media.</summary>
     protected void StartSrtp(SrtpSession inbound, SrtpSession outbound)
     {
+        // The peer picks the SSRCs it sends RTCP from: bound the state it can make us keep.
+        inbound.MaxStreams = Node.Limits.MaxSrtpStreams;
         _srtpIn = inbound;
         _srtpOut = outbound;
         foreach (var consumer in _consumersBySsrc.Values)
@@ -132,6 +135,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        // Only SSRCs the peer negotiated get SRTP state or decryption work; the SSRC is in the clear.
+        if (datagram.Length < RtpPacket.FixedHeaderLength
+            || !_producersBySsrc.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out var producer))
+        {
+            Node.Counters.UnknownSsrc++;
+            return;
+        }
+
         if (srtp.UnprotectRtp(datagram, datagram.Length, out var length) != SrtpResult.Ok)
         {
             Node.Counters.SrtpRejected++;
@@ -147,10 +158,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         var nowMicros = Node.NowMicros();
         OnRtpReceived(view, nowMicros);
-        if (_producersBySsrc.TryGetValue(view.Ssrc, out var producer))
-        {
-            producer.OnRtp(packet, view, nowMicros);
-        }
+        producer.OnRtp(packet, view, nowMicros);
     }
 
     /// <summary>Every authenticated RTP packet, before it is forwarded (transport-wide feedback, liveness).</summary>
@@ -166,10 +174,16 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        var evicted = srtp.StreamsEvicted;
         if (srtp.UnprotectRtcp(datagram, datagram.Length, out var length) != SrtpResult.Ok)
         {
             Node.Counters.SrtpRejected++;
             return;
+        }
+
+        if (srtp.StreamsEvicted != evicted)
+        {
+            Node.Counters.SrtpStreamsEvicted++;
         }
 
         Node.Counters.RtcpReceived++;
