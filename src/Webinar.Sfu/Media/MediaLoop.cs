@@ -118,7 +118,7 @@ internal sealed class MediaLoop : IDisposable
                 }
                 catch (Exception)
                 {
-                    _counters.HandlerErrors++;
+                    _counters.LoopErrors++;
                 }
             }
 
@@ -163,7 +163,7 @@ internal sealed class MediaLoop : IDisposable
         }
         catch (Exception)
         {
-            _counters.HandlerErrors++;
+            _counters.LoopErrors++;
         }
     }
 

@@ -132,6 +132,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         var srtp = _srtpIn;
         if (srtp is null)
         {
+            Node.Counters.NotKeyed++;
             return;
         }
 
@@ -156,6 +157,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        Node.Counters.RtpReceived++;
         var nowMicros = Node.NowMicros();
         OnRtpReceived(view, nowMicros);
         producer.OnRtp(packet, view, nowMicros);
@@ -171,6 +173,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         var srtp = _srtpIn;
         if (srtp is null)
         {
+            Node.Counters.NotKeyed++;
             return;
         }
 
@@ -196,7 +199,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         if (reader.IsMalformed)
         {
-            Node.Counters.Malformed++;
+            Node.Counters.RtcpMalformed++;
         }
     }
 

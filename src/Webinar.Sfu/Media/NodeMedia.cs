@@ -133,6 +133,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
                 webRtc.OnStun(datagram, from);
                 return;
             case PacketKind.Dtls when transport is WebRtcTransport dtls:
+                Counters.DtlsReceived++;
                 dtls.OnDtls(datagram);
                 return;
             case PacketKind.Rtp when transport is not null:

@@ -66,6 +66,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             return;
         }
 
+        Node.Counters.StunAnswered++;
         Node.Loop.Send(response[..length], from);
         if (result == IceLiteResult.AnsweredAndSelected)
         {
