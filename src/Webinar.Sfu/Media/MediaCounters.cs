@@ -66,6 +66,16 @@ internal sealed class MediaCounters
     public long RetransmissionsOverBudget;
     public long KeyframeRequestsSent;
 
+    /// <summary>Valid-looking ICE checks from an address another transport or a relay link owns: dropped, never answered.</summary>
+    public long SpoofedChecks;
+
+    /// <summary>ICE-TCP connections accepted, and refused over the connection limit.</summary>
+    public long TcpAccepted;
+    public long TcpRefused;
+
+    /// <summary>ICE-TCP frames (RFC 4571) that were empty or longer than the node accepts: skipped.</summary>
+    public long TcpBadFrames;
+
     public MediaCountersSnapshot Snapshot() => new(
         Volatile.Read(ref DatagramsReceived),
         Volatile.Read(ref DatagramsSent),
@@ -87,7 +97,11 @@ internal sealed class MediaCounters
         Volatile.Read(ref NacksAnswered),
         Volatile.Read(ref RetransmissionsRepeated),
         Volatile.Read(ref RetransmissionsOverBudget),
-        Volatile.Read(ref KeyframeRequestsSent));
+        Volatile.Read(ref KeyframeRequestsSent),
+        Volatile.Read(ref SpoofedChecks),
+        Volatile.Read(ref TcpAccepted),
+        Volatile.Read(ref TcpRefused),
+        Volatile.Read(ref TcpBadFrames));
 }
 
 internal sealed record MediaCountersSnapshot(
@@ -111,11 +125,15 @@ internal sealed record MediaCountersSnapshot(
     long NacksAnswered,
     long RetransmissionsRepeated,
     long RetransmissionsOverBudget,
-    long KeyframeRequestsSent)
+    long KeyframeRequestsSent,
+    long SpoofedChecks,
+    long TcpAccepted,
+    long TcpRefused,
+    long TcpBadFrames)
 {
     /// <summary>Datagrams handled: ICE checks answered, DTLS records, authenticated RTP and RTCP.</summary>
     public long Handled => StunAnswered + DtlsReceived + RtpReceived + RtcpReceived;
 
     /// <summary>Datagrams dropped, each counted once under its reason.</summary>
-    public long Dropped => Malformed + UnknownSource + NotKeyed + UnknownSsrc + SrtpRejected + HandlerErrors;
+    public long Dropped => Malformed + UnknownSource + NotKeyed + UnknownSsrc + SrtpRejected + SpoofedChecks + HandlerErrors;
 }
