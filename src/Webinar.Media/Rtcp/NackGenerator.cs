@@ -6,18 +6,25 @@ namespace Webinar.Media.Rtcp;
 /// Receiver side NACK logic for one incoming stream: detects gaps in the sequence numbers, asks for each missing
 /// packet at once and then again every max(RTT, minimum spacing), up to a retry limit, and forgets packets that are
 /// too old. A gap too large to recover by retransmission is reported so the caller can request a keyframe instead.
+/// The missing numbers are a ring in ascending order: the oldest leaves in O(1) when the list is full or too old,
+/// a packet that arrives late is found by binary search and marked, so a publisher that jumps its sequence numbers
+/// costs at most one write per number it skips (and a jump past the capacity just clears the list).
 /// Not thread-safe: feed and poll it from the stream's receive thread.
 /// </summary>
 public sealed class NackGenerator
 {
+    private const int Removed = -1;
+
     private readonly TimeProvider _time;
     private readonly int _maxRetries;
     private readonly int _maxAge;
     private readonly long[] _sequence;
-    private readonly int[] _retries;
+    private readonly int[] _retries; // Removed marks a number that arrived late or ran out of retries
     private readonly long[] _lastSent;
     private readonly SeqNumberUnwrapper _unwrapper = new();
-    private int _count;
+    private int _head;  // ring index of the oldest entry
+    private int _size;  // entries in the ring, removed ones included
+    private int _count; // entries still missing
     private long _highest = long.MinValue;
 
     public NackGenerator(TimeProvider time, int maxRetries = 10, int capacity = 512, int maxAgePackets = 3000)
@@ -60,32 +67,34 @@ public sealed class NackGenerator
         long gap = extended - _highest - 1;
         if (gap > _sequence.Length)
         {
-            _count = 0;
             overflow = true;
+            Clear();
         }
         else
         {
             for (long s = _highest + 1; s < extended; s++)
             {
-                if (_count == _sequence.Length)
+                if (_size == _sequence.Length)
                 {
-                    RemoveAt(0);
-                    overflow = true;
+                    overflow |= PopOldest();
                 }
 
-                _sequence[_count] = s;
-                _retries[_count] = 0;
-                _lastSent[_count] = 0;
+                int at = Slot(_size);
+                _sequence[at] = s;
+                _retries[at] = 0;
+                _lastSent[at] = 0;
+                _size++;
                 _count++;
             }
         }
 
         _highest = extended;
-        while (_count > 0 && _highest - _sequence[0] > _maxAge)
+        while (_size > 0 && _highest - _sequence[_head] > _maxAge)
         {
-            RemoveAt(0);
+            PopOldest();
         }
 
+        TrimRemoved();
         return overflow;
     }
 
@@ -98,27 +107,29 @@ public sealed class NackGenerator
         long now = _time.GetTimestamp();
         long spacing = (long)(Math.Max(RoundTripTime.TotalSeconds, MinimumRetryInterval.TotalSeconds) * _time.TimestampFrequency);
         int written = 0;
-        int i = 0;
-        while (i < _count && written < destination.Length)
+        for (int i = 0; i < _size && written < destination.Length; i++)
         {
-            if (_retries[i] > 0 && now - _lastSent[i] < spacing)
+            int at = Slot(i);
+            int retries = _retries[at];
+            if (retries == Removed || (retries > 0 && now - _lastSent[at] < spacing))
             {
-                i++;
                 continue;
             }
 
-            destination[written++] = (ushort)_sequence[i];
-            _retries[i]++;
-            _lastSent[i] = now;
-            if (_retries[i] >= _maxRetries)
+            destination[written++] = (ushort)_sequence[at];
+            _lastSent[at] = now;
+            if (retries + 1 >= _maxRetries)
             {
-                RemoveAt(i);
-                continue;
+                _retries[at] = Removed;
+                _count--;
             }
-
-            i++;
+            else
+            {
+                _retries[at] = retries + 1;
+            }
         }
 
+        TrimRemoved();
         return written;
     }
 
@@ -131,28 +142,70 @@ public sealed class NackGenerator
         return count > 0 && RtcpGenericNack.TryWrite(destination, senderSsrc, mediaSsrc, due.Slice(0, count), out length);
     }
 
+    private int Slot(int logical)
+    {
+        int at = _head + logical;
+        return at >= _sequence.Length ? at - _sequence.Length : at;
+    }
+
+    /// <summary>Binary search: the ring is in ascending order, removed entries keep their numbers.</summary>
     private void Remove(long extended)
     {
-        for (int i = 0; i < _count; i++)
+        int low = 0, high = _size - 1;
+        while (low <= high)
         {
-            if (_sequence[i] == extended)
+            int mid = (low + high) >>> 1;
+            int at = Slot(mid);
+            long value = _sequence[at];
+            if (value == extended)
             {
-                RemoveAt(i);
+                if (_retries[at] != Removed)
+                {
+                    _retries[at] = Removed;
+                    _count--;
+                    TrimRemoved();
+                }
+
                 return;
+            }
+
+            if (value < extended)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid - 1;
             }
         }
     }
 
-    private void RemoveAt(int index)
+    /// <summary>Drops the oldest entry; true when it was still missing.</summary>
+    private bool PopOldest()
     {
-        int tail = _count - index - 1;
-        if (tail > 0)
+        bool missing = _retries[_head] != Removed;
+        if (missing)
         {
-            Array.Copy(_sequence, index + 1, _sequence, index, tail);
-            Array.Copy(_retries, index + 1, _retries, index, tail);
-            Array.Copy(_lastSent, index + 1, _lastSent, index, tail);
+            _count--;
         }
 
-        _count--;
+        _head = Slot(1);
+        _size--;
+        return missing;
+    }
+
+    private void TrimRemoved()
+    {
+        while (_size > 0 && _retries[_head] == Removed)
+        {
+            PopOldest();
+        }
+    }
+
+    private void Clear()
+    {
+        _head = 0;
+        _size = 0;
+        _count = 0;
     }
 }

@@ -8,7 +8,11 @@ namespace Webinar.Media.Rtcp;
 /// arrived since the previous feedback. Missing packets are reported as not received; reordered packets older than
 /// the last feedback are reported again (as libwebrtc's RemoteEstimatorProxy does). A delta that does not fit 16 bits
 /// (a pause over 8 s) or a full packet ends the feedback there, and the next call starts a new base — call
-/// <see cref="TryBuildFeedback"/> until it returns false. Not thread-safe: record and build on the transport's thread.
+/// <see cref="TryBuildFeedback"/> until it returns false. Each slot of the ring is tagged with the sequence number it
+/// holds, so a gap costs nothing to record; a jump of more than <see cref="MaxGap"/> numbers (thousands of packets
+/// lost at once, or a peer playing with the numbers) starts the next feedback at the new packet instead of reporting
+/// every number in between, as libwebrtc's arrival map resets on a jump past its size. Per packet the work is constant
+/// whatever the sequence numbers do. Not thread-safe: record and build on the transport's thread.
 /// </summary>
 public sealed class TransportFeedbackRecorder
 {
@@ -17,15 +21,23 @@ public sealed class TransportFeedbackRecorder
     private const long Missing = long.MinValue;
     private const int MaxPacketLength = 1200;
 
+    /// <summary>The largest forward jump whose missing numbers are reported; a larger one restarts the window.</summary>
+    public const int MaxGap = 4096;
+
     private readonly long[] _arrivals = new long[Capacity];
+    private readonly long[] _tags = new long[Capacity];
     private readonly byte[] _deltaScratch = new byte[MaxPacketLength];
     private readonly SeqNumberUnwrapper _unwrapper = new();
     private bool _started;
     private long _windowStart;  // first extended sequence number not yet reported
     private long _highest;
+    private long _resetAt = long.MinValue; // packets before the last reset never pull the window back
     private byte _feedbackCount;
 
-    public TransportFeedbackRecorder() => Array.Fill(_arrivals, Missing);
+    public TransportFeedbackRecorder() => Array.Fill(_tags, Missing);
+
+    /// <summary>Jumps of more than <see cref="MaxGap"/> that restarted the feedback window.</summary>
+    public long Resets { get; private set; }
 
     /// <summary>True when packets arrived that no feedback has covered yet.</summary>
     public bool HasPending => _started && _windowStart <= _highest;
@@ -39,23 +51,17 @@ public sealed class TransportFeedbackRecorder
             _started = true;
             _windowStart = extended;
             _highest = extended;
-            _arrivals[extended & Mask] = arrivalMicros;
+            Record(extended, arrivalMicros);
             return;
         }
 
         if (extended > _highest)
         {
-            long gap = extended - _highest - 1;
-            if (gap >= Capacity)
+            if (extended - _highest > MaxGap)
             {
-                Array.Fill(_arrivals, Missing);
-            }
-            else
-            {
-                for (long s = _highest + 1; s < extended; s++)
-                {
-                    _arrivals[s & Mask] = Missing;
-                }
+                _windowStart = extended; // the numbers in between are never reported
+                _resetAt = extended;
+                Resets++;
             }
 
             _highest = extended;
@@ -69,12 +75,21 @@ public sealed class TransportFeedbackRecorder
             return; // too old to have a slot
         }
 
-        _arrivals[extended & Mask] = arrivalMicros;
-        if (extended < _windowStart)
+        Record(extended, arrivalMicros);
+        if (extended < _windowStart && extended >= _resetAt)
         {
             _windowStart = extended;
         }
     }
+
+    private void Record(long extended, long arrivalMicros)
+    {
+        _tags[extended & Mask] = extended;
+        _arrivals[extended & Mask] = arrivalMicros;
+    }
+
+    /// <summary>The arrival time of <paramref name="extended"/>, or <see cref="Missing"/>.</summary>
+    private long ArrivalOf(long extended) => _tags[extended & Mask] == extended ? _arrivals[extended & Mask] : Missing;
 
     /// <summary>Builds one feedback packet into <paramref name="destination"/>; false when there is nothing to report.</summary>
     public bool TryBuildFeedback(Span<byte> destination, uint senderSsrc, uint mediaSsrc, out int length)
@@ -86,7 +101,7 @@ public sealed class TransportFeedbackRecorder
         }
 
         long first = _windowStart;
-        while (first <= _highest && _arrivals[first & Mask] == Missing)
+        while (first <= _highest && ArrivalOf(first) == Missing)
         {
             first++;
         }
@@ -98,14 +113,14 @@ public sealed class TransportFeedbackRecorder
         }
 
         // Leading packets that are missing are reported too: the base is the first unreported number.
-        long baseTime64ms = _arrivals[first & Mask] / 64_000;
+        long baseTime64ms = ArrivalOf(first) / 64_000;
         long previousTicks = baseTime64ms * 256;
         var writer = new TransportFeedbackWriter(destination.Slice(0, Math.Min(destination.Length, MaxPacketLength)), _deltaScratch,
             senderSsrc, mediaSsrc, (ushort)_windowStart, (int)(baseTime64ms & 0xFFFFFF), _feedbackCount);
         long next = _windowStart;
         for (; next <= _highest; next++)
         {
-            long arrival = _arrivals[next & Mask];
+            long arrival = ArrivalOf(next);
             if (arrival == Missing)
             {
                 if (!writer.TryAddMissing())

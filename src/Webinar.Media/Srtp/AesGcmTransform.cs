@@ -5,7 +5,11 @@ namespace Webinar.Media.Srtp;
 
 /// <summary>
 /// AEAD_AES_128_GCM for SRTP and SRTCP (RFC 7714): 12-byte IV from the salt, SSRC and index (§8.1, §9.1),
-/// the RTP header (or the SRTCP header and E||index) as associated data, a 16-byte tag.
+/// the RTP header (or the SRTCP header and E||index) as associated data, a 16-byte tag. Protecting uses
+/// <see cref="AesGcm"/>. Unprotecting checks the tag itself first (<see cref="GcmHash"/> and one AES block for E_K(J0))
+/// and then decrypts in counter mode, so a forged packet costs a hash and a comparison, not an exception as
+/// <see cref="AesGcm.Decrypt(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte}, ReadOnlySpan{byte})"/>
+/// throws. On a CPU without carry-less multiplication it falls back to AesGcm for unprotect too.
 /// </summary>
 internal sealed class AesGcmTransform : SrtpTransform
 {
@@ -17,6 +21,8 @@ internal sealed class AesGcmTransform : SrtpTransform
     private readonly AesGcm _rtcp;
     private readonly byte[] _rtpSalt;
     private readonly byte[] _rtcpSalt;
+    private readonly GcmCheck? _rtpCheck;
+    private readonly GcmCheck? _rtcpCheck;
 
     public AesGcmTransform(SrtpSessionKeys keys)
     {
@@ -24,6 +30,11 @@ internal sealed class AesGcmTransform : SrtpTransform
         _rtcp = new AesGcm(keys.RtcpCipherKey, TagLength);
         _rtpSalt = keys.RtpSalt;
         _rtcpSalt = keys.RtcpSalt;
+        if (GcmHash.IsAccelerated)
+        {
+            _rtpCheck = new GcmCheck(keys.RtpCipherKey);
+            _rtcpCheck = new GcmCheck(keys.RtcpCipherKey);
+        }
     }
 
     public override int RtpTagLength => TagLength;
@@ -43,6 +54,11 @@ internal sealed class AesGcmTransform : SrtpTransform
         Span<byte> iv = stackalloc byte[IvLength];
         BuildRtpIv(_rtpSalt, ssrc, index, iv);
         Span<byte> payload = packet.Slice(headerLength, length - headerLength);
+        if (_rtpCheck is not null)
+        {
+            return _rtpCheck.TryDecrypt(iv, payload, packet.Slice(length, TagLength), packet.Slice(0, headerLength));
+        }
+
         try
         {
             _rtp.Decrypt(iv, payload, packet.Slice(length, TagLength), payload, packet.Slice(0, headerLength));
@@ -73,6 +89,11 @@ internal sealed class AesGcmTransform : SrtpTransform
         Span<byte> iv = stackalloc byte[IvLength];
         BuildRtcpIv(_rtcpSalt, ssrc, index, iv);
         int tagOffset = length - 4 - TagLength;
+        if (_rtcpCheck is not null)
+        {
+            return UnprotectRtcpChecked(_rtcpCheck, packet, length, iv, tagOffset, encrypted);
+        }
+
         try
         {
             if (encrypted)
@@ -103,6 +124,64 @@ internal sealed class AesGcmTransform : SrtpTransform
     {
         _rtp.Dispose();
         _rtcp.Dispose();
+        _rtpCheck?.Dispose();
+        _rtcpCheck?.Dispose();
+    }
+
+    private static bool UnprotectRtcpChecked(GcmCheck check, Span<byte> packet, int length, ReadOnlySpan<byte> iv, int tagOffset, bool encrypted)
+    {
+        if (encrypted)
+        {
+            Span<byte> aad = stackalloc byte[RtcpHeaderLength + 4];
+            packet.Slice(0, RtcpHeaderLength).CopyTo(aad);
+            packet.Slice(length - 4, 4).CopyTo(aad.Slice(RtcpHeaderLength));
+            return check.TryDecrypt(iv, packet.Slice(RtcpHeaderLength, tagOffset - RtcpHeaderLength), packet.Slice(tagOffset, TagLength), aad);
+        }
+
+        // Authentication only: the packet and E||index are the associated data, nothing is encrypted.
+        Span<byte> tag = stackalloc byte[TagLength];
+        packet.Slice(tagOffset, TagLength).CopyTo(tag);
+        packet.Slice(length - 4, 4).CopyTo(packet.Slice(tagOffset));
+        return check.TryDecrypt(iv, Span<byte>.Empty, tag, packet.Slice(0, tagOffset + 4));
+    }
+
+    /// <summary>GCM decryption that checks the tag before touching the ciphertext and reports a mismatch as false.</summary>
+    private sealed class GcmCheck : IDisposable
+    {
+        private readonly AesCounterMode _ctr;
+        private readonly GcmHash _hash;
+
+        public GcmCheck(ReadOnlySpan<byte> key)
+        {
+            _ctr = new AesCounterMode(key);
+            Span<byte> h = stackalloc byte[16];
+            h.Clear();
+            _ctr.Apply(h, h); // H = E_K(0^128): the keystream of the zero counter over zeros
+            _hash = new GcmHash(h);
+        }
+
+        public bool TryDecrypt(ReadOnlySpan<byte> iv, Span<byte> ciphertext, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> associatedData)
+        {
+            Span<byte> counter = stackalloc byte[16];
+            iv.CopyTo(counter);
+            counter[12] = 0;
+            counter[13] = 0;
+            counter[14] = 0;
+            counter[15] = 1; // J0 = IV || 0^31 || 1 for a 96-bit IV
+            Span<byte> expected = stackalloc byte[16];
+            _hash.Compute(associatedData, ciphertext, expected);
+            _ctr.Apply(counter, expected); // tag = E_K(J0) xor GHASH
+            if (!CryptographicOperations.FixedTimeEquals(expected, tag))
+            {
+                return false;
+            }
+
+            counter[15] = 2; // the payload starts at inc32(J0)
+            _ctr.Apply(counter, ciphertext);
+            return true;
+        }
+
+        public void Dispose() => _ctr.Dispose();
     }
 
     /// <summary>IV = (0x0000 || SSRC || ROC || SEQ) xor salt, RFC 7714 §8.1.</summary>

@@ -20,6 +20,8 @@ public sealed class SrtpSession : IDisposable
     private readonly SrtpTransform _transform;
     private readonly bool _rtcpIndexAfterTag;
     private readonly Dictionary<uint, SrtpStreamState> _streams = new();
+    private int _maxStreams = int.MaxValue;
+    private long _uses;
 
     public SrtpSession(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt)
         : this(profile, SrtpKeyDerivation.Derive(profile, masterKey, masterSalt))
@@ -39,6 +41,27 @@ public sealed class SrtpSession : IDisposable
     }
 
     public SrtpProfile Profile { get; }
+
+    /// <summary>
+    /// SSRCs this session keeps state for. A receiving session's peer picks the SSRCs, so a bound keeps one peer from
+    /// growing it without limit: a packet of a new SSRC beyond it makes the least recently used stream forgotten
+    /// (its replay window and roll-over counter start afresh if it comes back). Unbounded by default.
+    /// </summary>
+    public int MaxStreams
+    {
+        get => _maxStreams;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxStreams = value;
+        }
+    }
+
+    /// <summary>SSRC states forgotten to stay within <see cref="MaxStreams"/>.</summary>
+    public long StreamsEvicted { get; private set; }
+
+    /// <summary>SSRCs the session holds state for now.</summary>
+    public int StreamCount => _streams.Count;
 
     /// <summary>Bytes <see cref="ProtectRtp"/> appends.</summary>
     public int RtpOverhead => _transform.RtpTagLength;
@@ -117,7 +140,7 @@ public sealed class SrtpSession : IDisposable
             return SrtpResult.AuthenticationFailed;
         }
 
-        stream ??= GetOrAddStream(ssrc);
+        stream = Touch(stream) ?? GetOrAddStream(ssrc);
         stream.RtpWindow.Accept(index);
         stream.AdvanceTo(index);
         plainLength = bodyLength;
@@ -192,7 +215,7 @@ public sealed class SrtpSession : IDisposable
             return SrtpResult.AuthenticationFailed;
         }
 
-        stream ??= GetOrAddStream(ssrc);
+        stream = Touch(stream) ?? GetOrAddStream(ssrc);
         stream.RtcpWindow.Accept(index);
         plainLength = bodyLength;
         return SrtpResult.Ok;
@@ -274,10 +297,44 @@ public sealed class SrtpSession : IDisposable
     {
         if (!_streams.TryGetValue(ssrc, out SrtpStreamState? stream))
         {
+            if (_streams.Count >= _maxStreams)
+            {
+                EvictLeastRecentlyUsed();
+            }
+
             stream = new SrtpStreamState();
             _streams.Add(ssrc, stream);
         }
 
+        stream.LastUsed = ++_uses;
         return stream;
+    }
+
+    private SrtpStreamState? Touch(SrtpStreamState? stream)
+    {
+        if (stream is not null)
+        {
+            stream.LastUsed = ++_uses;
+        }
+
+        return stream;
+    }
+
+    /// <summary>Only when a new SSRC arrives at the bound: a scan of at most <see cref="MaxStreams"/> entries.</summary>
+    private void EvictLeastRecentlyUsed()
+    {
+        uint oldest = 0;
+        long oldestUse = long.MaxValue;
+        foreach (KeyValuePair<uint, SrtpStreamState> entry in _streams)
+        {
+            if (entry.Value.LastUsed < oldestUse)
+            {
+                oldestUse = entry.Value.LastUsed;
+                oldest = entry.Key;
+            }
+        }
+
+        _streams.Remove(oldest);
+        StreamsEvicted++;
     }
 }

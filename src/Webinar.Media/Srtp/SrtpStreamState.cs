@@ -18,6 +18,9 @@ internal sealed class SrtpStreamState
 
     public SrtpReplayWindow RtcpWindow;
 
+    /// <summary>When the stream last authenticated or sent a packet (the session's use counter), for eviction.</summary>
+    public long LastUsed;
+
     public ulong HighestIndex => ((ulong)RolloverCounter << 16) | HighestSequence;
 
     /// <summary>

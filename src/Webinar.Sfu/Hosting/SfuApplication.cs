@@ -34,6 +34,7 @@ internal static class SfuApplication
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.MapGet("/healthz", () => Results.Ok());
         app.MapSignaling();
+        app.MapMediaDiagnostics();
         return app;
     }
 

@@ -15,6 +15,7 @@ internal sealed class Consumer : IDisposable
 {
     private readonly RtpStreamRewriter _rewriter;
     private readonly RtpPacketCache _cache;
+    private readonly RetransmissionLimiter _resends;
     private readonly RtpExtensionIdMap _extensions;
     private readonly bool _gateOnKeyframe;
     private bool _waitingForKeyframe;
@@ -40,6 +41,7 @@ internal sealed class Consumer : IDisposable
             (ushort)Random.Shared.Next(0, 0x8000), (uint)Random.Shared.Next());
         // About two seconds of 1.5 Mbit/s video; audio is answered without NACK, so a few packets suffice.
         _cache = new RtpPacketCache(producer.Kind == MediaKind.Video ? 512 : 16);
+        _resends = new RetransmissionLimiter(_cache.Capacity, time, transport.Retransmission);
         _gateOnKeyframe = waitForKeyframe && producer.Kind == MediaKind.Video;
         _waitingForKeyframe = _gateOnKeyframe;
     }
@@ -112,15 +114,29 @@ internal sealed class Consumer : IDisposable
         Transport.SendRtp(buffer, length);
     }
 
-    /// <summary>The subscriber lost these packets: resend what the cache still holds.</summary>
-    public int Retransmit(ReadOnlySpan<ushort> sequenceNumbers)
+    /// <summary>
+    /// The subscriber lost these packets: resend what the cache still holds, each packet at most once per resend
+    /// interval and within the subscriber's byte budget (<see cref="RetransmissionLimiter"/>), so a NACK full of
+    /// duplicates, or the same NACK repeated, cannot make the node amplify traffic.
+    /// </summary>
+    public RetransmitResult Retransmit(ReadOnlySpan<ushort> sequenceNumbers)
     {
-        var sent = 0;
+        int sent = 0, repeated = 0, overBudget = 0;
         foreach (var seq in sequenceNumbers)
         {
             if (IsClosed || !_cache.TryGet(seq, out var stored))
             {
                 continue;
+            }
+
+            switch (_resends.Admit(seq, stored.Length))
+            {
+                case RetransmissionDecision.Repeated:
+                    repeated++;
+                    continue;
+                case RetransmissionDecision.OverBudget:
+                    overBudget++;
+                    continue;
             }
 
             var buffer = Transport.SendBuffer;
@@ -129,7 +145,7 @@ internal sealed class Consumer : IDisposable
             sent++;
         }
 
-        return sent;
+        return new RetransmitResult(sent, repeated, overBudget);
     }
 
     /// <summary>The subscriber asked for a keyframe (PLI/FIR).</summary>
@@ -163,10 +179,16 @@ internal sealed class Consumer : IDisposable
     }
 }
 
+/// <summary>What one NACK made a consumer do: packets resent, and requests refused as repeats or over budget.</summary>
+internal readonly record struct RetransmitResult(int Sent, int Repeated, int OverBudget);
+
 /// <summary>What a consumer needs from the subscriber's transport.</summary>
 internal interface IConsumerTransport
 {
     bool IsConnected { get; }
+
+    /// <summary>How much this subscriber's NACKs may make its consumers resend.</summary>
+    RetransmissionOptions Retransmission { get; }
 
     /// <summary>A loop-owned scratch buffer with room for a full datagram plus the SRTP tag.</summary>
     Span<byte> SendBuffer { get; }

@@ -69,7 +69,6 @@ internal sealed class IceTcpConnection : MediaSocket, IDisposable
                 return false;
             }
 
-            Counters.DatagramsReceived++;
             _filled += received;
             DeliverFrames(handler);
             if (_closed)
@@ -115,6 +114,7 @@ internal sealed class IceTcpConnection : MediaSocket, IDisposable
                 break;
             }
 
+            Counters.DatagramsReceived++; // one per framed packet, as the handler sees them (handled + dropped add up)
             try
             {
                 handler.OnDatagram(_in.AsSpan(offset + 2, length), RemoteAddress, this);

@@ -2,17 +2,44 @@ namespace Webinar.Sfu.Media;
 
 /// <summary>
 /// Counters of the media loop. Written only by the media thread (so plain increments suffice); read by
-/// diagnostics from any thread, where a slightly stale value is fine.
+/// diagnostics from any thread, where a slightly stale value is fine, or on the loop thread for a consistent set
+/// (<c>GET /diagnostics/media</c>). Every received datagram ends in exactly one disposition: it was handled
+/// (<see cref="StunAnswered"/>, <see cref="DtlsReceived"/>, <see cref="RtpReceived"/>, <see cref="RtcpReceived"/>) or
+/// dropped and counted (<see cref="Malformed"/>, <see cref="UnknownSource"/>, <see cref="NotKeyed"/>,
+/// <see cref="UnknownSsrc"/>, <see cref="SrtpRejected"/>, <see cref="HandlerErrors"/>), so their sum is
+/// <see cref="DatagramsReceived"/>. The metrics exporter reads <see cref="Snapshot"/>.
 /// </summary>
 internal sealed class MediaCounters
 {
     public long DatagramsReceived;
     public long DatagramsSent;
     public long SendErrors;
+    /// <summary>Datagrams whose handling threw (dropped).</summary>
     public long HandlerErrors;
 
-    /// <summary>Datagrams that were not STUN, DTLS, RTP or RTCP, or failed to parse.</summary>
+    /// <summary>Timer ticks and posted commands that threw (not datagrams).</summary>
+    public long LoopErrors;
+
+    /// <summary>ICE checks answered, with a success or an error response.</summary>
+    public long StunAnswered;
+
+    /// <summary>DTLS records handed to a transport's DTLS association.</summary>
+    public long DtlsReceived;
+
+    /// <summary>RTP packets authenticated and handed to their producer.</summary>
+    public long RtpReceived;
+
+    /// <summary>
+    /// Datagrams that were not STUN, DTLS, RTP or RTCP, STUN that failed the ICE checks, or RTP that failed to parse
+    /// after SRTP.
+    /// </summary>
     public long Malformed;
+
+    /// <summary>RTP or RTCP from a peer whose transport has no SRTP keys yet (DTLS not done).</summary>
+    public long NotKeyed;
+
+    /// <summary>Authenticated RTCP datagrams with a malformed packet inside (counted in <see cref="RtcpReceived"/> too).</summary>
+    public long RtcpMalformed;
 
     /// <summary>Datagrams from an address no transport knows, that were not a valid ICE check.</summary>
     public long UnknownSource;
@@ -20,9 +47,23 @@ internal sealed class MediaCounters
     /// <summary>SRTP/SRTCP packets that failed authentication or replay checks.</summary>
     public long SrtpRejected;
 
+    /// <summary>RTP from a connected peer on an SSRC it did not negotiate: dropped before any SRTP work.</summary>
+    public long UnknownSsrc;
+
+    /// <summary>SRTCP sender SSRCs forgotten because a peer used more than <see cref="MediaLimitsOptions.MaxSrtpStreams"/>.</summary>
+    public long SrtpStreamsEvicted;
+
     public long RtpForwarded;
+    /// <summary>SRTCP datagrams authenticated and handled.</summary>
     public long RtcpReceived;
+    /// <summary>Packets resent in answer to NACKs.</summary>
     public long NacksAnswered;
+
+    /// <summary>NACKed packets not resent because they were resent less than a resend interval ago (duplicates).</summary>
+    public long RetransmissionsRepeated;
+
+    /// <summary>NACKed packets not resent because the subscriber's retransmission budget was spent.</summary>
+    public long RetransmissionsOverBudget;
     public long KeyframeRequestsSent;
 
     /// <summary>Valid-looking ICE checks from an address another transport or a relay link owns: dropped, never answered.</summary>
@@ -40,12 +81,22 @@ internal sealed class MediaCounters
         Volatile.Read(ref DatagramsSent),
         Volatile.Read(ref SendErrors),
         Volatile.Read(ref HandlerErrors),
+        Volatile.Read(ref LoopErrors),
+        Volatile.Read(ref StunAnswered),
+        Volatile.Read(ref DtlsReceived),
+        Volatile.Read(ref RtpReceived),
         Volatile.Read(ref Malformed),
+        Volatile.Read(ref NotKeyed),
+        Volatile.Read(ref RtcpMalformed),
         Volatile.Read(ref UnknownSource),
         Volatile.Read(ref SrtpRejected),
+        Volatile.Read(ref UnknownSsrc),
+        Volatile.Read(ref SrtpStreamsEvicted),
         Volatile.Read(ref RtpForwarded),
         Volatile.Read(ref RtcpReceived),
         Volatile.Read(ref NacksAnswered),
+        Volatile.Read(ref RetransmissionsRepeated),
+        Volatile.Read(ref RetransmissionsOverBudget),
         Volatile.Read(ref KeyframeRequestsSent),
         Volatile.Read(ref SpoofedChecks),
         Volatile.Read(ref TcpAccepted),
@@ -58,14 +109,31 @@ internal sealed record MediaCountersSnapshot(
     long DatagramsSent,
     long SendErrors,
     long HandlerErrors,
+    long LoopErrors,
+    long StunAnswered,
+    long DtlsReceived,
+    long RtpReceived,
     long Malformed,
+    long NotKeyed,
+    long RtcpMalformed,
     long UnknownSource,
     long SrtpRejected,
+    long UnknownSsrc,
+    long SrtpStreamsEvicted,
     long RtpForwarded,
     long RtcpReceived,
     long NacksAnswered,
+    long RetransmissionsRepeated,
+    long RetransmissionsOverBudget,
     long KeyframeRequestsSent,
     long SpoofedChecks,
     long TcpAccepted,
     long TcpRefused,
-    long TcpBadFrames);
+    long TcpBadFrames)
+{
+    /// <summary>Datagrams handled: ICE checks answered, DTLS records, authenticated RTP and RTCP.</summary>
+    public long Handled => StunAnswered + DtlsReceived + RtpReceived + RtcpReceived;
+
+    /// <summary>Datagrams dropped, each counted once under its reason.</summary>
+    public long Dropped => Malformed + UnknownSource + NotKeyed + UnknownSsrc + SrtpRejected + SpoofedChecks + HandlerErrors;
+}

@@ -179,7 +179,7 @@ internal sealed class MediaLoop : IDisposable
                 }
                 catch (Exception)
                 {
-                    _counters.HandlerErrors++;
+                    _counters.LoopErrors++;
                 }
 
                 ExpireTcp(now);
@@ -359,7 +359,7 @@ internal sealed class MediaLoop : IDisposable
         }
         catch (Exception)
         {
-            _counters.HandlerErrors++;
+            _counters.LoopErrors++;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using Webinar.Media.Dtls;
@@ -47,6 +48,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     public bool IsClosed { get; private set; }
 
     public Span<byte> SendBuffer => Node.SendBuffer;
+
+    public RetransmissionOptions Retransmission => Node.Limits.Retransmission;
 
     public IEnumerable<Consumer> Consumers => _consumersBySsrc.Values;
 
@@ -104,6 +107,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>Installs the SRTP contexts: from now on the transport carries media.</summary>
     protected void StartSrtp(SrtpSession inbound, SrtpSession outbound)
     {
+        // The peer picks the SSRCs it sends RTCP from: bound the state it can make us keep.
+        inbound.MaxStreams = Node.Limits.MaxSrtpStreams;
         _srtpIn = inbound;
         _srtpOut = outbound;
         foreach (var consumer in _consumersBySsrc.Values)
@@ -127,6 +132,15 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         var srtp = _srtpIn;
         if (srtp is null)
         {
+            Node.Counters.NotKeyed++;
+            return;
+        }
+
+        // Only SSRCs the peer negotiated get SRTP state or decryption work; the SSRC is in the clear.
+        if (datagram.Length < RtpPacket.FixedHeaderLength
+            || !_producersBySsrc.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out var producer))
+        {
+            Node.Counters.UnknownSsrc++;
             return;
         }
 
@@ -143,12 +157,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        Node.Counters.RtpReceived++;
         var nowMicros = Node.NowMicros();
         OnRtpReceived(view, nowMicros);
-        if (_producersBySsrc.TryGetValue(view.Ssrc, out var producer))
-        {
-            producer.OnRtp(packet, view, nowMicros);
-        }
+        producer.OnRtp(packet, view, nowMicros);
     }
 
     /// <summary>Every authenticated RTP packet, before it is forwarded (transport-wide feedback, liveness).</summary>
@@ -161,13 +173,20 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         var srtp = _srtpIn;
         if (srtp is null)
         {
+            Node.Counters.NotKeyed++;
             return;
         }
 
+        var evicted = srtp.StreamsEvicted;
         if (srtp.UnprotectRtcp(datagram, datagram.Length, out var length) != SrtpResult.Ok)
         {
             Node.Counters.SrtpRejected++;
             return;
+        }
+
+        if (srtp.StreamsEvicted != evicted)
+        {
+            Node.Counters.SrtpStreamsEvicted++;
         }
 
         Node.Counters.RtcpReceived++;
@@ -180,7 +199,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         if (reader.IsMalformed)
         {
-            Node.Counters.Malformed++;
+            Node.Counters.RtcpMalformed++;
         }
     }
 
@@ -205,7 +224,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                 {
                     Span<ushort> lost = stackalloc ushort[256];
                     var count = nack.GetLostSequenceNumbers(lost);
-                    Node.Counters.NacksAnswered += nacked.Retransmit(lost[..count]);
+                    var result = nacked.Retransmit(lost[..count]);
+                    Node.Counters.NacksAnswered += result.Sent;
+                    Node.Counters.RetransmissionsRepeated += result.Repeated;
+                    Node.Counters.RetransmissionsOverBudget += result.OverBudget;
                 }
 
                 break;

@@ -61,6 +61,9 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 
     public MediaCounters Counters { get; }
 
+    /// <summary>Bounds on what one peer can make the loop do (retransmissions, SRTP state).</summary>
+    public MediaLimitsOptions Limits { get; init; } = new();
+
     public TimeProvider Time { get; }
 
     public DtlsCertificate Certificate { get; }
@@ -259,6 +262,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
                 webRtc.OnStun(datagram, from, via);
                 return;
             case PacketKind.Dtls when transport is WebRtcTransport dtls:
+                Counters.DtlsReceived++;
                 dtls.OnDtls(datagram);
                 return;
             case PacketKind.Rtp when transport is not null:

@@ -17,7 +17,7 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
 
     private readonly ILogger<NodeMediaPlane> _logger;
 
-    public NodeMediaPlane(IOptions<SfuOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public NodeMediaPlane(IOptions<SfuOptions> options, IOptions<MediaLimitsOptions> limits, TimeProvider time, ILoggerFactory loggers)
     {
         _logger = loggers.CreateLogger<NodeMediaPlane>();
         var o = options.Value;
@@ -34,7 +34,7 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
             throw new InvalidOperationException($"Sfu:RelayAddress '{o.RelayAddress}' is not an IP address.");
         }
 
-        Node = new NodeMedia(settings, relay, time, loggers);
+        Node = new NodeMedia(settings, relay, time, loggers) { Limits = limits.Value };
     }
 
     public NodeMedia Node { get; }
@@ -215,6 +215,7 @@ internal static class MediaExtensions
     /// <summary>Registers the real media plane (before AddSessions, whose placeholder is a TryAdd).</summary>
     public static IServiceCollection AddMedia(this IServiceCollection services)
     {
+        services.AddOptions<MediaLimitsOptions>().BindConfiguration(MediaLimitsOptions.Section);
         services.TryAddSingleton<NodeMediaPlane>();
         services.TryAddSingleton<IMediaPlane>(sp => sp.GetRequiredService<NodeMediaPlane>());
         services.AddHostedService<MediaPlaneStarter>();

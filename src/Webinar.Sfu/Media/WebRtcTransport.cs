@@ -82,6 +82,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             return;
         }
 
+        Node.Counters.StunAnswered++;
         via.Send(response[..length], from);
         if (result == IceLiteResult.Rejected)
         {

@@ -76,6 +76,12 @@ internal sealed class SignalingConnection : ISessionOutput
         {
             await ReadLoopAsync(session, joinTimer).ConfigureAwait(false);
         }
+        catch (WebSocketException) when (_socket.State == WebSocketState.CloseSent)
+        {
+            // The WebSocket failed the connection itself (a text frame that is not UTF-8: RFC 6455 §8.1 and 1007)
+            // and sent its close frame: wait for the client's, so the client reads the code rather than a reset.
+            await AwaitClientCloseAsync().ConfigureAwait(false);
+        }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer went away or was cut off.
@@ -174,6 +180,30 @@ internal sealed class SignalingConnection : ISessionOutput
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private async Task AwaitClientCloseAsync()
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            grace.CancelAfter(CloseGrace);
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await _socket.ReceiveAsync(scratch.AsMemory(), grace.Token).ConfigureAwait(false);
+            }
+            while (result.MessageType != WebSocketMessageType.Close);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // No close from the client in time: it is cut off below.
+        }
+        finally
+        {
             ArrayPool<byte>.Shared.Return(scratch);
         }
     }

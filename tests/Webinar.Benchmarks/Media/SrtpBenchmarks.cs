@@ -15,6 +15,8 @@ public class SrtpBenchmarks
     private readonly byte[] _buffer = new byte[PacketLength + SrtpSession.MaxOverhead];
     private SrtpSession _sender = null!;
     private SrtpSession _receiver = null!;
+    private readonly byte[] _forged = new byte[PacketLength + SrtpSession.MaxOverhead];
+    private int _forgedLength;
     private ushort _sequence;
 
     [Params(SrtpProfile.Aes128CmHmacSha1_80, SrtpProfile.AeadAes128Gcm)]
@@ -34,6 +36,16 @@ public class SrtpBenchmarks
         _plain[1] = 96;
         BinaryPrimitives.WriteUInt32BigEndian(_plain.AsSpan(8), Ssrc);
         new Random(3).NextBytes(_plain.AsSpan(12));
+
+        // A packet as a forger would send it: the right shape and a fresh index, one payload byte changed.
+        _plain.CopyTo(_forged, 0);
+        BinaryPrimitives.WriteUInt16BigEndian(_forged.AsSpan(2), 40_000);
+        using (var forger = new SrtpSession(Profile, key, salt))
+        {
+            forger.ProtectRtp(_forged, PacketLength, out _forgedLength);
+        }
+
+        _forged[100] ^= 0x01;
     }
 
     [GlobalCleanup]
@@ -64,5 +76,16 @@ public class SrtpBenchmarks
         _sender.ProtectRtp(_buffer, PacketLength, out int length);
         _receiver.UnprotectRtp(_buffer, length, out int plainLength);
         return plainLength;
+    }
+
+    /// <summary>
+    /// A forged packet (fresh index, wrong tag): what each datagram of a flood of forgeries costs the receiver, the
+    /// copy into the receive buffer included.
+    /// </summary>
+    [Benchmark]
+    public SrtpResult UnprotectForgedRtp()
+    {
+        _forged.AsSpan(0, _forgedLength).CopyTo(_buffer);
+        return _receiver.UnprotectRtp(_buffer, _forgedLength, out _);
     }
 }

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Webinar.Media.Rtcp;
 using Webinar.Media.Tests.Rtp;
 
@@ -67,6 +69,87 @@ public sealed class NackGeneratorTests
         }
 
         Assert.Equal(0, generator.MissingCount);
+    }
+    [Fact]
+    public async Task A_publisher_jumping_its_sequence_numbers_past_a_full_list_costs_one_write_per_skipped_number()
+    {
+        // The old list shifted every entry to drop its oldest: a full list of 65,536 and a jump of 30,000 meant
+        // 30,000 x 65,536 moves per packet, minutes for these ten packets. A ring drops the oldest in O(1).
+        var generator = new NackGenerator(new ManualTimeProvider(), capacity: 65_536, maxAgePackets: int.MaxValue);
+        var run = Task.Run(() =>
+        {
+            var overflowed = false;
+            generator.OnPacket(0);
+            for (var jump = 1; jump <= 10; jump++)
+            {
+                overflowed |= generator.OnPacket(unchecked((ushort)(jump * 30_000)));
+            }
+
+            return overflowed;
+        });
+
+        var overflowed = await run.WaitAsync(TimeSpan.FromSeconds(60)); // throws TimeoutException when stuck
+        Assert.True(overflowed, "dropping still-missing packets was not reported");
+        Assert.Equal(65_536, generator.MissingCount);
+        var due = new ushort[2];
+        Assert.Equal(2, generator.CollectDue(due));
+        // The newest 65,536 missing numbers below 300,000 are kept (270,000 and 240,000 arrived, so they are not among them).
+        Assert.Equal(unchecked((ushort)(300_000 - 65_536 - 2)), due[0]);
+    }
+
+    [Fact]
+    public void Nacks_only_numbers_that_never_arrived_in_order_and_exactly_the_model_when_nothing_arrives_late()
+    {
+        Prop.ForAll(Arb.From(Gen.ListOf(Gen.Choose(-40, 120)).Select(l => l.ToArray())), steps =>
+        {
+            const int capacity = 64, maxAge = 200;
+            var generator = new NackGenerator(new ManualTimeProvider(), maxRetries: 1000, capacity: capacity, maxAgePackets: maxAge);
+            var model = new SortedSet<long>(); // what a plain list of capacity live entries would hold
+            var arrived = new HashSet<long> { 1000 };
+            var late = false;
+            long highest = 1000;
+            generator.OnPacket(1000);
+            foreach (var step in steps)
+            {
+                long next = highest + step;
+                generator.OnPacket(unchecked((ushort)next));
+                arrived.Add(next);
+                if (next <= highest)
+                {
+                    late |= model.Remove(next);
+                    continue;
+                }
+
+                if (next - highest - 1 > capacity)
+                {
+                    model.Clear();
+                }
+                else
+                {
+                    for (var s = highest + 1; s < next; s++)
+                    {
+                        if (model.Count == capacity)
+                        {
+                            model.Remove(model.Min);
+                        }
+
+                        model.Add(s);
+                    }
+                }
+
+                highest = next;
+                model.RemoveWhere(s => highest - s > maxAge);
+            }
+
+            var due = new ushort[capacity + 1];
+            var written = generator.CollectDue(due);
+            var reported = due.AsSpan(0, written).ToArray();
+            var expected = model.Select(s => unchecked((ushort)s)).ToArray();
+            var truthful = reported.All(r => !arrived.Contains(r) && highest - r <= maxAge && r < highest);
+            return written <= capacity && generator.MissingCount == written && truthful
+                && reported.Distinct().Count() == written
+                && (late || reported.SequenceEqual(expected));
+        }).QuickCheckThrowOnFailure();
     }
 }
 

@@ -154,4 +154,34 @@ public sealed class TransportFeedbackRecorderTests
         recorder.OnPacket(1, 1);
         Assert.False(recorder.TryBuildFeedback(new byte[10], 1, 2, out _));
     }
+
+    [Fact]
+    public void A_jump_of_thousands_of_numbers_starts_the_next_feedback_at_the_new_packet()
+    {
+        var recorder = new TransportFeedbackRecorder();
+        recorder.OnPacket(100, 1_000);
+        recorder.OnPacket(101, 2_000);
+        Assert.Single(Drain(recorder));
+
+        recorder.OnPacket(102, 3_000);
+        recorder.OnPacket((ushort)(102 + TransportFeedbackRecorder.MaxGap + 1), 4_000);
+        recorder.OnPacket(103, 5_000); // late, from before the jump: not worth reporting the gap for
+
+        var feedback = Assert.Single(Drain(recorder));
+        Assert.Equal([102 + TransportFeedbackRecorder.MaxGap + 1], feedback.ConvertAll(e => (int)e.SequenceNumber));
+        Assert.Equal(1, recorder.Resets);
+    }
+
+    [Fact]
+    public void A_gap_within_the_limit_is_still_reported_as_missing_packets()
+    {
+        var recorder = new TransportFeedbackRecorder();
+        recorder.OnPacket(0, 1_000);
+        recorder.OnPacket((ushort)TransportFeedbackRecorder.MaxGap, 2_000);
+
+        var entries = Drain(recorder).SelectMany(f => f).ToList();
+        Assert.Equal(TransportFeedbackRecorder.MaxGap + 1, entries.Count);
+        Assert.Equal(2, entries.Count(e => e.Received));
+        Assert.Equal(0, recorder.Resets);
+    }
 }

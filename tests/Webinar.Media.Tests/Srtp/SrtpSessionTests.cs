@@ -372,6 +372,69 @@ public sealed class SrtpSessionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void A_peer_sending_from_ever_new_ssrcs_keeps_at_most_max_streams_of_state(SrtpProfile profile)
+    {
+        (SrtpSession sender, SrtpSession receiver) = Pair(profile);
+        using (sender)
+        using (receiver)
+        {
+            receiver.MaxStreams = 8;
+            var buffer = new byte[64];
+            for (uint ssrc = 1; ssrc <= 1000; ssrc++)
+            {
+                byte[] rtcp = Convert.FromHexString("80c90001" + ssrc.ToString("x8")); // an empty receiver report
+                rtcp.CopyTo(buffer, 0);
+                Assert.Equal(SrtpResult.Ok, sender.ProtectRtcp(buffer, rtcp.Length, out int length));
+                Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtcp(buffer, length, out _));
+                Assert.True(receiver.StreamCount <= 8, $"{receiver.StreamCount} SSRC states after {ssrc} SSRCs");
+            }
+
+            Assert.Equal(992, receiver.StreamsEvicted);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void The_stream_forgotten_at_the_bound_is_the_least_recently_used(SrtpProfile profile)
+    {
+        (SrtpSession sender, SrtpSession receiver) = Pair(profile);
+        using (sender)
+        using (receiver)
+        {
+            receiver.MaxStreams = 2;
+            var buffer = new byte[128];
+            SrtpResult Deliver(uint ssrc, ushort sequence)
+            {
+                byte[] plain = Rtp(sequence, 1);
+                BinaryPrimitives.WriteUInt32BigEndian(plain.AsSpan(8), ssrc);
+                plain.CopyTo(buffer, 0);
+                Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(buffer, plain.Length, out int length));
+                return receiver.UnprotectRtp(buffer, length, out _);
+            }
+
+            Assert.Equal(SrtpResult.Ok, Deliver(0xA, 1));
+            Assert.Equal(SrtpResult.Ok, Deliver(0xB, 1));
+            Assert.Equal(SrtpResult.Ok, Deliver(0xA, 2)); // A used last: B is the older one
+            Assert.Equal(SrtpResult.Ok, Deliver(0xC, 1)); // evicts B
+
+            Assert.Equal(1, receiver.StreamsEvicted);
+            Assert.Equal(SrtpResult.Replayed, receiver.UnprotectRtp(Resend(sender, 0xA, 2), 12 + 20 + sender.RtpOverhead, out _));
+        }
+    }
+
+    private static byte[] Resend(SrtpSession sender, uint ssrc, ushort sequence)
+    {
+        // Protecting again with the same index yields the same bytes (a replay as an attacker would record it).
+        byte[] plain = Rtp(sequence, 1);
+        BinaryPrimitives.WriteUInt32BigEndian(plain.AsSpan(8), ssrc);
+        var buffer = new byte[plain.Length + SrtpSession.MaxOverhead];
+        plain.CopyTo(buffer, 0);
+        Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(buffer, plain.Length, out _));
+        return buffer;
+    }
+
     internal static (SrtpSession Sender, SrtpSession Receiver) Pair(SrtpProfile profile)
     {
         byte[] key = new byte[SrtpProfiles.MasterKeyLength(profile)];

@@ -117,7 +117,7 @@ public sealed class ConsumerTests
 
         var resent = consumer.Retransmit([lostSeq, unchecked((ushort)(lostSeq + 500))]);
 
-        Assert.Equal(1, resent);
+        Assert.Equal(1, resent.Sent);
         Assert.Equal(4, _subscriber.Sent.Count);
         Assert.Equal(lost, _subscriber.Sent[3]);
     }
@@ -151,7 +151,59 @@ public sealed class ConsumerTests
         consumer.Dispose();
         Publish(producer, Rtp(0x1111, 2, 960, [0x02]));
 
-        Assert.Equal(0, consumer.Retransmit([seq]));
+        Assert.Equal(0, consumer.Retransmit([seq]).Sent);
         Assert.Single(_subscriber.Sent);
+    }
+
+    [Fact]
+    public void A_packet_nacked_again_and_again_is_resent_once_per_resend_interval()
+    {
+        var producer = Producer(MediaKind.Audio, _publisher, _clock);
+        var consumer = Consumer(producer, _subscriber, _clock);
+        Publish(producer, Rtp(0x1111, 1, 0, [0x01]));
+        var seq = Read(_subscriber.Sent[0]).Seq;
+        ushort[] duplicates = [seq, seq, seq, seq, seq, seq, seq, seq];
+
+        var first = consumer.Retransmit(duplicates);
+        var again = consumer.Retransmit(duplicates);
+        _clock.Advance(_subscriber.Retransmission.MinResendInterval);
+        var later = consumer.Retransmit([seq]);
+
+        Assert.Equal(new RetransmitResult(1, 7, 0), first);
+        Assert.Equal(new RetransmitResult(0, 8, 0), again);
+        Assert.Equal(1, later.Sent);
+        Assert.Equal(3, _subscriber.Sent.Count);
+    }
+
+    [Fact]
+    public void One_datagram_of_nacks_for_every_cached_packet_resends_no_more_than_the_byte_budget()
+    {
+        _subscriber.Retransmission = new RetransmissionOptions { BytesPerSecond = 100_000, BurstBytes = 20_000 };
+        var producer = Producer(MediaKind.Video, _publisher, _clock);
+        var consumer = Consumer(producer, _subscriber, _clock, waitForKeyframe: false);
+        var payload = new byte[988]; // 1,000-byte packets
+        for (ushort i = 0; i < 512; i++)
+        {
+            Publish(producer, Rtp(0x1111, (ushort)(1000 + i), 3000u * i, payload, payloadType: 96));
+        }
+
+        // What ~19 generic NACKs of 256 sequence numbers each ask for: every cached packet, several times over.
+        var firstSeq = Read(_subscriber.Sent[0]).Seq;
+        var asked = new ushort[19 * 256];
+        for (var i = 0; i < asked.Length; i++)
+        {
+            asked[i] = unchecked((ushort)(firstSeq + (i % 512)));
+        }
+
+        _subscriber.Sent.Clear();
+        var result = consumer.Retransmit(asked);
+
+        Assert.Equal(20, result.Sent);
+        Assert.Equal(20, _subscriber.Sent.Count);
+        Assert.Equal(asked.Length, result.Sent + result.Repeated + result.OverBudget);
+
+        // The budget refills at its rate: a tenth of a second later, 10 kB more.
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(10, consumer.Retransmit(asked).Sent);
     }
 }

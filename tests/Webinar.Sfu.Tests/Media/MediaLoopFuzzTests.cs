@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,7 +19,7 @@ public sealed class MediaLoopFuzzTests : IDisposable
     private readonly Socket _checker = Loopback();
     private readonly Socket _stranger = Loopback();
     private readonly IPEndPoint _nodeEndPoint;
-    private readonly Random _random = new(7983);
+    private HostileDatagrams? _hostile;
 
     public MediaLoopFuzzTests()
     {
@@ -69,68 +68,17 @@ public sealed class MediaLoopFuzzTests : IDisposable
     /// <summary>Random datagrams of every shape RFC 7983 demultiplexes on, plus mutations of a valid check.</summary>
     private void SendHostile(Socket from, int count, byte[] validCheck, bool includeDtls)
     {
+        _hostile ??= new HostileDatagrams(7983, validCheck);
+        var buffer = new byte[1500];
         for (var i = 0; i < count; i++)
         {
-            var datagram = NextHostile(validCheck, includeDtls);
-            from.SendTo(datagram, _nodeEndPoint);
+            var length = _hostile.Next(buffer, includeDtls);
+            from.SendTo(buffer.AsSpan(0, length), SocketFlags.None, _nodeEndPoint);
             if (i % 100 == 99)
             {
                 Thread.Sleep(5); // let the loop drain; this is about robustness, not about the socket buffer
             }
         }
-    }
-
-    private byte[] NextHostile(byte[] validCheck, bool includeDtls)
-    {
-        var shape = _random.Next(includeDtls ? 7 : 6);
-        if (shape == 0)
-        {
-            // A valid check with a few bytes flipped (often still carrying our USERNAME).
-            var mutated = (byte[])validCheck.Clone();
-            for (var flips = _random.Next(1, 4); flips > 0; flips--)
-            {
-                mutated[_random.Next(mutated.Length)] ^= (byte)_random.Next(1, 256);
-            }
-
-            return _random.Next(4) == 0 ? mutated[.._random.Next(mutated.Length)] : mutated;
-        }
-
-        var datagram = new byte[_random.Next(0, 1300)];
-        _random.NextBytes(datagram);
-        if (datagram.Length < 12)
-        {
-            return datagram;
-        }
-
-        switch (shape)
-        {
-            case 1: // STUN-like: right first byte and magic cookie, random body and attributes
-                datagram[0] = (byte)_random.Next(0, 4);
-                BinaryPrimitives.WriteUInt32BigEndian(datagram.AsSpan(4), 0x2112A442);
-                BinaryPrimitives.WriteUInt16BigEndian(datagram.AsSpan(2), (ushort)_random.Next(0, datagram.Length));
-                break;
-            case 2: // RTP-like
-                datagram[0] = (byte)(0x80 | _random.Next(0, 0x40));
-                datagram[1] = (byte)_random.Next(0, 128);
-                break;
-            case 3: // RTCP-like
-                datagram[0] = (byte)(0x80 | _random.Next(0, 0x20));
-                datagram[1] = (byte)_random.Next(192, 224);
-                break;
-            case 4: // neither: first byte outside every RFC 7983 range
-                datagram[0] = (byte)(_random.Next(2) == 0 ? _random.Next(64, 128) : _random.Next(192, 256));
-                break;
-            case 5: // STUN first byte without the cookie
-                datagram[0] = (byte)_random.Next(0, 4);
-                break;
-            case 6: // DTLS-like record header
-                datagram[0] = (byte)_random.Next(20, 64);
-                datagram[1] = 0xFE;
-                datagram[2] = 0xFD;
-                break;
-        }
-
-        return datagram;
     }
 
     private bool CheckIsAnswered(bool nominate)

@@ -13,6 +13,8 @@ internal sealed class RecordingConsumerTransport : IConsumerTransport
 
     public bool IsConnected { get; set; } = true;
 
+    public RetransmissionOptions Retransmission { get; set; } = new();
+
     /// <summary>When set, <see cref="SendRtp"/> throws, as a broken subscriber would.</summary>
     public bool Fails { get; set; }
 

@@ -147,6 +147,28 @@ public sealed class RelayLinkTests : IDisposable
     }
 
     [Fact]
+    public void Authentic_rtp_on_ssrcs_the_peer_never_negotiated_is_dropped_and_counted_before_any_srtp_work()
+    {
+        // Node A sends the same stream on 64 more SSRCs that node B has no producer for, properly protected.
+        OnLoop(_nodeA, () =>
+        {
+            for (uint i = 0; i < 64; i++)
+            {
+                _linkA.AddConsumer(new Consumer(_source, _linkA, "extra", 0x7000_0000 + i, 96, new RtpExtensionIdMap(), _clockA, waitForKeyframe: false));
+            }
+
+            Publish(_source, Rtp(0x1111, 4242, 90_000, Vp8Delta, payloadType: 96));
+            return true;
+        });
+
+        WaitUntil(() => _nodeB.Counters.Snapshot().UnknownSsrc == 64, "RTP on unnegotiated SSRCs was not dropped and counted");
+        WaitUntil(() => ReceivedOnB() == 1, "the negotiated stream stopped");
+        var counters = _nodeB.Counters.Snapshot();
+        Assert.Equal(0, counters.SrtpRejected);
+        Assert.Equal(1, counters.RtpReceived);
+    }
+
+    [Fact]
     public void The_link_stays_open_while_the_peer_is_heard_and_closes_itself_after_the_silence_timeout()
     {
         // Both clocks advance a second at a time; each step node B's keepalive reaches node A before A's clock moves.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using FsCheck;
@@ -79,8 +80,56 @@ public sealed class FrameFuzzTests(SfuNodeFixture node)
         }
     }
 
+    [Fact]
+    public async Task A_text_frame_that_is_not_utf8_closes_with_the_code_signaling_md_documents_before_and_after_join()
+    {
+        // RFC 6455 §8.1: invalid UTF-8 in a text frame fails the connection (1007). The docs say so; this holds the
+        // node to the docs' close-code table.
+        var documented = File.ReadAllLines(System.IO.Path.Combine(RepositoryRoot.Path, "docs", "signaling.md"))
+            .Where(l => l.StartsWith("| 1", StringComparison.Ordinal) && l.Contains("not valid UTF-8", StringComparison.Ordinal))
+            .Select(l => int.Parse(l.Split('|', StringSplitOptions.TrimEntries)[1], CultureInfo.InvariantCulture))
+            .ToList();
+        var code = Assert.Single(documented);
+        byte[] invalid = [.. "{\"type\":\"offer\",\"sdp\":\""u8, 0xC3, 0x28, 0xFF, .. "\"}"u8];
+
+        await using (var before = await SignalingClient.ConnectAsync(node.SignalingUrl))
+        {
+            await before.SendBytesAsync(invalid);
+            Assert.Empty(await FramesUntilFailedAsync(before));
+            Assert.Equal((WebSocketCloseStatus)code, before.CloseStatus);
+        }
+
+        var meeting = await node.CreateMeetingAsync();
+        var (joined, _) = await node.JoinAsync(meeting, Guid.NewGuid(), "utf8");
+        await using (joined)
+        {
+            await joined.SendBytesAsync(invalid);
+            Assert.Empty(await FramesUntilFailedAsync(joined));
+            Assert.Equal((WebSocketCloseStatus)code, joined.CloseStatus);
+        }
+    }
+
+    /// <summary>Frames until the close; a failed connection may reset right after its close frame (the code is read by then).</summary>
+    private static async Task<List<System.Text.Json.JsonElement>> FramesUntilFailedAsync(SignalingClient client)
+    {
+        var frames = new List<System.Text.Json.JsonElement>();
+        try
+        {
+            while (await client.ReceiveAsync() is { } frame)
+            {
+                frames.Add(frame);
+            }
+        }
+        catch (WebSocketException)
+        {
+            // The node aborted the TCP connection after its close frame.
+        }
+
+        return frames;
+    }
+
     /// <summary>Valid frames with characters flipped, deleted, duplicated or replaced by JSON punctuation.</summary>
-    private static Gen<string> Mutated() =>
+    internal static Gen<string> Mutated() =>
         from frame in Gen.Elements(ValidFrames)
         from count in Gen.Choose(1, 6)
         from edits in Gen.ArrayOf(Gen.Zip(Gen.Choose(0, 1000), Gen.Elements('{', '}', '"', ':', ',', '[', ']', '\\', 'x', '0', '\0', 'é')), count)
