@@ -6,8 +6,9 @@ using Org.BouncyCastle.Crypto.Operators;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using Org.BouncyCastle.X509;
-using TlsCertificate = Org.BouncyCastle.Crypto.Tls.Certificate;
+using TlsCertificateChain = Org.BouncyCastle.Tls.Certificate;
 
 namespace Webinar.Media.Dtls;
 
@@ -18,7 +19,7 @@ namespace Webinar.Media.Dtls;
 /// </summary>
 public sealed class DtlsCertificate
 {
-    private DtlsCertificate(TlsCertificate chain, AsymmetricKeyParameter privateKey, byte[] der)
+    private DtlsCertificate(TlsCertificateChain chain, AsymmetricKeyParameter privateKey, byte[] der)
     {
         Chain = chain;
         PrivateKey = privateKey;
@@ -32,7 +33,7 @@ public sealed class DtlsCertificate
     /// <summary>The DER encoding of the certificate.</summary>
     public ReadOnlyMemory<byte> Der { get; }
 
-    internal TlsCertificate Chain { get; }
+    internal TlsCertificateChain Chain { get; }
 
     internal AsymmetricKeyParameter PrivateKey { get; }
 
@@ -57,7 +58,7 @@ public sealed class DtlsCertificate
         var certificate = generator.Generate(new Asn1SignatureFactory("SHA256WITHECDSA", keyPair.Private, random));
 
         var der = certificate.GetEncoded();
-        var chain = new TlsCertificate([X509CertificateStructure.GetInstance(der)]);
+        var chain = new TlsCertificateChain([new BcTlsCertificate(DtlsCrypto.Shared, der)]);
         return new DtlsCertificate(chain, keyPair.Private, der);
     }
 }

@@ -16,4 +16,7 @@ public sealed record DtlsTransportOptions
 
     /// <summary>Incoming datagrams buffered before the handshake thread reads them; extra ones are dropped.</summary>
     public int ReceiveQueueCapacity { get; init; } = 64;
+
+    /// <summary>The bounded threads that run server handshakes; the process-wide set unless a test brings its own.</summary>
+    public DtlsHandshakeWorkers ServerWorkers { get; init; } = DtlsHandshakeWorkers.Server;
 }
