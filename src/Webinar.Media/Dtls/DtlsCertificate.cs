@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1.Sec;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
@@ -25,6 +26,8 @@ public sealed class DtlsCertificate
         PrivateKey = privateKey;
         Der = der;
         Fingerprint = DtlsFingerprint.Compute(der);
+        using var key = DtlsCrypto.ToEcdsa((ECPrivateKeyParameters)privateKey);
+        SigningParameters = key.ExportParameters(includePrivateParameters: true);
     }
 
     /// <summary>SHA-256 fingerprint; <c>Fingerprint.ToString()</c> is the SDP attribute value "sha-256 AB:CD:...".</summary>
@@ -36,6 +39,12 @@ public sealed class DtlsCertificate
     internal TlsCertificateChain Chain { get; }
 
     internal AsymmetricKeyParameter PrivateKey { get; }
+
+    /// <summary>The private key as .NET ECDSA parameters, exported once; a key object made from them signs.</summary>
+    private ECParameters SigningParameters { get; }
+
+    /// <summary>A fresh .NET ECDSA key for signing (the caller disposes it; .NET key objects are not shared across threads).</summary>
+    internal ECDsa CreateSigningKey() => ECDsa.Create(SigningParameters);
 
     /// <summary>Generates a fresh key pair and a certificate valid from a day before now for a year.</summary>
     public static DtlsCertificate Generate(TimeProvider? timeProvider = null)

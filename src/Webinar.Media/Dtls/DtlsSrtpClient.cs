@@ -1,6 +1,5 @@
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
-using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 
 namespace Webinar.Media.Dtls;
 
@@ -79,11 +78,6 @@ internal sealed class DtlsSrtpClient : DefaultTlsClient
             client._state.VerifyPeerCertificate(serverCertificate.Certificate);
 
         public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
-            new BcDefaultTlsCredentialedSigner(
-                new TlsCryptoParameters(client.m_context),
-                DtlsCrypto.Shared,
-                client._certificate.PrivateKey,
-                client._certificate.Chain,
-                DtlsHandshakeState.EcdsaSignatureAlgorithm(client.m_context));
+            new DtlsEcdsaSigner(client._certificate, DtlsHandshakeState.EcdsaSignatureAlgorithm(client.m_context));
     }
 }

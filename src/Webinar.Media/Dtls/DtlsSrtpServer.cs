@@ -1,6 +1,5 @@
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
-using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 
 namespace Webinar.Media.Dtls;
 
@@ -73,12 +72,7 @@ internal sealed class DtlsSrtpServer : DefaultTlsServer
         _state.VerifyPeerCertificate(clientCertificate);
 
     protected override TlsCredentialedSigner GetECDsaSignerCredentials() =>
-        new BcDefaultTlsCredentialedSigner(
-            new TlsCryptoParameters(m_context),
-            DtlsCrypto.Shared,
-            _certificate.PrivateKey,
-            _certificate.Chain,
-            DtlsHandshakeState.EcdsaSignatureAlgorithm(m_context));
+        new DtlsEcdsaSigner(_certificate, DtlsHandshakeState.EcdsaSignatureAlgorithm(m_context));
 
     public override void NotifyAlertReceived(short alertLevel, short alertDescription)
     {
