@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Attendees;
+using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.JoinTokens;
 using Webinar.ControlPlane.Meetings;
 
@@ -24,7 +25,8 @@ internal static class ControlPlaneApp
             .AddJoinTokens()
             .AddMessaging()
             .AddWebhooks()
-            .AddIdleReaper();
+            .AddIdleReaper()
+            .AddMetricsEndpoint();
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandlingMiddleware>();
@@ -36,6 +38,7 @@ internal static class ControlPlaneApp
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous();
         app.MapJoinTokenKeys();
         app.MapGroup("/meetings")
             .RequireAuthorization()

@@ -195,6 +195,7 @@ public sealed class DtlsTransport : IDisposable
                 _state = DtlsTransportState.Connected;
             }
 
+            DtlsMetrics.Succeeded(Role, _startedAt);
             DtlsLog.HandshakeCompleted(_logger, Role, (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds, keys.ProtectionProfile);
             if (_channel.HasPending)
             {
@@ -213,6 +214,7 @@ public sealed class DtlsTransport : IDisposable
 
             _channel.Abort(error);
             End(DtlsTransportState.Failed, error);
+            DtlsMetrics.Failed(Role, error);
             DtlsLog.HandshakeFailed(_logger, Role, error, message);
             if (error == DtlsError.Cancelled)
             {

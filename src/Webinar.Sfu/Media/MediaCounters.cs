@@ -8,6 +8,8 @@ internal sealed class MediaCounters
 {
     public long DatagramsReceived;
     public long DatagramsSent;
+    public long BytesReceived;
+    public long BytesSent;
     public long SendErrors;
     public long HandlerErrors;
 

@@ -88,6 +88,7 @@ internal sealed class MediaLoop : IDisposable
         {
             _socket.SendTo(datagram, SocketFlags.None, to);
             _counters.DatagramsSent++;
+            _counters.BytesSent += datagram.Length;
         }
         catch (SocketException)
         {

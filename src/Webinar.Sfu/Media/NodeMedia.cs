@@ -27,6 +27,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     {
         Time = time;
         Counters = new MediaCounters();
+        Load = new MediaLoad();
         Loop = new MediaLoop(bindTo, time, Counters);
         AnnouncedAddress = announcedAddress;
         Certificate = DtlsCertificate.Generate(time);
@@ -37,6 +38,9 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     public MediaLoop Loop { get; }
 
     public MediaCounters Counters { get; }
+
+    /// <summary>Once-a-second figures of the media thread (busy ratio, transports, relay links, loss).</summary>
+    public MediaLoad Load { get; }
 
     public TimeProvider Time { get; }
 
@@ -115,6 +119,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 
     public void OnDatagram(Span<byte> datagram, SocketAddress from)
     {
+        Counters.BytesReceived += datagram.Length;
         var kind = PacketClassifier.Classify(datagram);
         _byAddress.TryGetValue(from, out var transport);
         switch (kind)
@@ -168,6 +173,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     public void OnTick(long nowTicks)
     {
         var transports = _transports;
+        Load.Update(nowTicks, Time.TimestampFrequency, transports);
         for (var i = transports.Count - 1; i >= 0; i--)
         {
             if (i < transports.Count)
