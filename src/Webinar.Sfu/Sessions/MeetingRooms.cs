@@ -11,6 +11,9 @@ internal enum AdmitResult
     Admitted,
     MeetingFull,
     MeetingGone,
+
+    /// <summary>The node holds <see cref="SfuOptions.MaxConnections"/> already.</summary>
+    NodeFull,
 }
 
 internal enum PromotionResult
@@ -85,6 +88,11 @@ internal sealed class MeetingRooms
             {
                 room = null;
                 return AdmitResult.MeetingFull;
+            }
+            else if (ConnectionsLocked() >= _options.MaxConnections)
+            {
+                room = null;
+                return AdmitResult.NodeFull;
             }
 
             var roster = _rosters[placement.PresenceMeetingId];
@@ -396,6 +404,17 @@ internal sealed class MeetingRooms
         {
             AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
         }
+    }
+
+    private int ConnectionsLocked()
+    {
+        var total = 0;
+        foreach (var room in _rooms.Values)
+        {
+            total += room.Connections;
+        }
+
+        return total;
     }
 
     /// <summary>Live connections per meeting, for the heartbeat.</summary>

@@ -217,12 +217,13 @@ internal sealed class Session : IPeerMediaListener
         if (result != AdmitResult.Admitted || room is null)
         {
             _claims = null;
-            var full = result == AdmitResult.MeetingFull;
-            RefuseJoin(
-                full ? ErrorCodes.MeetingFull : ErrorCodes.WrongMeetingNode,
-                full ? "The meeting has reached its connection limit." : "The meeting is not hosted on this node.",
-                frame.IdJson,
-                full ? CloseCodes.MeetingFull : CloseCodes.WrongMeetingNode);
+            var (refusal, reason, close) = result switch
+            {
+                AdmitResult.MeetingFull => (ErrorCodes.MeetingFull, "The meeting has reached its connection limit.", CloseCodes.MeetingFull),
+                AdmitResult.NodeFull => (ErrorCodes.NodeFull, "This media node is at its capacity; try again shortly.", CloseCodes.NodeFull),
+                _ => (ErrorCodes.WrongMeetingNode, "The meeting is not hosted on this node.", CloseCodes.WrongMeetingNode),
+            };
+            RefuseJoin(refusal, reason, frame.IdJson, close);
             return false;
         }
 
