@@ -124,6 +124,10 @@ public sealed class DtlsTransport : IDisposable
             await _channel.Arrived.ConfigureAwait(false);
             keys = await _options.ServerWorkers.Run(static self => ((DtlsTransport)self!).RunHandshake(), this).ConfigureAwait(false);
         }
+        else if (_options.ClientWorkers is { } workers)
+        {
+            keys = await workers.Run(static self => ((DtlsTransport)self!).RunHandshake(), this).ConfigureAwait(false);
+        }
         else
         {
             keys = await Task.Factory.StartNew(

@@ -49,11 +49,14 @@ internal static class SfuFanoutRun
 
     /// <summary>
     /// The generator every run uses, for our node and Janus alike: subscribers count RTP by header (no decryption),
-    /// two threads serve every client's socket and timers, one certificate for all.
+    /// two threads serve every client's socket and timers, eight run the client handshakes, one certificate for all.
     /// </summary>
+    private static readonly DtlsHandshakeWorkers ClientHandshakes = new(8);
+
     internal static WebRtcClientOptions GeneratorOptions(ClientReceiveGroup group, System.Net.IPAddress? localAddress = null) => new()
     {
         Certificate = DtlsCertificate.Generate(),
+        Dtls = new DtlsTransportOptions { ClientWorkers = ClientHandshakes, HandshakeTimeout = TimeSpan.FromSeconds(30) },
         HeaderOnlyReceive = true,
         ReceiveGroup = group,
         LocalAddress = localAddress ?? System.Net.IPAddress.Loopback,
