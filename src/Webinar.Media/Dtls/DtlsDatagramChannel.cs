@@ -7,8 +7,8 @@ namespace Webinar.Media.Dtls;
 /// BouncyCastle's <see cref="DatagramTransport"/> over a bounded in-memory queue: the UDP demux thread enqueues copies
 /// (pooled buffers) through <see cref="TryEnqueue"/>, the handshake thread blocks in <see cref="Receive"/>.
 /// <see cref="Abort"/> wakes a blocked receiver and makes every later receive throw, which unwinds a handshake at once.
-/// <see cref="Arrived"/> completes with the first datagram (or the abort), so a server handshake can wait for its
-/// ClientHello without holding a thread.
+/// <see cref="WhenArrived"/> fires with the first datagram (or the abort), so a server handshake can wait for its
+/// ClientHello without holding a thread and start on a worker without a thread-pool hop.
 /// </summary>
 internal sealed class DtlsDatagramChannel : DatagramTransport
 {
@@ -22,7 +22,9 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
     private DtlsError _abortReason;
     private bool _closedByProtocol;
     private int _sent;
-    private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Action<object?>? _onArrived;
+    private object? _onArrivedState;
+    private int _arrived;
 
     public DtlsDatagramChannel(IDatagramSender sender, int capacity, int sendLimit)
     {
@@ -35,8 +37,26 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
     /// <summary>Largest datagram accepted; bigger ones are dropped (no DTLS peer sends more than a path MTU).</summary>
     public const int MaxDatagramSize = 2048;
 
-    /// <summary>Completes when the first datagram is queued or the channel is aborted, whichever comes first.</summary>
-    public Task Arrived => _arrived.Task;
+    /// <summary>
+    /// Calls <paramref name="callback"/> once, on the thread that queues the first datagram or aborts the channel
+    /// (at once if that already happened). It must be quick: it runs on the UDP demux thread.
+    /// </summary>
+    public void WhenArrived(Action<object?> callback, object? state)
+    {
+        _onArrivedState = state;
+        Volatile.Write(ref _onArrived, callback);
+        if (Volatile.Read(ref _arrived) != 0)
+        {
+            Arrive();
+        }
+    }
+
+    private void Arrive()
+    {
+        Volatile.Write(ref _arrived, 1);
+        var callback = Interlocked.Exchange(ref _onArrived, null);
+        callback?.Invoke(_onArrivedState);
+    }
 
     public DtlsError AbortReason
     {
@@ -96,7 +116,7 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
             Monitor.PulseAll(_gate);
         }
 
-        _arrived.TrySetResult();
+        Arrive();
         return true;
     }
 
@@ -121,7 +141,7 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
             Monitor.PulseAll(_gate);
         }
 
-        _arrived.TrySetResult();
+        Arrive();
     }
 
     public int GetReceiveLimit() => MaxDatagramSize;

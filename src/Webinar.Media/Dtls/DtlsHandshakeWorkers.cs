@@ -51,7 +51,19 @@ public sealed class DtlsHandshakeWorkers
     /// <summary>Runs <paramref name="work"/> on a worker; the task completes with its result or exception.</summary>
     public Task<T> Run<T>(Func<object?, T> work, object? state)
     {
-        var item = new WorkItem<T>(work, state);
+        var item = new WorkItem<T>(this, work, state);
+        Enqueue(item);
+        return item.Task;
+    }
+
+    /// <summary>
+    /// Work that starts later, when <see cref="Deferred{T}.Start"/> is called (from any thread, even the media thread:
+    /// starting only queues it). Its task completes with the result or exception.
+    /// </summary>
+    internal Deferred<T> Prepare<T>(Func<object?, T> work, object? state) => new WorkItem<T>(this, work, state);
+
+    private void Enqueue(WorkItem item)
+    {
         var start = false;
         lock (_gate)
         {
@@ -75,8 +87,6 @@ public sealed class DtlsHandshakeWorkers
                 Name = "dtls-handshake",
             }.Start(this);
         }
-
-        return item.Task;
     }
 
     private void Loop()
@@ -103,16 +113,34 @@ public sealed class DtlsHandshakeWorkers
         }
     }
 
-    private abstract class WorkItem
+    /// <summary>One queued piece of work.</summary>
+    internal abstract class WorkItem
     {
         public abstract void Execute();
     }
 
-    private sealed class WorkItem<T>(Func<object?, T> work, object? state) : WorkItem
+    internal abstract class Deferred<T> : WorkItem
+    {
+        public abstract Task<T> Task { get; }
+
+        /// <summary>Queues the work; later calls do nothing.</summary>
+        public abstract void Start();
+    }
+
+    private sealed class WorkItem<T>(DtlsHandshakeWorkers owner, Func<object?, T> work, object? state) : Deferred<T>
     {
         private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _started;
 
-        public Task<T> Task => _result.Task;
+        public override Task<T> Task => _result.Task;
+
+        public override void Start()
+        {
+            if (Interlocked.Exchange(ref _started, 1) == 0)
+            {
+                owner.Enqueue(this);
+            }
+        }
 
         public override void Execute()
         {

@@ -120,9 +120,11 @@ public sealed class DtlsTransport : IDisposable
         DtlsSrtpKeys? keys;
         if (Role == DtlsRole.Server)
         {
-            // Until the ClientHello arrives there is nothing to compute: wait without a thread.
-            await _channel.Arrived.ConfigureAwait(false);
-            keys = await _options.ServerWorkers.Run(static self => ((DtlsTransport)self!).RunHandshake(), this).ConfigureAwait(false);
+            // Until the ClientHello arrives there is nothing to compute: wait without a thread. The datagram's own
+            // thread then queues the handshake for a worker (no thread-pool hop, so a busy pool cannot delay it).
+            var work = _options.ServerWorkers.Prepare(static self => ((DtlsTransport)self!).RunHandshake(), this);
+            _channel.WhenArrived(static work => ((DtlsHandshakeWorkers.Deferred<DtlsSrtpKeys?>)work!).Start(), work);
+            keys = await work.Task.ConfigureAwait(false);
         }
         else if (_options.ClientWorkers is { } workers)
         {
