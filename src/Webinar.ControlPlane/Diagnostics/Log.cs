@@ -17,6 +17,7 @@ internal static class EventIds
     public const int WebhookPassFailed = 1401;
     public const int WebhookAttemptFailed = 1402;
     public const int IdleMeetingDeleted = 1501;
+    public const int MetricsSampleFailed = 1601;
 }
 
 internal static partial class Log
@@ -62,4 +63,7 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.IdleMeetingDeleted, LogLevel.Information, "Deleted idle meeting {MeetingId} with its replicas")]
     public static partial void IdleMeetingDeleted(this ILogger logger, Guid meetingId);
+
+    [LoggerMessage(EventIds.MetricsSampleFailed, LogLevel.Warning, "Reading the metrics figures from the database failed; /metrics keeps the previous ones")]
+    public static partial void MetricsSampleFailed(this ILogger logger, Exception exception);
 }

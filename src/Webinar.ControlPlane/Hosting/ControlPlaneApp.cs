@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Attendees;
+using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.JoinTokens;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
@@ -26,7 +27,8 @@ internal static class ControlPlaneApp
             .AddJoinTokens()
             .AddMessaging()
             .AddWebhooks()
-            .AddIdleReaper();
+            .AddIdleReaper()
+            .AddMetricsEndpoint();
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandlingMiddleware>();
@@ -49,6 +51,7 @@ internal static class ControlPlaneApp
             },
         }).AllowAnonymous();
         app.MapNodeHealth();
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous();
         app.MapJoinTokenKeys();
         app.MapGroup("/meetings")
             .RequireAuthorization()

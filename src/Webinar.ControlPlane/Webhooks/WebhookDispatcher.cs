@@ -24,6 +24,7 @@ internal sealed class WebhookDispatcher(
     PlatformDirectory platforms,
     TimeProvider time,
     IOptions<WebhookOptions> options,
+    ControlPlaneMetrics metrics,
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string HttpClientName = "webhooks";
@@ -217,6 +218,7 @@ internal sealed class WebhookDispatcher(
         }
 
         var giveUp = refused || attempts >= o.MaxAttempts;
+        metrics.WebhookAttemptFailed(giveUp);
         var backoff = TimeSpan.FromTicks(Math.Min(o.InitialBackoff.Ticks * (1L << Math.Min(attempts - 1, 30)), o.MaxBackoff.Ticks));
         logger.WebhookAttemptFailed(delivery.Id, delivery.Url, attempts, error);
         await connection.ExecuteAsync(new CommandDefinition(

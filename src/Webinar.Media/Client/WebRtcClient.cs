@@ -430,6 +430,7 @@ public sealed class WebRtcClient : IDisposable
 
         _stopping = true;
         _state = WebRtcClientState.Closed;
+        _options.ReceiveGroup?.Remove(this);
         _dtls?.Close();
         _socket.Dispose();
         if (_receiveThread is { } thread && thread != Thread.CurrentThread)
@@ -465,12 +466,62 @@ public sealed class WebRtcClient : IDisposable
         _responder = new ClientBindingResponder(_identity.Ice.Ufrag, _identity.Ice.Password, transport.IceUfrag);
         _dtls = new DtlsTransport(transport.LocalDtlsRole, _certificate, transport.Fingerprint, _dtlsSender, _options.Dtls, _time, _logger);
         _state = WebRtcClientState.Connecting;
+        if (_options.ReceiveGroup is { } group)
+        {
+            group.Add(this);
+            return;
+        }
+
         _receiveThread = new Thread(static self => ((WebRtcClient)self!).ReceiveLoop())
         {
             IsBackground = true,
             Name = "webrtc-client " + LocalEndPoint.Port,
         };
         _receiveThread.Start(this);
+    }
+
+    internal Socket Socket => _socket;
+
+    /// <summary>A <see cref="ClientReceiveGroup"/> thread runs the timers (about every 10 ms).</summary>
+    internal void ServiceTimers()
+    {
+        try
+        {
+            if (!_stopping)
+            {
+                Tick();
+            }
+        }
+        catch (Exception exception) when (exception is ObjectDisposedException or SocketException)
+        {
+            ServiceFailed(exception);
+        }
+    }
+
+    /// <summary>A <see cref="ClientReceiveGroup"/> thread reads what the socket holds.</summary>
+    internal void ServiceReceive()
+    {
+        try
+        {
+            while (!_stopping && _socket.Available > 0)
+            {
+                int received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _receiveAddress);
+                OnDatagram(_receiveBuffer.AsSpan(0, received));
+            }
+        }
+        catch (Exception exception) when (exception is ObjectDisposedException or SocketException)
+        {
+            ServiceFailed(exception);
+        }
+    }
+
+    private void ServiceFailed(Exception exception)
+    {
+        if (!_stopping)
+        {
+            ClientLog.ReceiveLoopEnded(_logger, LocalEndPoint.ToString(), exception.Message);
+            Fail(exception);
+        }
     }
 
     /// <summary>
@@ -654,6 +705,12 @@ public sealed class WebRtcClient : IDisposable
 
     private void OnRtp(Span<byte> datagram)
     {
+        if (_options.HeaderOnlyReceive)
+        {
+            OnRtpHeader(datagram);
+            return;
+        }
+
         if (_receiveSrtp!.UnprotectRtp(datagram, datagram.Length, out int plainLength) != SrtpResult.Ok)
         {
             Interlocked.Increment(ref _undecryptable);
@@ -676,6 +733,25 @@ public sealed class WebRtcClient : IDisposable
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
         stats.OnPacket(packet.SequenceNumber, packet.Timestamp, packet.Payload.Length, keyframe, arrivalMicros);
         RtpReceived?.Invoke(stats, plain);
+    }
+
+    /// <summary><see cref="WebRtcClientOptions.HeaderOnlyReceive"/>: statistics from the clear RTP header alone.</summary>
+    private void OnRtpHeader(Span<byte> datagram)
+    {
+        if (!RtpPacket.TryParse(datagram, out var packet))
+        {
+            return;
+        }
+
+        uint ssrc = packet.Ssrc;
+        if (!_receivedBySsrc.TryGetValue(ssrc, out var stats))
+        {
+            stats = AddReceivedStats(ssrc, packet.PayloadType);
+        }
+
+        int payloadLength = Math.Max(0, packet.Payload.Length - Srtp.SrtpProfiles.RtpOverhead(SrtpProfile));
+        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        stats.OnPacket(packet.SequenceNumber, packet.Timestamp, payloadLength, keyframe: false, arrivalMicros);
     }
 
     private ReceivedStats AddReceivedStats(uint ssrc, byte payloadType)

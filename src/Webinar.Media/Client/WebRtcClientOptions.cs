@@ -32,6 +32,20 @@ public sealed record WebRtcClientOptions
     /// <summary>CNAME of every SSRC the client sends; random when null.</summary>
     public string? Cname { get; init; }
 
+    /// <summary>
+    /// Load generators: after the handshake, count received RTP by its header (sequence number, timestamp and SSRC
+    /// travel in the clear under SRTP) instead of authenticating and decrypting it. Such packets are not authenticated,
+    /// <see cref="WebRtcClient.RtpReceived"/> is not raised for them and key frames are not recognised; RTCP is still
+    /// decrypted, and receiver reports still go out.
+    /// </summary>
+    public bool HeaderOnlyReceive { get; init; }
+
+    /// <summary>
+    /// Load generators: serve this client's socket and timers from the shared threads of a
+    /// <see cref="ClientReceiveGroup"/> instead of a receive thread of its own.
+    /// </summary>
+    public ClientReceiveGroup? ReceiveGroup { get; init; }
+
     /// <summary>Socket receive buffer; a subscriber of a 1.5 Mbit/s stream wants some headroom.</summary>
     public int ReceiveBufferSize { get; init; } = 1 << 20;
 }

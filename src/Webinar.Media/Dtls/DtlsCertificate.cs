@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1.Sec;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
@@ -6,8 +7,9 @@ using Org.BouncyCastle.Crypto.Operators;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using Org.BouncyCastle.X509;
-using TlsCertificate = Org.BouncyCastle.Crypto.Tls.Certificate;
+using TlsCertificateChain = Org.BouncyCastle.Tls.Certificate;
 
 namespace Webinar.Media.Dtls;
 
@@ -18,12 +20,14 @@ namespace Webinar.Media.Dtls;
 /// </summary>
 public sealed class DtlsCertificate
 {
-    private DtlsCertificate(TlsCertificate chain, AsymmetricKeyParameter privateKey, byte[] der)
+    private DtlsCertificate(TlsCertificateChain chain, AsymmetricKeyParameter privateKey, byte[] der)
     {
         Chain = chain;
         PrivateKey = privateKey;
         Der = der;
         Fingerprint = DtlsFingerprint.Compute(der);
+        using var key = DtlsCrypto.ToEcdsa((ECPrivateKeyParameters)privateKey);
+        SigningParameters = key.ExportParameters(includePrivateParameters: true);
     }
 
     /// <summary>SHA-256 fingerprint; <c>Fingerprint.ToString()</c> is the SDP attribute value "sha-256 AB:CD:...".</summary>
@@ -32,9 +36,15 @@ public sealed class DtlsCertificate
     /// <summary>The DER encoding of the certificate.</summary>
     public ReadOnlyMemory<byte> Der { get; }
 
-    internal TlsCertificate Chain { get; }
+    internal TlsCertificateChain Chain { get; }
 
     internal AsymmetricKeyParameter PrivateKey { get; }
+
+    /// <summary>The private key as .NET ECDSA parameters, exported once; a key object made from them signs.</summary>
+    private ECParameters SigningParameters { get; }
+
+    /// <summary>A fresh .NET ECDSA key for signing (the caller disposes it; .NET key objects are not shared across threads).</summary>
+    internal ECDsa CreateSigningKey() => ECDsa.Create(SigningParameters);
 
     /// <summary>Generates a fresh key pair and a certificate valid from a day before now for a year.</summary>
     public static DtlsCertificate Generate(TimeProvider? timeProvider = null)
@@ -57,7 +67,7 @@ public sealed class DtlsCertificate
         var certificate = generator.Generate(new Asn1SignatureFactory("SHA256WITHECDSA", keyPair.Private, random));
 
         var der = certificate.GetEncoded();
-        var chain = new TlsCertificate([X509CertificateStructure.GetInstance(der)]);
+        var chain = new TlsCertificateChain([new BcTlsCertificate(DtlsCrypto.Shared, der)]);
         return new DtlsCertificate(chain, keyPair.Private, der);
     }
 }

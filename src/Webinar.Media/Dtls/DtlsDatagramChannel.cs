@@ -1,5 +1,5 @@
 using System.Buffers;
-using Org.BouncyCastle.Crypto.Tls;
+using Org.BouncyCastle.Tls;
 
 namespace Webinar.Media.Dtls;
 
@@ -7,6 +7,8 @@ namespace Webinar.Media.Dtls;
 /// BouncyCastle's <see cref="DatagramTransport"/> over a bounded in-memory queue: the UDP demux thread enqueues copies
 /// (pooled buffers) through <see cref="TryEnqueue"/>, the handshake thread blocks in <see cref="Receive"/>.
 /// <see cref="Abort"/> wakes a blocked receiver and makes every later receive throw, which unwinds a handshake at once.
+/// <see cref="WhenArrived"/> fires with the first datagram (or the abort), so a server handshake can wait for its
+/// ClientHello without holding a thread and start on a worker without a thread-pool hop.
 /// </summary>
 internal sealed class DtlsDatagramChannel : DatagramTransport
 {
@@ -20,6 +22,9 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
     private DtlsError _abortReason;
     private bool _closedByProtocol;
     private int _sent;
+    private Action<object?>? _onArrived;
+    private object? _onArrivedState;
+    private int _arrived;
 
     public DtlsDatagramChannel(IDatagramSender sender, int capacity, int sendLimit)
     {
@@ -31,6 +36,27 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
 
     /// <summary>Largest datagram accepted; bigger ones are dropped (no DTLS peer sends more than a path MTU).</summary>
     public const int MaxDatagramSize = 2048;
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> once, on the thread that queues the first datagram or aborts the channel
+    /// (at once if that already happened). It must be quick: it runs on the UDP demux thread.
+    /// </summary>
+    public void WhenArrived(Action<object?> callback, object? state)
+    {
+        _onArrivedState = state;
+        Volatile.Write(ref _onArrived, callback);
+        if (Volatile.Read(ref _arrived) != 0)
+        {
+            Arrive();
+        }
+    }
+
+    private void Arrive()
+    {
+        Volatile.Write(ref _arrived, 1);
+        var callback = Interlocked.Exchange(ref _onArrived, null);
+        callback?.Invoke(_onArrivedState);
+    }
 
     public DtlsError AbortReason
     {
@@ -88,8 +114,10 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
             _lengths[tail] = datagram.Length;
             _count++;
             Monitor.PulseAll(_gate);
-            return true;
         }
+
+        Arrive();
+        return true;
     }
 
     /// <summary>Fails the channel: a blocked <see cref="Receive"/> wakes and throws. The first reason wins.</summary>
@@ -112,6 +140,8 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
 
             Monitor.PulseAll(_gate);
         }
+
+        Arrive();
     }
 
     public int GetReceiveLimit() => MaxDatagramSize;
@@ -122,7 +152,9 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
     /// Next queued datagram into <paramref name="buf"/>; -1 when none arrives within <paramref name="waitMillis"/>
     /// (0 or less polls). Throws <see cref="DtlsChannelAbortedException"/> once aborted.
     /// </summary>
-    public int Receive(byte[] buf, int off, int len, int waitMillis)
+    public int Receive(byte[] buf, int off, int len, int waitMillis) => Receive(buf.AsSpan(off, len), waitMillis);
+
+    public int Receive(Span<byte> buf, int waitMillis)
     {
         var deadline = waitMillis > 0 ? Environment.TickCount64 + waitMillis : 0;
         lock (_gate)
@@ -141,10 +173,10 @@ internal sealed class DtlsDatagramChannel : DatagramTransport
                     _buffers[_head] = null!;
                     _head = (_head + 1) % _buffers.Length;
                     _count--;
-                    var fits = length <= len;
+                    var fits = length <= buf.Length;
                     if (fits)
                     {
-                        Buffer.BlockCopy(buffer, 0, buf, off, length);
+                        buffer.AsSpan(0, length).CopyTo(buf);
                     }
 
                     ArrayPool<byte>.Shared.Return(buffer);

@@ -1,5 +1,4 @@
-using System.Collections;
-using Org.BouncyCastle.Crypto.Tls;
+using Org.BouncyCastle.Tls;
 
 namespace Webinar.Media.Dtls;
 
@@ -25,7 +24,7 @@ internal sealed class DtlsHandshakeState
     public string? FailureMessage { get; private set; }
 
     /// <summary>The alert description we raised for <see cref="Failure"/>, or 0.</summary>
-    public byte FailureAlert { get; private set; }
+    public short FailureAlert { get; private set; }
 
     /// <summary>The last alert the peer sent (description), or -1.</summary>
     public int RemoteAlert { get; set; } = -1;
@@ -35,7 +34,7 @@ internal sealed class DtlsHandshakeState
     public DtlsSrtpKeys? Keys { get; private set; }
 
     /// <summary>Records why we are failing the handshake and returns the fatal alert to throw.</summary>
-    public TlsFatalAlert Fail(DtlsError error, string message, byte alert)
+    public TlsFatalAlert Fail(DtlsError error, string message, short alert)
     {
         if (Failure == DtlsError.None)
         {
@@ -55,7 +54,7 @@ internal sealed class DtlsHandshakeState
             throw Fail(DtlsError.FingerprintMismatch, "The peer sent no certificate.", AlertDescription.bad_certificate);
         }
 
-        var der = certificate.GetCertificateAt(0).GetDerEncoded();
+        var der = certificate.GetCertificateAt(0).GetEncoded();
         if (!ExpectedRemoteFingerprint.Matches(der))
         {
             throw Fail(
@@ -87,7 +86,7 @@ internal sealed class DtlsHandshakeState
         return 0;
     }
 
-    public void RequireExtendedMasterSecret(IDictionary? extensions)
+    public void RequireExtendedMasterSecret(IDictionary<int, byte[]>? extensions)
     {
         if (extensions is null || !TlsExtensionsUtilities.HasExtendedMasterSecretExtension(extensions))
         {
@@ -125,6 +124,12 @@ internal sealed class DtlsHandshakeState
             : new DtlsSrtpKeys(profile, clientKey, clientSalt, serverKey, serverSalt);
     }
 
+    /// <summary>DTLS 1.2 first, 1.0 for old peers.</summary>
+    public static ProtocolVersion[] Versions { get; } = ProtocolVersion.DTLSv12.DownTo(ProtocolVersion.DTLSv10);
+
+    /// <summary>Key exchange groups: X25519 (what browsers offer first, and the cheapest), then P-256.</summary>
+    public static int[] Groups { get; } = [NamedGroup.x25519, NamedGroup.secp256r1];
+
     /// <summary>ECDSA cipher suites only: our certificate is ECDSA P-256. GCM first, CBC for old peers and DTLS 1.0.</summary>
     public static int[] CipherSuites() =>
     [
@@ -136,5 +141,5 @@ internal sealed class DtlsHandshakeState
 
     /// <summary>The signature algorithm for our ECDSA key: sha256 on DTLS 1.2, implicit (null) on DTLS 1.0.</summary>
     public static SignatureAndHashAlgorithm? EcdsaSignatureAlgorithm(TlsContext context) =>
-        TlsUtilities.IsTlsV12(context) ? new SignatureAndHashAlgorithm(HashAlgorithm.sha256, SignatureAlgorithm.ecdsa) : null;
+        TlsUtilities.IsTlsV12(context) ? SignatureAndHashAlgorithm.GetInstance(HashAlgorithm.sha256, SignatureAlgorithm.ecdsa) : null;
 }

@@ -1,5 +1,5 @@
-using System.Collections;
-using Org.BouncyCastle.Crypto.Tls;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
 
 namespace Webinar.Media.Dtls;
 
@@ -11,23 +11,24 @@ internal sealed class DtlsSrtpClient : DefaultTlsClient
 {
     private readonly DtlsCertificate _certificate;
     private readonly DtlsHandshakeState _state;
-    private ushort _profile;
+    private int _profile;
 
     public DtlsSrtpClient(DtlsCertificate certificate, DtlsHandshakeState state)
+        : base(DtlsCrypto.Shared)
     {
         _certificate = certificate;
         _state = state;
     }
 
-    public override ProtocolVersion ClientVersion => ProtocolVersion.DTLSv12;
+    protected override ProtocolVersion[] GetSupportedVersions() => DtlsHandshakeState.Versions;
 
-    public override ProtocolVersion MinimumVersion => ProtocolVersion.DTLSv10;
+    protected override int[] GetSupportedCipherSuites() => DtlsHandshakeState.CipherSuites();
 
-    public override int[] GetCipherSuites() => DtlsHandshakeState.CipherSuites();
+    protected override IList<int> GetSupportedGroups(IList<int> namedGroupRoles) => DtlsHandshakeState.Groups;
 
     public override bool RequiresExtendedMasterSecret() => true;
 
-    public override IDictionary GetClientExtensions()
+    public override IDictionary<int, byte[]> GetClientExtensions()
     {
         var extensions = TlsExtensionsUtilities.EnsureExtensionsInitialised(base.GetClientExtensions());
         var profiles = new int[_state.SrtpProfiles.Count];
@@ -36,16 +37,16 @@ internal sealed class DtlsSrtpClient : DefaultTlsClient
             profiles[i] = _state.SrtpProfiles[i];
         }
 
-        TlsSRTPUtils.AddUseSrtpExtension(extensions, new UseSrtpData(profiles, []));
+        TlsSrtpUtilities.AddUseSrtpExtension(extensions, new UseSrtpData(profiles, []));
         return extensions;
     }
 
-    public override void ProcessServerExtensions(IDictionary serverExtensions)
+    public override void ProcessServerExtensions(IDictionary<int, byte[]> serverExtensions)
     {
         base.ProcessServerExtensions(serverExtensions);
         _state.RequireExtendedMasterSecret(serverExtensions);
 
-        var chosen = serverExtensions is null ? null : TlsSRTPUtils.GetUseSrtpExtension(serverExtensions);
+        var chosen = serverExtensions is null ? null : TlsSrtpUtilities.GetUseSrtpExtension(serverExtensions);
         if (chosen?.ProtectionProfiles is not { Length: 1 } profiles || _state.ChooseProfile(profiles) == 0)
         {
             throw _state.Fail(
@@ -54,12 +55,12 @@ internal sealed class DtlsSrtpClient : DefaultTlsClient
                 AlertDescription.illegal_parameter);
         }
 
-        _profile = (ushort)profiles[0];
+        _profile = profiles[0];
     }
 
     public override TlsAuthentication GetAuthentication() => new Authentication(this);
 
-    public override void NotifyAlertReceived(byte alertLevel, byte alertDescription)
+    public override void NotifyAlertReceived(short alertLevel, short alertDescription)
     {
         _state.RemoteAlert = alertDescription;
         _state.RemoteAlertFatal = alertLevel == AlertLevel.fatal;
@@ -68,19 +69,15 @@ internal sealed class DtlsSrtpClient : DefaultTlsClient
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
-        _state.ExportKeys(mContext, _profile, isServer: false);
+        _state.ExportKeys(m_context, (ushort)_profile, isServer: false);
     }
 
     private sealed class Authentication(DtlsSrtpClient client) : TlsAuthentication
     {
-        public void NotifyServerCertificate(Certificate serverCertificate) =>
-            client._state.VerifyPeerCertificate(serverCertificate);
+        public void NotifyServerCertificate(TlsServerCertificate serverCertificate) =>
+            client._state.VerifyPeerCertificate(serverCertificate.Certificate);
 
         public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
-            new DefaultTlsSignerCredentials(
-                client.mContext,
-                client._certificate.Chain,
-                client._certificate.PrivateKey,
-                DtlsHandshakeState.EcdsaSignatureAlgorithm(client.mContext));
+            new DtlsEcdsaSigner(client._certificate, DtlsHandshakeState.EcdsaSignatureAlgorithm(client.m_context));
     }
 }

@@ -1,5 +1,5 @@
-using System.Collections;
-using Org.BouncyCastle.Crypto.Tls;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
 
 namespace Webinar.Media.Dtls;
 
@@ -11,29 +11,29 @@ internal sealed class DtlsSrtpServer : DefaultTlsServer
 {
     private readonly DtlsCertificate _certificate;
     private readonly DtlsHandshakeState _state;
-    private ushort _profile;
+    private int _profile;
 
     public DtlsSrtpServer(DtlsCertificate certificate, DtlsHandshakeState state)
+        : base(DtlsCrypto.Shared)
     {
         _certificate = certificate;
         _state = state;
     }
 
-    // The TLS defaults make BouncyCastle answer a DTLS ClientHello with protocol_version (alert 70).
-    protected override ProtocolVersion MinimumVersion => ProtocolVersion.DTLSv10;
+    protected override ProtocolVersion[] GetSupportedVersions() => DtlsHandshakeState.Versions;
 
-    protected override ProtocolVersion MaximumVersion => ProtocolVersion.DTLSv12;
+    protected override int[] GetSupportedCipherSuites() => DtlsHandshakeState.CipherSuites();
 
-    protected override int[] GetCipherSuites() => DtlsHandshakeState.CipherSuites();
+    public override int[] GetSupportedGroups() => DtlsHandshakeState.Groups;
 
     public override bool RequiresExtendedMasterSecret() => true;
 
-    public override void ProcessClientExtensions(IDictionary clientExtensions)
+    public override void ProcessClientExtensions(IDictionary<int, byte[]> clientExtensions)
     {
         base.ProcessClientExtensions(clientExtensions);
         _state.RequireExtendedMasterSecret(clientExtensions);
 
-        var offered = clientExtensions is null ? null : TlsSRTPUtils.GetUseSrtpExtension(clientExtensions);
+        var offered = clientExtensions is null ? null : TlsSrtpUtilities.GetUseSrtpExtension(clientExtensions);
         _profile = _state.ChooseProfile(offered?.ProtectionProfiles);
         if (_profile == 0)
         {
@@ -44,24 +44,24 @@ internal sealed class DtlsSrtpServer : DefaultTlsServer
         }
     }
 
-    public override IDictionary GetServerExtensions()
+    public override IDictionary<int, byte[]> GetServerExtensions()
     {
         var extensions = TlsExtensionsUtilities.EnsureExtensionsInitialised(base.GetServerExtensions());
         // An empty MKI: RFC 5764 §4.1.1 lets the server decline the client's MKI.
-        TlsSRTPUtils.AddUseSrtpExtension(extensions, new UseSrtpData([_profile], []));
+        TlsSrtpUtilities.AddUseSrtpExtension(extensions, new UseSrtpData([_profile], []));
         return extensions;
     }
 
     public override CertificateRequest GetCertificateRequest()
     {
-        IList? algorithms = null;
-        if (TlsUtilities.IsSignatureAlgorithmsExtensionAllowed(mServerVersion))
+        List<SignatureAndHashAlgorithm>? algorithms = null;
+        if (TlsUtilities.IsSignatureAlgorithmsExtensionAllowed(m_context.ServerVersion))
         {
-            algorithms = new ArrayList();
-            foreach (var hash in (byte[])[HashAlgorithm.sha256, HashAlgorithm.sha384, HashAlgorithm.sha512, HashAlgorithm.sha1])
+            algorithms = [];
+            foreach (var hash in (short[])[HashAlgorithm.sha256, HashAlgorithm.sha384, HashAlgorithm.sha512, HashAlgorithm.sha1])
             {
-                algorithms.Add(new SignatureAndHashAlgorithm(hash, SignatureAlgorithm.ecdsa));
-                algorithms.Add(new SignatureAndHashAlgorithm(hash, SignatureAlgorithm.rsa));
+                algorithms.Add(SignatureAndHashAlgorithm.GetInstance(hash, SignatureAlgorithm.ecdsa));
+                algorithms.Add(SignatureAndHashAlgorithm.GetInstance(hash, SignatureAlgorithm.rsa));
             }
         }
 
@@ -71,10 +71,10 @@ internal sealed class DtlsSrtpServer : DefaultTlsServer
     public override void NotifyClientCertificate(Certificate clientCertificate) =>
         _state.VerifyPeerCertificate(clientCertificate);
 
-    protected override TlsSignerCredentials GetECDsaSignerCredentials() =>
-        new DefaultTlsSignerCredentials(mContext, _certificate.Chain, _certificate.PrivateKey, DtlsHandshakeState.EcdsaSignatureAlgorithm(mContext));
+    protected override TlsCredentialedSigner GetECDsaSignerCredentials() =>
+        new DtlsEcdsaSigner(_certificate, DtlsHandshakeState.EcdsaSignatureAlgorithm(m_context));
 
-    public override void NotifyAlertReceived(byte alertLevel, byte alertDescription)
+    public override void NotifyAlertReceived(short alertLevel, short alertDescription)
     {
         _state.RemoteAlert = alertDescription;
         _state.RemoteAlertFatal = alertLevel == AlertLevel.fatal;
@@ -83,6 +83,6 @@ internal sealed class DtlsSrtpServer : DefaultTlsServer
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
-        _state.ExportKeys(mContext, _profile, isServer: true);
+        _state.ExportKeys(m_context, (ushort)_profile, isServer: true);
     }
 }

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Org.BouncyCastle.Crypto.Tls;
-using Org.BouncyCastle.Security;
-using BcDtlsTransport = Org.BouncyCastle.Crypto.Tls.DtlsTransport;
+using Org.BouncyCastle.Tls;
+using BcDtlsTransport = Org.BouncyCastle.Tls.DtlsTransport;
 
 namespace Webinar.Media.Dtls;
 
@@ -13,8 +12,12 @@ namespace Webinar.Media.Dtls;
 /// <see cref="IDatagramSender"/>. <see cref="HandshakeAsync"/> yields the SRTP master keys.
 /// </summary>
 /// <remarks>
-/// Threading: the handshake runs BouncyCastle's blocking protocol on one dedicated long-running thread that exits when
-/// the handshake ends (success, failure, timeout, cancellation or <see cref="Close"/>). After success no thread is held:
+/// Threading: the handshake runs BouncyCastle's blocking protocol on a thread. A server handshake waits for the
+/// ClientHello without one, then runs on one of the bounded <see cref="DtlsHandshakeWorkers.Server"/> threads (queued
+/// when all are busy); a client handshake (our load generator and test client) gets a dedicated thread that exits when
+/// it ends. Either way the thread is released when the handshake ends (success, failure, timeout, cancellation or
+/// <see cref="Close"/>), and <see cref="DtlsTransportOptions.HandshakeTimeout"/> counts from <see cref="HandshakeAsync"/>,
+/// time queued included. After success no thread is held:
 /// datagrams that still arrive (a peer's retransmitted final flight, close_notify, alerts) are processed on the thread
 /// pool, one batch at a time, so a lost final flight is retransmitted and <see cref="Closed"/> learns of close_notify.
 /// <see cref="OnDatagram"/> may be called from any one thread at a time; it copies the bytes and never blocks.
@@ -33,7 +36,7 @@ public sealed class DtlsTransport : IDisposable
     private BcDtlsTransport? _association;
     private byte[]? _drainBuffer;
     private int _started;
-    private CancellationToken _cancellationToken;
+    private long _startedAt;
     private int _draining;
     private volatile DtlsTransportState _state;
 
@@ -103,14 +106,40 @@ public sealed class DtlsTransport : IDisposable
             throw new InvalidOperationException("The DTLS handshake was already started.");
         }
 
-        _cancellationToken = cancellationToken;
         _state = DtlsTransportState.Connecting;
-        var keys = await Task.Factory.StartNew(
-            static self => ((DtlsTransport)self!).RunHandshake(),
+        _startedAt = Stopwatch.GetTimestamp();
+        using var timeout = _timeProvider.CreateTimer(
+            static self => ((DtlsTransport)self!)._channel.Abort(DtlsError.Timeout),
             this,
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
-            TaskScheduler.Default).ConfigureAwait(false);
+            _options.HandshakeTimeout,
+            Timeout.InfiniteTimeSpan);
+        using var cancellation = cancellationToken.UnsafeRegister(
+            static self => ((DtlsTransport)self!)._channel.Abort(DtlsError.Cancelled),
+            this);
+
+        DtlsSrtpKeys? keys;
+        if (Role == DtlsRole.Server)
+        {
+            // Until the ClientHello arrives there is nothing to compute: wait without a thread. The datagram's own
+            // thread then queues the handshake for a worker (no thread-pool hop, so a busy pool cannot delay it).
+            var work = _options.ServerWorkers.Prepare(static self => ((DtlsTransport)self!).RunHandshake(), this);
+            _channel.WhenArrived(static work => ((DtlsHandshakeWorkers.Deferred<DtlsSrtpKeys?>)work!).Start(), work);
+            keys = await work.Task.ConfigureAwait(false);
+        }
+        else if (_options.ClientWorkers is { } workers)
+        {
+            keys = await workers.Run(static self => ((DtlsTransport)self!).RunHandshake(), this).ConfigureAwait(false);
+        }
+        else
+        {
+            keys = await Task.Factory.StartNew(
+                static self => ((DtlsTransport)self!).RunHandshake(),
+                this,
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
+                TaskScheduler.Default).ConfigureAwait(false);
+        }
+
         return keys ?? throw new OperationCanceledException("The DTLS handshake was cancelled.", cancellationToken);
     }
 
@@ -142,29 +171,18 @@ public sealed class DtlsTransport : IDisposable
 
     private DtlsSrtpKeys? RunHandshake()
     {
-        var started = Stopwatch.GetTimestamp();
-        using var timeout = _timeProvider.CreateTimer(
-            static self => ((DtlsTransport)self!)._channel.Abort(DtlsError.Timeout),
-            this,
-            _options.HandshakeTimeout,
-            Timeout.InfiniteTimeSpan);
-        using var cancellation = _cancellationToken.UnsafeRegister(
-            static self => ((DtlsTransport)self!)._channel.Abort(DtlsError.Cancelled),
-            this);
-
         try
         {
-            var random = new SecureRandom();
             BcDtlsTransport association;
             if (Role == DtlsRole.Server)
             {
                 // No HelloVerifyRequest cookie: ICE has already proven the peer's address.
-                var protocol = new DtlsServerProtocol(random) { VerifyRequests = false };
+                var protocol = new DtlsServerProtocol { VerifyRequests = false };
                 association = protocol.Accept(new DtlsSrtpServer(_certificate, _handshake), _channel);
             }
             else
             {
-                association = new DtlsClientProtocol(random).Connect(new DtlsSrtpClient(_certificate, _handshake), _channel);
+                association = new DtlsClientProtocol().Connect(new DtlsSrtpClient(_certificate, _handshake), _channel);
             }
 
             var keys = _handshake.Keys
@@ -183,7 +201,8 @@ public sealed class DtlsTransport : IDisposable
                 _state = DtlsTransportState.Connected;
             }
 
-            DtlsLog.HandshakeCompleted(_logger, Role, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, keys.ProtectionProfile);
+            DtlsMetrics.Succeeded(Role, _startedAt);
+            DtlsLog.HandshakeCompleted(_logger, Role, (long)Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds, keys.ProtectionProfile);
             if (_channel.HasPending)
             {
                 ScheduleDrain();
@@ -201,6 +220,7 @@ public sealed class DtlsTransport : IDisposable
 
             _channel.Abort(error);
             End(DtlsTransportState.Failed, error);
+            DtlsMetrics.Failed(Role, error);
             DtlsLog.HandshakeFailed(_logger, Role, error, message);
             if (error == DtlsError.Cancelled)
             {
@@ -238,8 +258,8 @@ public sealed class DtlsTransport : IDisposable
         record[1] = 0xFE;
         record[2] = 0xFF;
         record[12] = 2;
-        record[13] = AlertLevel.fatal;
-        record[14] = description;
+        record[13] = (byte)AlertLevel.fatal;
+        record[14] = (byte)description;
         try
         {
             _channel.Send(record);
@@ -275,7 +295,7 @@ public sealed class DtlsTransport : IDisposable
 
         if (_handshake.RemoteAlert >= 0 && _handshake.RemoteAlertFatal)
         {
-            var description = (byte)_handshake.RemoteAlert;
+            var description = (short)_handshake.RemoteAlert;
             return (DtlsError.PeerAlert, $"The peer sent fatal alert {AlertDescription.GetText(description)} ({description}).");
         }
 

@@ -16,4 +16,14 @@ public sealed record DtlsTransportOptions
 
     /// <summary>Incoming datagrams buffered before the handshake thread reads them; extra ones are dropped.</summary>
     public int ReceiveQueueCapacity { get; init; } = 64;
+
+    /// <summary>The bounded threads that run server handshakes; the process-wide set unless a test brings its own.</summary>
+    public DtlsHandshakeWorkers ServerWorkers { get; init; } = DtlsHandshakeWorkers.Server;
+
+    /// <summary>
+    /// Bounded threads for client handshakes; null (the default) gives each client handshake a thread of its own. A load
+    /// generator with hundreds of clients sets a small set, so its handshakes do not fight each other for the CPU. Never
+    /// share one set between clients and servers of the same process: each would wait for the other's flights.
+    /// </summary>
+    public DtlsHandshakeWorkers? ClientWorkers { get; init; }
 }

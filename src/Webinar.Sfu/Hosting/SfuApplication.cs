@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Webinar.Sfu.Bus;
+using Webinar.Sfu.Diagnostics;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Relay;
 using Webinar.Sfu.Meetings;
@@ -29,12 +30,15 @@ internal static class SfuApplication
         }
 
         builder.Services.AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus(withRelay: realMedia);
+        var nodeId = builder.Configuration.GetSection(SfuOptions.Section).Get<SfuOptions>()?.EffectiveNodeId ?? "sfu";
+        builder.Services.AddNodeMetrics(nodeId);
 
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.MapGet("/healthz", () => Results.Ok());
         app.MapSignaling();
         app.MapMediaDiagnostics();
+        app.MapNodeMetrics();
         return app;
     }
 

@@ -68,6 +68,12 @@ internal sealed class SfuOptions
     /// <summary>Live connections allowed per meeting (the meeting's MaxAttendees may lower it).</summary>
     public int MaxConnectionsPerMeeting { get; set; } = 250;
 
+    /// <summary>
+    /// Live connections this node accepts over all its meetings (its capacity); a join beyond it is refused with
+    /// <c>node-full</c> rather than degrading every meeting on the node. The heartbeat reports load against it.
+    /// </summary>
+    public int MaxConnections { get; set; } = 1000;
+
     /// <summary>Time a client has to send a valid join after the WebSocket opens.</summary>
     public TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -167,6 +167,7 @@ internal sealed class IceTcpConnection : MediaSocket, IDisposable
                 if (sent == 2 + datagram.Length)
                 {
                     Counters.DatagramsSent++;
+                    Counters.BytesSent += datagram.Length;
                     return;
                 }
 
@@ -224,6 +225,7 @@ internal sealed class IceTcpConnection : MediaSocket, IDisposable
         datagram[from..].CopyTo(_out.AsSpan(_pending));
         _pending += datagram.Length - from;
         Counters.DatagramsSent++;
+        Counters.BytesSent += datagram.Length;
     }
 
     /// <summary>Writes what the backlog holds once the socket is writable. Loop thread.</summary>

@@ -13,6 +13,8 @@ internal sealed class MediaCounters
 {
     public long DatagramsReceived;
     public long DatagramsSent;
+    public long BytesReceived;
+    public long BytesSent;
     public long SendErrors;
     /// <summary>Datagrams whose handling threw (dropped).</summary>
     public long HandlerErrors;

@@ -61,6 +61,7 @@ internal sealed class UdpMediaSocket : MediaSocket, IDisposable
         {
             Socket.SendTo(datagram, SocketFlags.None, to);
             Counters.DatagramsSent++;
+            Counters.BytesSent += datagram.Length;
         }
         catch (SocketException)
         {

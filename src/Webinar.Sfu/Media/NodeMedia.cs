@@ -34,6 +34,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     {
         Time = time;
         Counters = new MediaCounters();
+        Load = new MediaLoad();
         Loop = new MediaLoop(settings, time, Counters);
         Candidates = NodeCandidates.Build(Loop.UdpSockets, Loop.TcpEndPoints);
         RelaySocket = ChooseRelaySocket(Loop.UdpSockets, relayAddress);
@@ -63,6 +64,9 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 
     /// <summary>Bounds on what one peer can make the loop do (retransmissions, SRTP state).</summary>
     public MediaLimitsOptions Limits { get; init; } = new();
+
+    /// <summary>Once-a-second figures of the media thread (busy ratio, transports, relay links, loss).</summary>
+    public MediaLoad Load { get; }
 
     public TimeProvider Time { get; }
 
@@ -222,6 +226,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 
     public void OnDatagram(Span<byte> datagram, SocketAddress from, MediaSocket via)
     {
+        Counters.BytesReceived += datagram.Length;
         var kind = PacketClassifier.Classify(datagram);
         MediaTransport? transport;
         if (via is IceTcpConnection tcp)
@@ -309,6 +314,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     public void OnTick(long nowTicks)
     {
         var transports = _transports;
+        Load.Update(nowTicks, Time.TimestampFrequency, transports);
         for (var i = transports.Count - 1; i >= 0; i--)
         {
             if (i < transports.Count)

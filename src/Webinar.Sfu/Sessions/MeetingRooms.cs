@@ -12,6 +12,9 @@ internal enum AdmitResult
     MeetingFull,
     AlreadyConnected,
     MeetingGone,
+
+    /// <summary>The node holds <see cref="SfuOptions.MaxConnections"/> already.</summary>
+    NodeFull,
 }
 
 internal enum PromotionResult
@@ -92,6 +95,13 @@ internal sealed class MeetingRooms
                 case PlaceDecision.AlreadyConnected:
                     room = null;
                     return AdmitResult.AlreadyConnected;
+            }
+
+            // A new connection (not one replacing its own earlier session) also needs room on the node.
+            if (replaced is null && ConnectionsLocked() >= _options.MaxConnections)
+            {
+                room = null;
+                return AdmitResult.NodeFull;
             }
 
             var roster = _rosters[placement.PresenceMeetingId];
@@ -415,6 +425,17 @@ internal sealed class MeetingRooms
         {
             AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
         }
+    }
+
+    private int ConnectionsLocked()
+    {
+        var total = 0;
+        foreach (var room in _rooms.Values)
+        {
+            total += room.Connections;
+        }
+
+        return total;
     }
 
     /// <summary>

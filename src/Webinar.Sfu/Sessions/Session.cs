@@ -236,6 +236,7 @@ internal sealed class Session : IPeerMediaListener
             var (refusal, text, close) = result switch
             {
                 AdmitResult.MeetingFull => (ErrorCodes.MeetingFull, "The meeting has reached its connection limit.", CloseCodes.MeetingFull),
+                AdmitResult.NodeFull => (ErrorCodes.NodeFull, "This media node is at its capacity; try again shortly.", CloseCodes.NodeFull),
                 AdmitResult.AlreadyConnected => (ErrorCodes.AlreadyConnected, "This attendee is connected already, as a promoted speaker; demote it first.", CloseCodes.AlreadyConnected),
                 _ => (ErrorCodes.WrongMeetingNode, "The meeting is not hosted on this node.", CloseCodes.WrongMeetingNode),
             };

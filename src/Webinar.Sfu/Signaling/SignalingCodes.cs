@@ -11,6 +11,7 @@ internal static class ErrorCodes
     public const string TokenRevoked = "token-revoked";
     public const string WrongMeetingNode = "wrong-meeting-node";
     public const string MeetingFull = "meeting-full";
+    public const string NodeFull = "node-full";
     public const string NotAllowed = "not-allowed";
     public const string NotJoined = "not-joined";
     public const string AlreadyJoined = "already-joined";
@@ -35,6 +36,7 @@ internal static class CloseCodes
     public const int TransportClosed = 4009;
     public const int NodeShutdown = 4010;
     public const int AlreadyConnected = 4011;
+    public const int NodeFull = 4013;
 }
 
 /// <summary>The <c>reason</c> of a <c>disconnected</c> frame and of AttendeeLeft.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
 using Webinar.Media.Client;
-using Webinar.Media.Dtls;
 
 namespace Webinar.Benchmarks.Janus;
 
@@ -59,7 +58,8 @@ internal static class JanusFanoutRun
         Console.WriteLine($"Janus pid {janus.ProcessId} at {janus.BaseUri}, ICE on {janus.IceAddress}; {subscribers} subscribers, {seconds} s, video {bitrate / 1000} kbit/s");
 
         // One certificate for every client: only its fingerprint matters, and each association still has its own keys.
-        var options = new WebRtcClientOptions { LocalAddress = janus.IceAddress, Certificate = DtlsCertificate.Generate() };
+        using var group = new ClientReceiveGroup(2);
+        var options = Sfu.SfuFanoutRun.GeneratorOptions(group, janus.IceAddress);
         var clients = new List<WebRtcClient>();
         try
         {

@@ -5,18 +5,24 @@ using Webinar.Media.Client;
 namespace Webinar.Benchmarks.LoadRun;
 
 /// <summary>Counters at one instant of a fan-out load run: what the publisher sent, what subscribers got, CPU used.</summary>
-internal sealed record FanoutSnapshot(TimeSpan Wall, long Sent, long SentBytes, long Received, long ReceivedBytes, long Lost, TimeSpan ServerCpu, TimeSpan OwnCpu)
+/// <remarks>
+/// Received counts each sequence number once: a retransmission of a packet that had already arrived (the node answering
+/// a NACK the subscriber sent for a packet that was late, not lost) is a duplicate, counted apart. Counting them as
+/// deliveries is what once printed "delivery 119.63 %".
+/// </remarks>
+internal sealed record FanoutSnapshot(TimeSpan Wall, long Sent, long SentBytes, long Received, long ReceivedBytes, long Lost, TimeSpan ServerCpu, TimeSpan OwnCpu, long Duplicates = 0, long Retransmitted = 0)
 {
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
 
     public static FanoutSnapshot Take(int serverPid, IReadOnlyList<ClientTrack> sending, IReadOnlyList<WebRtcClient> receivers)
     {
-        long received = 0, bytes = 0, lost = 0, sent = 0, sentBytes = 0;
+        long received = 0, bytes = 0, lost = 0, sent = 0, sentBytes = 0, duplicates = 0, retransmitted = 0;
         foreach (var subscriber in receivers)
         {
             foreach (var stats in subscriber.Received)
             {
-                received += stats.Packets;
+                received += stats.Packets - stats.Duplicates;
+                duplicates += stats.Duplicates;
                 bytes += stats.PayloadBytes;
                 lost += stats.Lost;
             }
@@ -26,10 +32,11 @@ internal sealed record FanoutSnapshot(TimeSpan Wall, long Sent, long SentBytes, 
         {
             sent += track.PacketsSent;
             sentBytes += track.BytesSent;
+            retransmitted += track.PacketsRetransmitted;
         }
 
         return new FanoutSnapshot(Clock.Elapsed, sent, sentBytes, received, bytes, lost, ProcessCpu.Read(serverPid),
-            Process.GetCurrentProcess().TotalProcessorTime);
+            Process.GetCurrentProcess().TotalProcessorTime, duplicates, retransmitted);
     }
 }
 
@@ -53,6 +60,8 @@ internal sealed record FanoutFigures(string Server, int Subscribers, FanoutSnaps
 
     public double ForwardedPerCpuSecond => ForwardedPerSecond / Math.Max(ServerCpu, 1e-6);
 
+    public double GeneratorCpu => (End.OwnCpu - Start.OwnCpu).TotalSeconds / Seconds;
+
     public void Print()
     {
         var text = CultureInfo.InvariantCulture;
@@ -61,8 +70,9 @@ internal sealed record FanoutFigures(string Server, int Subscribers, FanoutSnaps
         Console.WriteLine(string.Create(text, $"[{Server}] window          {Seconds:0.0} s on {Environment.ProcessorCount} cores (loadavg {ProcessCpu.LoadAverage()})"));
         Console.WriteLine(string.Create(text, $"[{Server}] publisher sent  {SentPerSecond:0} packets/s ({(End.SentBytes - Start.SentBytes) * 8 / Seconds / 1e6:0.00} Mbit/s payload)"));
         Console.WriteLine(string.Create(text, $"[{Server}] forwarded       {ForwardedPerSecond:0} packets/s to {Subscribers} subscribers ({(End.ReceivedBytes - Start.ReceivedBytes) * 8 / Seconds / 1e6:0.0} Mbit/s payload)"));
-        Console.WriteLine(string.Create(text, $"[{Server}] delivery        {DeliveryPercent:0.00} % of sent x subscribers; sequence-gap loss {GapLoss} packets ({LossPercent:0.000} %)"));
+        Console.WriteLine(string.Create(text, $"[{Server}] delivery        {DeliveryPercent:0.00} % of sent x subscribers (each sequence number once); sequence-gap loss {GapLoss} packets ({LossPercent:0.000} %)"));
+        Console.WriteLine(string.Create(text, $"[{Server}] duplicates      {End.Duplicates - Start.Duplicates} packets received twice; publisher retransmitted {End.Retransmitted - Start.Retransmitted}"));
         Console.WriteLine(string.Create(text, $"[{Server}] server CPU      {100 * ServerCpu:0.0} % of one core -> {ForwardedPerCpuSecond:0} forwarded packets per CPU-second"));
-        Console.WriteLine(string.Create(text, $"[{Server}] load generator  {100 * ownCpu:0.0} % of one core (publisher + {Subscribers} subscribers, same machine)"));
+        Console.WriteLine(string.Create(text, $"[{Server}] load generator  {100 * ownCpu:0.0} % of one core (publisher + {Subscribers} subscribers, same machine; {ownCpu / Math.Max(ServerCpu, 1e-6):0.00} x the server's CPU)"));
     }
 }

@@ -25,7 +25,7 @@ internal static class SfuFanoutRun
             return 2;
         }
 
-        int subscribers = options.Int("--subscribers", 10, 1, 240);
+        int subscribers = options.Int("--subscribers", 10, 1, 249);
         int seconds = options.Int("--seconds", 12, 1, 120);
         int bitrate = options.Int("--bitrate", 1_500_000, 100_000, 10_000_000);
         bool skipJanus = options.Int("--skip-janus", 0, 0, 1) == 1;
@@ -47,12 +47,28 @@ internal static class SfuFanoutRun
         return 0;
     }
 
+    /// <summary>
+    /// The generator every run uses, for our node and Janus alike: subscribers count RTP by header (no decryption),
+    /// two threads serve every client's socket and timers, eight run the client handshakes, one certificate for all.
+    /// </summary>
+    private static readonly DtlsHandshakeWorkers ClientHandshakes = new(8);
+
+    internal static WebRtcClientOptions GeneratorOptions(ClientReceiveGroup group, System.Net.IPAddress? localAddress = null) => new()
+    {
+        Certificate = DtlsCertificate.Generate(),
+        Dtls = new DtlsTransportOptions { ClientWorkers = ClientHandshakes, HandshakeTimeout = TimeSpan.FromSeconds(30) },
+        HeaderOnlyReceive = true,
+        ReceiveGroup = group,
+        LocalAddress = localAddress ?? System.Net.IPAddress.Loopback,
+    };
+
     private static async Task<FanoutFigures> MeasureOursAsync(int subscribers, int seconds, int bitrate)
     {
         await using var system = await BenchmarkSystem.StartAsync("us-east-1");
         int nodePid = system.NodePid("us-east-1");
         var meeting = await system.Api.CreateMeetingAsync("us-east-1");
         var url = system.SignalingUrl(meeting);
+        var metricsUrl = new Uri($"http://{url.Host}:{url.Port}/metrics");
         var presenter = await system.Api.CreateAttendeeAsync(meeting.MeetingId, "presenter");
         var audience = new List<Webinar.EndToEnd.Tests.Infrastructure.ApiAttendee>();
         for (int i = 0; i < subscribers; i += 100)
@@ -62,8 +78,10 @@ internal static class SfuFanoutRun
         }
 
         Console.WriteLine($"our node pid {nodePid} at {url}; {subscribers} subscribers, {seconds} s, video {bitrate / 1000} kbit/s");
-        var options = new WebRtcClientOptions { Certificate = DtlsCertificate.Generate() };
-        var peers = new List<SfuPeer>();
+        using var group = new ClientReceiveGroup(2);
+        var options = GeneratorOptions(group);
+        var peers = new System.Collections.Concurrent.ConcurrentBag<SfuPeer>();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         try
         {
             var publisher = await SfuPeer.JoinAsync(url, presenter.JoinToken, options, publish: true);
@@ -71,28 +89,47 @@ internal static class SfuFanoutRun
             await publisher.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
             using var pump = new MediaPump(publisher.Client, publisher.SendAudio, publisher.SendVideo, bitrate);
             pump.Start();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            long rssBefore = ProcessMemory.ResidentBytes(nodePid);
+            var metricsBefore = await NodeScrape.ReadAsync(http, metricsUrl);
 
-            var receivers = new List<WebRtcClient>(subscribers);
-            foreach (var attendee in audience)
+            // The join storm: every subscriber at once (signalling, ICE, DTLS), timed until the last one receives.
+            var storm = System.Diagnostics.Stopwatch.StartNew();
+            var joins = audience.Select(async attendee =>
             {
                 var subscriber = await SfuPeer.JoinAsync(url, attendee.JoinToken, options, publish: false);
                 peers.Add(subscriber);
-                receivers.Add(subscriber.Client);
-            }
+                await subscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(60));
+                while (subscriber.Client.Received.Sum(r => r.Packets) == 0)
+                {
+                    await Task.Delay(20);
+                }
 
-            foreach (var subscriber in receivers)
-            {
-                await subscriber.ConnectedAsync(TimeSpan.FromSeconds(30));
-            }
+                return (subscriber.Client, storm.Elapsed);
+            }).ToArray();
+            var joined = await Task.WhenAll(joins);
+            var receivers = joined.Select(j => j.Client).ToList();
+            var stormTime = joined.Max(j => j.Elapsed);
+            long rssAfter = ProcessMemory.ResidentBytes(nodePid);
+            var metricsAfter = await NodeScrape.ReadAsync(http, metricsUrl);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"join storm: {subscribers} subscribers joined and receiving {stormTime.TotalSeconds:0.00} s after the first join; node memory +{(rssAfter - rssBefore) / 1024.0 / subscribers:0} KiB per subscriber (RSS {rssBefore / 1048576.0:0} -> {rssAfter / 1048576.0:0} MiB)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"node DTLS: {metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes:0} server handshakes, {metricsAfter.ServerHandshakeFailures - metricsBefore.ServerHandshakeFailures:0} failed, {1000 * (metricsAfter.WorkerCpuSeconds - metricsBefore.WorkerCpuSeconds) / Math.Max(1, metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes):0.00} ms worker CPU each"));
 
-            Console.WriteLine($"all connected (publisher: DTLS {publisher.Client.DtlsRole}, {publisher.Client.SrtpProfile}; slots per subscriber: {peers[1].Slots.Count}); 3 s warm-up");
+            Console.WriteLine($"all receiving (publisher: DTLS {publisher.Client.DtlsRole}, {publisher.Client.SrtpProfile}; generator: header-only receive on {group.Threads} threads); 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));
             ClientTrack[] sending = [publisher.SendAudio!, publisher.SendVideo!];
             var start = FanoutSnapshot.Take(nodePid, sending, receivers);
+            var scrapeStart = await NodeScrape.ReadAsync(http, metricsUrl);
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var end = FanoutSnapshot.Take(nodePid, sending, receivers);
+            var scrapeEnd = await NodeScrape.ReadAsync(http, metricsUrl);
             pump.Stop();
-            return new FanoutFigures("ours", subscribers, start, end);
+            var figures = new FanoutFigures("ours", subscribers, start, end);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"node /metrics over the window: {(scrapeEnd.Forwarded - scrapeStart.Forwarded) / figures.Seconds:0} forwarded/s, media thread busy {100 * scrapeEnd.MediaBusy:0} % (last second), {(scrapeEnd.MediaCpuSeconds - scrapeStart.MediaCpuSeconds) / figures.Seconds * 100:0} % of a core on the media thread"));
+            return figures;
         }
         catch
         {

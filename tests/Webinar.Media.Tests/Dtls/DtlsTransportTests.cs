@@ -284,6 +284,39 @@ public sealed class DtlsTransportTests
     }
 
     [Fact]
+    public async Task More_server_handshakes_than_workers_queue_and_all_complete()
+    {
+        var workers = new DtlsHandshakeWorkers(maxThreads: 2);
+        var options = new DtlsTransportOptions { ServerWorkers = workers };
+        var pairs = Enumerable.Range(0, 6).Select(_ => Pair(serverOptions: options)).ToArray();
+
+        var handshakes = pairs.Select(p => Task.WhenAll(p.Server.HandshakeAsync(), p.Client.HandshakeAsync())).ToArray();
+        var results = await Task.WhenAll(handshakes).WaitAsync(TestTimeout);
+
+        Assert.All(results, keys => AssertCrosswise(keys[0], keys[1], SrtpProfiles.AeadAes128Gcm, 12));
+        Assert.Equal(2, workers.Threads);
+        Assert.Equal(6, workers.Completed);
+    }
+
+    [Fact]
+    public async Task A_server_waiting_for_its_client_hello_holds_no_worker()
+    {
+        var workers = new DtlsHandshakeWorkers(maxThreads: 1);
+        var options = new DtlsTransportOptions { ServerWorkers = workers, HandshakeTimeout = TimeSpan.FromSeconds(15) };
+        using var silent = new DtlsTransport(DtlsRole.Server, ServerCertificate, ClientCertificate.Fingerprint, new BlackHoleSender(), options);
+        var waiting = silent.HandshakeAsync();
+
+        var (_, server, client) = Pair(serverOptions: options);
+        var keys = await Task.WhenAll(server.HandshakeAsync(), client.HandshakeAsync()).WaitAsync(TestTimeout);
+
+        AssertCrosswise(keys[0], keys[1], SrtpProfiles.AeadAes128Gcm, 12);
+        Assert.False(waiting.IsCompleted);
+        silent.Close();
+        var error = await Assert.ThrowsAsync<DtlsHandshakeException>(() => waiting.WaitAsync(TestTimeout));
+        Assert.Equal(DtlsError.LocallyClosed, error.Error);
+    }
+
+    [Fact]
     public async Task Handshake_can_only_be_started_once()
     {
         using var transport = new DtlsTransport(DtlsRole.Server, ServerCertificate, ClientCertificate.Fingerprint, new BlackHoleSender());

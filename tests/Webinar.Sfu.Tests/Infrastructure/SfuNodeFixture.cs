@@ -15,7 +15,7 @@ namespace Webinar.Sfu.Tests.Infrastructure;
 /// One SFU node in process (Kestrel on a free loopback port, the fake media plane) on the real RabbitMQ, in a virtual
 /// host of its own, plus a test bus on the same vhost that publishes the control plane's events and records the node's.
 /// </summary>
-public sealed class SfuNodeFixture : IAsyncLifetime
+public class SfuNodeFixture : IAsyncLifetime
 {
     public const string Region = "us-east-1";
 
@@ -36,6 +36,9 @@ public sealed class SfuNodeFixture : IAsyncLifetime
     internal BusRecorder Recorder { get; } = new();
 
     public static int RabbitPort => int.TryParse(Environment.GetEnvironmentVariable("WEBINAR_RABBITMQ_PORT"), out var p) ? p : 55672;
+
+    /// <summary>Extra node configuration a derived fixture sets (e.g. a small capacity).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
     public async Task InitializeAsync()
     {
@@ -74,6 +77,7 @@ public sealed class SfuNodeFixture : IAsyncLifetime
                 ["RabbitMq:WaitUntilStarted"] = "true",
                 ["Logging:LogLevel:Default"] = "Warning",
             });
+            builder.Configuration.AddInMemoryCollection(Settings);
             builder.Services.AddSingleton<IMediaPlane>(Media);
         });
         await _app.StartAsync();

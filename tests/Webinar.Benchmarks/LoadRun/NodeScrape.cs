@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace Webinar.Benchmarks.LoadRun;
+
+/// <summary>The figures a load run reads from a node's Prometheus endpoint (/metrics).</summary>
+internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, double ServerHandshakeFailures, double WorkerCpuSeconds, double MediaBusy, double MediaCpuSeconds)
+{
+    public static async Task<NodeScrape> ReadAsync(HttpClient http, Uri metrics)
+    {
+        var text = await http.GetStringAsync(metrics);
+        double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var space = line.LastIndexOf(' ');
+            if (space < 0 || !double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+
+            var name = line[..space];
+            if (name.StartsWith("webinar_sfu_rtp_forwarded_total", StringComparison.Ordinal))
+            {
+                forwarded += value;
+            }
+            else if (name.StartsWith("webinar_dtls_handshakes_total", StringComparison.Ordinal) && name.Contains("role=\"server\"", StringComparison.Ordinal))
+            {
+                if (name.Contains("outcome=\"ok\"", StringComparison.Ordinal))
+                {
+                    ok += value;
+                }
+                else
+                {
+                    failed += value;
+                }
+            }
+            else if (name.StartsWith("webinar_dtls_server_workers_cpu_time", StringComparison.Ordinal))
+            {
+                worker += value;
+            }
+            else if (name.StartsWith("webinar_sfu_media_thread_busy", StringComparison.Ordinal))
+            {
+                busy = value;
+            }
+            else if (name.StartsWith("webinar_sfu_media_thread_cpu_time", StringComparison.Ordinal))
+            {
+                media += value;
+            }
+        }
+
+        return new NodeScrape(forwarded, ok, failed, worker, busy, media);
+    }
+}
