@@ -91,7 +91,12 @@ public static class SdpAnswerBuilder
         answer.Origin = new SdpOrigin("webinar-sfu", parameters.SessionId.ToString(CultureInfo.InvariantCulture), parameters.SessionVersion, "IN", addressType, address);
         answer.IceLite = true;
         answer.MsidSemantic = "WMS *";
+        // The transport at session level as well as in each bundled section (RFC 8839 §5.4, RFC 8122 §5): a peer that
+        // drops one section (webrtcbin does for one it rejects) still finds the credentials of the session.
+        answer.IceUfrag = parameters.IceUfrag;
+        answer.IcePwd = parameters.IcePwd;
         answer.Fingerprint = parameters.Fingerprint.ToString();
+        answer.Setup = "passive";
 
         var seenMids = new HashSet<string>(StringComparer.Ordinal);
         var bundle = new List<string>();
@@ -100,6 +105,12 @@ public static class SdpAnswerBuilder
             if (offered.Mid is null || !seenMids.Add(offered.Mid))
             {
                 error = "Every m-line of a Unified Plan offer needs a unique a=mid.";
+                return false;
+            }
+
+            if (!SdpMid.IsValid(offered.Mid))
+            {
+                error = $"An a=mid must be a token of 1 to {SdpMid.MaxLength} characters (RFC 8843).";
                 return false;
             }
 
@@ -159,7 +170,7 @@ public static class SdpAnswerBuilder
         media.Candidates.Add(new SdpCandidate("1", 1, "udp", 2130706431, address, parameters.CandidatePort, "host"));
         media.EndOfCandidates = true;
 
-        var answered = new SdpCodec(codec.PayloadType) { Name = codec.Name, ClockRate = codec.ClockRate, Channels = codec.Channels };
+        var answered = new SdpCodec(codec.PayloadType) { Name = codec.Name, ClockRate = codec.ClockRate, Channels = offered.Kind == "audio" ? 2 : codec.Channels };
         if (offered.Kind == "audio")
         {
             answered.Fmtp = "minptime=10;useinbandfec=1";
@@ -191,7 +202,11 @@ public static class SdpAnswerBuilder
         var clientSends = offered.Direction is SdpDirection.SendRecv or SdpDirection.SendOnly;
         var clientReceives = offered.Direction is SdpDirection.SendRecv or SdpDirection.RecvOnly;
         var nodeReceives = clientSends && parameters.AcceptIncomingMedia;
-        var nodeSends = clientReceives && outgoing is not null;
+
+        // A section the client only receives on is answered sendonly even while it carries nothing yet (no a=ssrc):
+        // its direction then never changes when a stream comes or goes, which peers such as webrtcbin cannot handle
+        // ("transceiver direction changes are not implemented"), and DTLS completes although nothing is published.
+        var nodeSends = clientReceives && (outgoing is not null || !nodeReceives);
         media.Direction = (nodeSends, nodeReceives) switch
         {
             (true, true) => SdpDirection.SendRecv,
@@ -200,9 +215,9 @@ public static class SdpAnswerBuilder
             _ => SdpDirection.Inactive,
         };
 
-        if (nodeSends)
+        if (nodeSends && outgoing is not null)
         {
-            var msid = $"{outgoing!.StreamId} {outgoing.TrackId}";
+            var msid = $"{outgoing.StreamId} {outgoing.TrackId}";
             media.Msids.Add(msid);
             var ssrc = new SdpSsrc(outgoing.Ssrc);
             ssrc.Attributes.Add(new SdpAttribute("cname", outgoing.Cname));
@@ -217,7 +232,8 @@ public static class SdpAnswerBuilder
     {
         foreach (var codec in offered.Codecs)
         {
-            if (string.Equals(codec.Name, "opus", StringComparison.OrdinalIgnoreCase) && codec.ClockRate == 48000 && codec.Channels == 2)
+            // RFC 7587 says opus/48000/2; webrtcbin 1.22 offers "OPUS/48000" for a receive-only transceiver.
+            if (string.Equals(codec.Name, "opus", StringComparison.OrdinalIgnoreCase) && codec.ClockRate == 48000 && codec.Channels is null or 2)
             {
                 return codec;
             }
