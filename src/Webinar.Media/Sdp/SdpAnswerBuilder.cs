@@ -76,12 +76,43 @@ public static class SdpAnswerBuilder
         return true;
     }
 
+    /// <summary>
+    /// Everything that can make <see cref="TryBuild"/> refuse the offer, checked up front: its transport, and a unique,
+    /// valid a=mid on every m= line.
+    /// </summary>
+    public static bool TryCheckOffer(SessionDescription offer, out SdpRemoteTransport transport, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(offer);
+        if (!TryGetRemoteTransport(offer, out transport, out error))
+        {
+            return false;
+        }
+
+        var seenMids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var offered in offer.Media)
+        {
+            if (offered.Mid is null || !seenMids.Add(offered.Mid))
+            {
+                error = "Every m-line of a Unified Plan offer needs a unique a=mid.";
+                return false;
+            }
+
+            if (!SdpMid.IsValid(offered.Mid))
+            {
+                error = $"An a=mid must be a token of 1 to {SdpMid.MaxLength} characters (RFC 8843).";
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public static bool TryBuild(SessionDescription offer, SdpAnswerParameters parameters, out SessionDescription answer, out string error)
     {
         ArgumentNullException.ThrowIfNull(offer);
         ArgumentNullException.ThrowIfNull(parameters);
         answer = new SessionDescription();
-        if (!TryGetRemoteTransport(offer, out _, out error))
+        if (!TryCheckOffer(offer, out _, out error))
         {
             return false;
         }
@@ -98,22 +129,9 @@ public static class SdpAnswerBuilder
         answer.Fingerprint = parameters.Fingerprint.ToString();
         answer.Setup = "passive";
 
-        var seenMids = new HashSet<string>(StringComparer.Ordinal);
         var bundle = new List<string>();
         foreach (var offered in offer.Media)
         {
-            if (offered.Mid is null || !seenMids.Add(offered.Mid))
-            {
-                error = "Every m-line of a Unified Plan offer needs a unique a=mid.";
-                return false;
-            }
-
-            if (!SdpMid.IsValid(offered.Mid))
-            {
-                error = $"An a=mid must be a token of 1 to {SdpMid.MaxLength} characters (RFC 8843).";
-                return false;
-            }
-
             var media = AnswerMedia(offered, parameters, addressType, address);
             if (!media.IsRejected)
             {

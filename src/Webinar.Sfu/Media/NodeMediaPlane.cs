@@ -22,9 +22,13 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
         var announced = IPAddress.Parse(o.AnnouncedIp);
         var bind = new IPEndPoint(announced.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, o.UdpPort);
         Node = new NodeMedia(bind, announced, time, loggers);
+        Negotiation = NegotiationSettings.From(o);
     }
 
     public NodeMedia Node { get; }
+
+    /// <summary>Limits and timeouts of every connection's negotiation and transport.</summary>
+    public NegotiationSettings Negotiation { get; }
 
     /// <summary>The inter-node relay, when the node runs one (it sets itself here).</summary>
     public Relay.IRelayHooks? Relay { get; set; }

@@ -33,6 +33,7 @@ internal static class CloseCodes
     public const int SlowClient = 4008;
     public const int TransportClosed = 4009;
     public const int NodeShutdown = 4010;
+    public const int MediaConnectTimeout = 4011;
 }
 
 /// <summary>The <c>reason</c> of a <c>disconnected</c> frame and of AttendeeLeft.</summary>
@@ -46,4 +47,5 @@ internal static class DisconnectReasons
     public const string SlowClient = "slow-client";
     public const string TransportClosed = "transport-closed";
     public const string NodeShutdown = "node-shutdown";
+    public const string MediaConnectTimeout = "media-connect-timeout";
 }
