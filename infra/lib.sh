@@ -54,6 +54,7 @@ ensure_packages() {
                  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0; do
           dpkg -s "$q" >/dev/null 2>&1 || missing+=("$q")
         done ;;
+      iptables) command -v iptables >/dev/null || missing+=(iptables) ;;
       *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
     esac
   done
@@ -152,7 +153,8 @@ start_control_plane() {
   wait_port "$WEBINAR_HTTP_PORT" 60 "the control plane"
 }
 
-# One SFU node per region: node i gets WebSocket port WS_BASE+i and UDP media port UDP_BASE+i.
+# One SFU node per region: node i gets WebSocket port WS_BASE+i and media port UDP_BASE+i (UDP, and TCP for
+# ICE-TCP), on every address of the machine (the node's default media addresses; see docs/operations.md).
 start_sfu_nodes() {
   [ -f "$(service_dll Webinar.Sfu)" ] || return 0
   local i=0 region ws udp
@@ -162,7 +164,7 @@ start_sfu_nodes() {
       say "something already listens on 127.0.0.1:$ws, reusing it as the $region node"
       continue
     fi
-    say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp)"
+    say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp and tcp/$udp on every address)"
     (cd "$REPO/src/Webinar.Sfu" && WEBINAR_SFU_REGION="$region" WEBINAR_SFU_NODE_ID="$region-a" \
       WEBINAR_SFU_WS_PORT="$ws" WEBINAR_SFU_UDP_PORT="$udp" \
       exec dotnet "$(service_dll Webinar.Sfu)" >"$LOG_DIR/sfu-$region.log" 2>&1) &
