@@ -66,6 +66,11 @@ ensure_packages() {
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;
       iproute2) command -v ip >/dev/null && command -v tc >/dev/null || missing+=(iproute2) ;;
+      webrtcbin) # GStreamer's WebRTC stack (libnice, OpenSSL DTLS) driven from Python: the end-to-end interop peer
+        for q in gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice \
+                 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0; do
+          dpkg -s "$q" >/dev/null 2>&1 || missing+=("$q")
+        done ;;
       iptables) command -v iptables >/dev/null || missing+=(iptables) ;;
       *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
     esac

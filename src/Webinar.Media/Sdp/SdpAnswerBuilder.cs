@@ -76,12 +76,43 @@ public static class SdpAnswerBuilder
         return true;
     }
 
+    /// <summary>
+    /// Everything that can make <see cref="TryBuild"/> refuse the offer, checked up front: its transport, and a unique,
+    /// valid a=mid on every m= line.
+    /// </summary>
+    public static bool TryCheckOffer(SessionDescription offer, out SdpRemoteTransport transport, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(offer);
+        if (!TryGetRemoteTransport(offer, out transport, out error))
+        {
+            return false;
+        }
+
+        var seenMids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var offered in offer.Media)
+        {
+            if (offered.Mid is null || !seenMids.Add(offered.Mid))
+            {
+                error = "Every m-line of a Unified Plan offer needs a unique a=mid.";
+                return false;
+            }
+
+            if (!SdpMid.IsValid(offered.Mid))
+            {
+                error = $"An a=mid must be a token of 1 to {SdpMid.MaxLength} characters (RFC 8843).";
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public static bool TryBuild(SessionDescription offer, SdpAnswerParameters parameters, out SessionDescription answer, out string error)
     {
         ArgumentNullException.ThrowIfNull(offer);
         ArgumentNullException.ThrowIfNull(parameters);
         answer = new SessionDescription();
-        if (!TryGetRemoteTransport(offer, out _, out error))
+        if (!TryCheckOffer(offer, out _, out error))
         {
             return false;
         }
@@ -91,18 +122,16 @@ public static class SdpAnswerBuilder
         answer.Origin = new SdpOrigin("webinar-sfu", parameters.SessionId.ToString(CultureInfo.InvariantCulture), parameters.SessionVersion, "IN", addressType, address);
         answer.IceLite = true;
         answer.MsidSemantic = "WMS *";
+        // The transport at session level as well as in each bundled section (RFC 8839 §5.4, RFC 8122 §5): a peer that
+        // drops one section (webrtcbin does for one it rejects) still finds the credentials of the session.
+        answer.IceUfrag = parameters.IceUfrag;
+        answer.IcePwd = parameters.IcePwd;
         answer.Fingerprint = parameters.Fingerprint.ToString();
+        answer.Setup = "passive";
 
-        var seenMids = new HashSet<string>(StringComparer.Ordinal);
         var bundle = new List<string>();
         foreach (var offered in offer.Media)
         {
-            if (offered.Mid is null || !seenMids.Add(offered.Mid))
-            {
-                error = "Every m-line of a Unified Plan offer needs a unique a=mid.";
-                return false;
-            }
-
             var media = AnswerMedia(offered, parameters, addressType, address);
             if (!media.IsRejected)
             {
@@ -167,7 +196,7 @@ public static class SdpAnswerBuilder
 
         media.EndOfCandidates = true;
 
-        var answered = new SdpCodec(codec.PayloadType) { Name = codec.Name, ClockRate = codec.ClockRate, Channels = codec.Channels };
+        var answered = new SdpCodec(codec.PayloadType) { Name = codec.Name, ClockRate = codec.ClockRate, Channels = offered.Kind == "audio" ? 2 : codec.Channels };
         if (offered.Kind == "audio")
         {
             answered.Fmtp = "minptime=10;useinbandfec=1";
@@ -199,7 +228,11 @@ public static class SdpAnswerBuilder
         var clientSends = offered.Direction is SdpDirection.SendRecv or SdpDirection.SendOnly;
         var clientReceives = offered.Direction is SdpDirection.SendRecv or SdpDirection.RecvOnly;
         var nodeReceives = clientSends && parameters.AcceptIncomingMedia;
-        var nodeSends = clientReceives && outgoing is not null;
+
+        // A section the client only receives on is answered sendonly even while it carries nothing yet (no a=ssrc):
+        // its direction then never changes when a stream comes or goes, which peers such as webrtcbin cannot handle
+        // ("transceiver direction changes are not implemented"), and DTLS completes although nothing is published.
+        var nodeSends = clientReceives && (outgoing is not null || !nodeReceives);
         media.Direction = (nodeSends, nodeReceives) switch
         {
             (true, true) => SdpDirection.SendRecv,
@@ -208,9 +241,9 @@ public static class SdpAnswerBuilder
             _ => SdpDirection.Inactive,
         };
 
-        if (nodeSends)
+        if (nodeSends && outgoing is not null)
         {
-            var msid = $"{outgoing!.StreamId} {outgoing.TrackId}";
+            var msid = $"{outgoing.StreamId} {outgoing.TrackId}";
             media.Msids.Add(msid);
             var ssrc = new SdpSsrc(outgoing.Ssrc);
             ssrc.Attributes.Add(new SdpAttribute("cname", outgoing.Cname));
@@ -225,7 +258,8 @@ public static class SdpAnswerBuilder
     {
         foreach (var codec in offered.Codecs)
         {
-            if (string.Equals(codec.Name, "opus", StringComparison.OrdinalIgnoreCase) && codec.ClockRate == 48000 && codec.Channels == 2)
+            // RFC 7587 says opus/48000/2; webrtcbin 1.22 offers "OPUS/48000" for a receive-only transceiver.
+            if (string.Equals(codec.Name, "opus", StringComparison.OrdinalIgnoreCase) && codec.ClockRate == 48000 && codec.Channels is null or 2)
             {
                 return codec;
             }

@@ -13,8 +13,13 @@ public static class SdpParser
     /// <summary>Inputs larger than this are refused outright (a Chromium offer with 3 m-lines is about 9 KB).</summary>
     public const int MaxLength = 256 * 1024;
 
-    public static bool TryParse(string? text, out SessionDescription sdp, out string error)
+    public static bool TryParse(string? text, out SessionDescription sdp, out string error) =>
+        TryParse(text, SdpLimits.Default, out sdp, out error);
+
+    /// <summary>Parses <paramref name="text"/>, refusing an SDP that describes more than <paramref name="limits"/> allow.</summary>
+    public static bool TryParse(string? text, SdpLimits limits, out SessionDescription sdp, out string error)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         sdp = new SessionDescription();
         error = "";
         if (string.IsNullOrEmpty(text))
@@ -33,6 +38,7 @@ public static class SdpParser
         var sawVersion = false;
         var sawOrigin = false;
         var sawSessionName = false;
+        var ssrcLines = 0;
         MediaDescription? media = null;
         foreach (var rawLine in text.AsSpan().EnumerateLines())
         {
@@ -104,6 +110,12 @@ public static class SdpParser
                         return false;
                     }
 
+                    if (sdp.Media.Count == limits.MaxMediaSections)
+                    {
+                        error = Fail(lineNumber, $"is m= section {limits.MaxMediaSections + 1}; at most {limits.MaxMediaSections} are allowed");
+                        return false;
+                    }
+
                     sdp.Media.Add(media);
                     continue;
                 case 'c':
@@ -130,7 +142,13 @@ public static class SdpParser
                     media?.Bandwidths.Add(value.ToString());
                     continue;
                 case 'a':
-                    problem = media is null ? ParseSessionAttribute(sdp, value) : ParseMediaAttribute(media, value);
+                    if (value.StartsWith("ssrc") && ++ssrcLines > limits.MaxSsrcLines)
+                    {
+                        error = Fail(lineNumber, $"is a=ssrc line {ssrcLines}; at most {limits.MaxSsrcLines} a=ssrc and a=ssrc-group lines are allowed");
+                        return false;
+                    }
+
+                    problem = media is null ? ParseSessionAttribute(sdp, value) : ParseMediaAttribute(media, value, limits);
                     if (problem is not null)
                     {
                         error = Fail(lineNumber, problem);
@@ -270,7 +288,7 @@ public static class SdpParser
         }
     }
 
-    private static string? ParseMediaAttribute(MediaDescription media, ReadOnlySpan<char> attribute)
+    private static string? ParseMediaAttribute(MediaDescription media, ReadOnlySpan<char> attribute, SdpLimits limits)
     {
         var (name, value) = Split(attribute);
         switch (name)
@@ -322,6 +340,9 @@ public static class SdpParser
             case "end-of-candidates":
                 media.EndOfCandidates = true;
                 return null;
+            case "bundle-only":
+                media.BundleOnly = true;
+                return null;
             case "rtpmap":
                 return ParseRtpmap(media, value);
             case "fmtp":
@@ -339,7 +360,7 @@ public static class SdpParser
                 media.Msids.Add(value);
                 return null;
             case "ssrc":
-                return ParseSsrc(media, value);
+                return ParseSsrc(media, value, limits);
             case "ssrc-group":
                 return ParseSsrcGroup(media, value);
             case "candidate":
@@ -515,7 +536,7 @@ public static class SdpParser
         return null;
     }
 
-    private static string? ParseSsrc(MediaDescription media, string? value)
+    private static string? ParseSsrc(MediaDescription media, string? value, SdpLimits limits)
     {
         if (SplitFirst(value) is not var (ssrcText, attribute)
             || !uint.TryParse(ssrcText, NumberStyles.None, CultureInfo.InvariantCulture, out var ssrc))
@@ -526,6 +547,11 @@ public static class SdpParser
         var entry = media.FindSsrc(ssrc);
         if (entry is null)
         {
+            if (media.Ssrcs.Count == limits.MaxSsrcsPerMedia)
+            {
+                return $"names more than {limits.MaxSsrcsPerMedia} SSRCs in one media section";
+            }
+
             entry = new SdpSsrc(ssrc);
             media.Ssrcs.Add(entry);
         }

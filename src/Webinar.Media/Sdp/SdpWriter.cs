@@ -72,6 +72,7 @@ public static class SdpWriter
         Value(text, "fingerprint", media.Fingerprint);
         Value(text, "setup", media.Setup);
         Value(text, "mid", media.Mid);
+        Flag(text, media.BundleOnly, "bundle-only");
         foreach (var extension in media.Extensions)
         {
             var direction = extension.Direction is null ? "" : "/" + extension.Direction;

@@ -136,8 +136,14 @@ public sealed class MediaDescription
 
     public List<SdpAttribute> OtherAttributes { get; } = [];
 
-    /// <summary>True when the port is 0: the m= section is rejected or disabled.</summary>
-    public bool IsRejected => Port == 0;
+    /// <summary>
+    /// a=bundle-only (RFC 8843 §6): port 0 in an offer, yet the section is meant to share the BUNDLE transport
+    /// (JSEP max-bundle, as GStreamer's webrtcbin and Firefox offer every m= section after the first).
+    /// </summary>
+    public bool BundleOnly { get; set; }
+
+    /// <summary>True when the port is 0 and the section is not bundle-only: it is rejected or disabled.</summary>
+    public bool IsRejected => Port == 0 && !BundleOnly;
 
     public SdpCodec? FindCodec(int payloadType)
     {

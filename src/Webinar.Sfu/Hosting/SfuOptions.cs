@@ -102,6 +102,27 @@ internal sealed class SfuOptions
     /// <summary>Outbound frames queued per connection before the client is dropped as too slow.</summary>
     public int MaxQueuedFrames { get; set; } = 1024;
 
+    /// <summary>Outbound bytes queued per connection before the client is dropped as too slow (answers can be large).</summary>
+    public long MaxQueuedBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>m= sections one offer may have (a viewer needs one per stream it receives).</summary>
+    public int MaxMediaSectionsPerOffer { get; set; } = 128;
+
+    /// <summary>a=ssrc and a=ssrc-group lines one offer may have.</summary>
+    public int MaxSsrcLinesPerOffer { get; set; } = 512;
+
+    /// <summary>Tracks one connection may publish at once (camera, microphone, screen share, and one spare).</summary>
+    public int MaxTracksPerPublisher { get; set; } = 4;
+
+    /// <summary>How long a connection's media transport has, from its first offer, to complete ICE and DTLS.</summary>
+    public TimeSpan MediaConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long a connected media transport may stay silent (no authenticated STUN check, SRTP or SRTCP from its
+    /// selected pair) before it is closed. 30 s, the consent lifetime of RFC 7675.
+    /// </summary>
+    public TimeSpan MediaSilenceTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId) ? Region + "-a" : NodeId;
 
     /// <summary>The host part of <see cref="SignalingUrl"/>.</summary>

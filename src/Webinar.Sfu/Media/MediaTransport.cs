@@ -24,6 +24,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private readonly KeyframeRequester _keyframes;
     private readonly Dictionary<uint, Producer> _producersBySsrc = [];
     private readonly Dictionary<uint, Consumer> _consumersBySsrc = [];
+    private readonly List<Producer> _unboundProducers = [];
     private long _nextReport;
     private SrtpSession? _srtpIn;
     private SrtpSession? _srtpOut;
@@ -55,7 +56,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public IEnumerable<Producer> Producers => _producersBySsrc.Values;
 
-    public int ProducerCount => _producersBySsrc.Count;
+    public int ProducerCount => _producersBySsrc.Count + _unboundProducers.Count;
+
+    /// <summary>The RFC 8285 id the peer uses for the MID header extension (0: not negotiated), to bind unsignalled SSRCs.</summary>
+    public byte MidExtensionId { get; set; }
 
     /// <summary>Any producer's SSRC (0 without one): the media SSRC transport-wide feedback names.</summary>
     protected uint FirstProducerSsrc()
@@ -70,11 +74,31 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     // ---- wiring (loop thread) ----
 
-    public void AddProducer(Producer producer) => _producersBySsrc[producer.Ssrc] = producer;
+    /// <summary>Adds a producer; one with SSRC 0 (its m= line named none) is bound to the first packet that matches it.</summary>
+    public void AddProducer(Producer producer)
+    {
+        if (producer.Ssrc == 0)
+        {
+            _unboundProducers.Add(producer);
+        }
+        else
+        {
+            _producersBySsrc[producer.Ssrc] = producer;
+        }
+    }
 
     public void RemoveProducer(Producer producer)
     {
-        _producersBySsrc.Remove(producer.Ssrc);
+        if (_unboundProducers.Remove(producer))
+        {
+            return;
+        }
+
+        if (_producersBySsrc.TryGetValue(producer.Ssrc, out var current) && current == producer)
+        {
+            _producersBySsrc.Remove(producer.Ssrc);
+        }
+
         _keyframes.Remove(producer.Ssrc);
     }
 
@@ -83,7 +107,11 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public void ChangeProducerSsrc(Producer producer, uint ssrc)
     {
-        _producersBySsrc.Remove(producer.Ssrc);
+        if (!_unboundProducers.Remove(producer))
+        {
+            _producersBySsrc.Remove(producer.Ssrc);
+        }
+
         producer.ChangeSsrc(ssrc);
         _producersBySsrc[ssrc] = producer;
     }
@@ -136,9 +164,11 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
-        // Only SSRCs the peer negotiated get SRTP state or decryption work; the SSRC is in the clear.
+        // Only SSRCs the peer negotiated get SRTP state or decryption work (the SSRC is in the clear); an unknown one
+        // only while a producer negotiated without a=ssrc waits to learn its SSRC from an authenticated packet.
+        Producer? producer = null;
         if (datagram.Length < RtpPacket.FixedHeaderLength
-            || !_producersBySsrc.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out var producer))
+            || (!_producersBySsrc.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out producer) && _unboundProducers.Count == 0))
         {
             Node.Counters.UnknownSsrc++;
             return;
@@ -157,10 +187,66 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        if (producer is null && !TryBindUnsignalled(view, out producer))
+        {
+            Node.Counters.UnknownSsrc++;
+            return;
+        }
+
         Node.Counters.RtpReceived++;
         var nowMicros = Node.NowMicros();
         OnRtpReceived(view, nowMicros);
         producer.OnRtp(packet, view, nowMicros);
+    }
+
+    /// <summary>
+    /// RTP on an SSRC no m= line named (RFC 8843 §9.2): the MID header extension says which producer it is; without
+    /// one, the payload type does when exactly one unbound producer uses it. The SSRC is then that producer's.
+    /// </summary>
+    private bool TryBindUnsignalled(RtpPacket packet, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Producer? producer)
+    {
+        producer = null;
+        if (_unboundProducers.Count == 0 || packet.Ssrc == 0 || _consumersBySsrc.ContainsKey(packet.Ssrc))
+        {
+            return false;
+        }
+
+        Producer? match = null;
+        if (MidExtensionId != 0 && packet.TryGetExtension(MidExtensionId, out var mid))
+        {
+            foreach (var candidate in _unboundProducers)
+            {
+                if (mid.SequenceEqual(candidate.MidBytes))
+                {
+                    match = candidate;
+                    break;
+                }
+            }
+        }
+        else
+        {
+            foreach (var candidate in _unboundProducers)
+            {
+                if (candidate.Codec.PayloadType == packet.PayloadType)
+                {
+                    if (match is not null)
+                    {
+                        return false; // Two unbound tracks with one payload type and no MID: nothing says which.
+                    }
+
+                    match = candidate;
+                }
+            }
+        }
+
+        if (match is null)
+        {
+            return false;
+        }
+
+        ChangeProducerSsrc(match, packet.Ssrc);
+        producer = match;
+        return true;
     }
 
     /// <summary>Every authenticated RTP packet, before it is forwarded (transport-wide feedback, liveness).</summary>

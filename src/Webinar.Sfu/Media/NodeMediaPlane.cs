@@ -35,9 +35,13 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
         }
 
         Node = new NodeMedia(settings, relay, time, loggers) { Limits = limits.Value };
+        Negotiation = NegotiationSettings.From(o);
     }
 
     public NodeMedia Node { get; }
+
+    /// <summary>Limits and timeouts of every connection's negotiation and transport.</summary>
+    public NegotiationSettings Negotiation { get; }
 
     /// <summary>The inter-node relay, when the node runs one (it sets itself here).</summary>
     public Relay.IRelayHooks? Relay { get; set; }

@@ -6,8 +6,9 @@ namespace Webinar.Sfu.Media;
 
 /// <summary>
 /// The media of one signalling connection: its <see cref="WebRtcTransport"/>, the producers it publishes (into its
-/// own meeting, or into the primary while promoted) and the consumers that fill its recvonly transceivers. Every
-/// offer is answered on the media loop, so negotiation never races the packet path.
+/// own meeting, or into the primary while promoted) and the consumers that fill its recvonly transceivers. Media state
+/// is read and changed only on the media loop, so negotiation never races the packet path; parsing the offer and
+/// writing the answer happen off it.
 /// </summary>
 internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 {
@@ -21,6 +22,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     private readonly Dictionary<string, Consumer> _consumers = new(StringComparer.Ordinal);
     private readonly ulong _sessionId = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
     private ulong _sessionVersion;
+    private int _tracksPublished;
     private WebRtcTransport? _transport;
     private Router _publishRouter;
     private ProducerOwner _publishAs;
@@ -40,8 +42,35 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 
     private NodeMedia Node => _plane.Node;
 
-    public ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken) =>
-        new(Node.Loop.InvokeAsync(() => Answer(offerSdp)));
+    /// <summary>
+    /// Parses and checks the offer and writes the answer off the media loop (a large offer must not stall every
+    /// meeting's packets); only the two steps that read or change media state run on the loop: choosing what each
+    /// m= line carries, and applying the answer.
+    /// </summary>
+    public async ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken)
+    {
+        if (!TryReadOffer(offerSdp, out var offer, out var remote, out var refusal))
+        {
+            return refusal;
+        }
+
+        var prepared = await Node.Loop.InvokeAsync(() => Prepare(offer, remote)).ConfigureAwait(false);
+        if (prepared.Refusal is not null)
+        {
+            return prepared.Refusal;
+        }
+
+        if (!SdpAnswerBuilder.TryBuild(offer, prepared.Parameters!, out var answer, out var error))
+        {
+            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+        }
+
+        var text = SdpWriter.Write(answer);
+        var slots = await Node.Loop.InvokeAsync(() => Apply(offer, answer, prepared.Assignments!)).ConfigureAwait(false);
+        return slots is null
+            ? MediaAnswer.Refused(MediaRefusal.Unavailable, "The transport closed while the offer was answered; join again.")
+            : MediaAnswer.Accepted(text, slots);
+    }
 
     public async ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken)
     {
@@ -91,41 +120,67 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 
     // ---- negotiation (loop thread) ----
 
-    private MediaAnswer Answer(string offerSdp)
+    /// <summary>Any thread: the offer parsed within the node's limits, its transport, and its tracks counted.</summary>
+    private bool TryReadOffer(string offerSdp, out SessionDescription offer, out SdpRemoteTransport remote, out MediaAnswer refusal)
+    {
+        var settings = _plane.Negotiation;
+        remote = null!;
+        refusal = null!;
+        if (!SdpParser.TryParse(offerSdp, settings.OfferLimits, out offer, out var error)
+            || !SdpAnswerBuilder.TryCheckOffer(offer, out remote, out error))
+        {
+            refusal = MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            return false;
+        }
+
+        var sending = 0;
+        foreach (var media in offer.Media)
+        {
+            if (!media.IsRejected && media.Kind is "audio" or "video" && media.Direction is SdpDirection.SendOnly or SdpDirection.SendRecv)
+            {
+                sending++;
+            }
+        }
+
+        if (sending > settings.MaxTracksPerPublisher)
+        {
+            refusal = MediaAnswer.Refused(MediaRefusal.BadOffer,
+                $"The offer sends {sending} tracks; a connection may publish at most {settings.MaxTracksPerPublisher}.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private sealed record PreparedAnswer(SdpAnswerParameters? Parameters, Dictionary<string, SlotAssignment>? Assignments, MediaAnswer? Refusal);
+
+    /// <summary>Loop thread: the transport (created on the first offer) and which stream each recvonly m= line carries.</summary>
+    private PreparedAnswer Prepare(SessionDescription offer, SdpRemoteTransport remote)
     {
         if (_disposed)
         {
-            return MediaAnswer.Refused(MediaRefusal.Unavailable, "The connection is closing.");
-        }
-
-        if (!SdpParser.TryParse(offerSdp, out var offer, out var error))
-        {
-            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
-        }
-
-        if (!SdpAnswerBuilder.TryGetRemoteTransport(offer, out var remote, out error))
-        {
-            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            return new PreparedAnswer(null, null, MediaAnswer.Refused(MediaRefusal.Unavailable, "The connection is closing."));
         }
 
         if (_transport is null)
         {
-            _transport = new WebRtcTransport(Node, remote.Fingerprint, remote.IceUfrag, this);
+            _transport = new WebRtcTransport(Node, remote.Fingerprint, remote.IceUfrag, this, _plane.Negotiation);
             Node.Register(_transport);
         }
         else if (_transport.IsClosed)
         {
-            return MediaAnswer.Refused(MediaRefusal.Unavailable, "The transport is closed; join again.");
+            return new PreparedAnswer(null, null, MediaAnswer.Refused(MediaRefusal.Unavailable, "The transport is closed; join again."));
         }
         else if (!string.Equals(_transport.Ice.RemoteUfrag, remote.IceUfrag, StringComparison.Ordinal))
         {
-            return MediaAnswer.Refused(MediaRefusal.BadOffer, "ICE restarts are not supported: join again for a new connection.");
+            return new PreparedAnswer(null, null, MediaAnswer.Refused(MediaRefusal.BadOffer, "ICE restarts are not supported: join again for a new connection."));
         }
 
         var assignments = AssignSlots(offer);
         var outgoing = new Dictionary<string, SdpOutgoingStream>(StringComparer.Ordinal);
         foreach (var (mid, assignment) in assignments)
         {
+            // Only node-made ids: the publisher's attendee id and the node's stream id, never a client's text.
             outgoing[mid] = new SdpOutgoingStream(assignment.Ssrc, Cname, assignment.Producer.Owner.AttendeeId.ToString("N"), assignment.Producer.StreamId);
         }
 
@@ -138,15 +193,22 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             AcceptIncomingMedia = _canPublish != MediaKinds.None,
             OutgoingStreams = outgoing,
         };
-        if (!SdpAnswerBuilder.TryBuild(offer, parameters, out var answer, out error))
+        _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
+        _transport.MidExtensionId = FindExtensionId(offer, SdpAnswerBuilder.MidExtension);
+        return new PreparedAnswer(parameters, assignments, null);
+    }
+
+    /// <summary>Loop thread: consumers and producers as the answer says; null when the transport went meanwhile.</summary>
+    private List<MediaSlot>? Apply(SessionDescription offer, SessionDescription answer, Dictionary<string, SlotAssignment> assignments)
+    {
+        if (_disposed || _transport is not { IsClosed: false })
         {
-            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            return null;
         }
 
-        _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
         var slots = ApplyConsumers(assignments, answer);
         ApplyProducers(offer, answer);
-        return MediaAnswer.Accepted(SdpWriter.Write(answer), slots);
+        return slots;
     }
 
     private readonly record struct SlotAssignment(Producer Producer, uint Ssrc, bool Existing);
@@ -215,6 +277,11 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             }
 
             var producer = assignment.Producer;
+            if (producer.IsClosed || (assignment.Existing && !_consumers.ContainsKey(media.Mid)))
+            {
+                continue; // Gone while the answer was written; its removal already asked for a new offer.
+            }
+
             if (!assignment.Existing)
             {
                 var codec = FindCodec(media, producer.Codec.Name);
@@ -244,15 +311,18 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             var answered = answer.Media[i];
             if (offered.Mid is null || answered.IsRejected || answered.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)
                 || !TryKind(offered.Kind, out var kind) || !_canPublish.HasFlag(kind == MediaKind.Audio ? MediaKinds.Audio : MediaKinds.Video)
-                || answered.Codecs.Count == 0 || !TryPrimarySsrc(offered, out var ssrc))
+                || answered.Codecs.Count == 0)
             {
                 continue;
             }
 
+            // No a=ssrc yet (webrtcbin offers before its encoders made a frame): the producer starts unbound and
+            // learns its SSRC from the first packet its MID or payload type matches (MediaTransport).
+            TryPrimarySsrc(offered, out var ssrc);
             stillSending.Add(offered.Mid);
             if (_producers.TryGetValue(offered.Mid, out var existing))
             {
-                if (existing.Ssrc != ssrc)
+                if (ssrc != 0 && existing.Ssrc != ssrc)
                 {
                     _transport!.ChangeProducerSsrc(existing, ssrc);
                 }
@@ -271,9 +341,11 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 }
             }
 
-            var producer = new Producer($"{_peer.ConnectionId:N}-{offered.Mid}", kind, ssrc, codec, _publishAs, _transport!, Node.Time)
+            var streamId = $"{_peer.ConnectionId:N}-{(kind == MediaKind.Audio ? "audio" : "video")}-{++_tracksPublished}";
+            var producer = new Producer(streamId, kind, ssrc, codec, _publishAs, _transport!, Node.Time)
             {
                 ExtensionIds = extensions,
+                MidBytes = System.Text.Encoding.ASCII.GetBytes(offered.Mid),
             };
             _producers[offered.Mid] = producer;
             _transport!.AddProducer(producer);

@@ -45,6 +45,12 @@ internal sealed class Producer
 
     public IProducerTransport Transport { get; }
 
+    /// <summary>
+    /// The publisher's a=mid of this track in ASCII (a validated token), to bind its SSRC by the MID header extension
+    /// when the m= line named none. Never written into anyone's SDP.
+    /// </summary>
+    public byte[] MidBytes { get; init; } = [];
+
     /// <summary>Header extension URI → the id the publisher uses for it.</summary>
     public IReadOnlyDictionary<string, byte> ExtensionIds { get; init; } = new Dictionary<string, byte>();
 

@@ -5,6 +5,7 @@ using Webinar.Media.Ice;
 using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
+using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Media;
 
@@ -22,8 +23,13 @@ internal interface IWebRtcTransportListener
 }
 
 /// <summary>
-/// One browser's peer connection on this node: ICE-lite (consent freshness included), a passive DTLS-SRTP
-/// association, and transport-wide congestion control feedback so the browser's bandwidth estimate can ramp up.
+/// One browser's peer connection on this node: ICE-lite, a passive DTLS-SRTP association, and transport-wide
+/// congestion control feedback so the browser's bandwidth estimate can ramp up. Liveness: an ICE-lite node sends no
+/// consent checks of its own (RFC 7675 puts them on the full agent), so the transport is alive while authenticated
+/// traffic arrives on the selected pair (a valid Binding request, SRTP or SRTCP) and is closed after
+/// <see cref="NegotiationSettings.SilenceTimeout"/> without any; a peer such as libnice, which keeps the pair up with
+/// Binding indications and sends no more requests once nominated, stays connected while its media flows. A transport
+/// that never connects is closed after <see cref="NegotiationSettings.ConnectTimeout"/>.
 /// Everything else (RTCP, reports, NACKs, keyframes) is <see cref="MediaTransport"/>'s. Loop thread only, except the
 /// DTLS handshake, which runs on its own thread and sends through <see cref="IDatagramSender"/>.
 /// </summary>
@@ -35,13 +41,24 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     private readonly TransportFeedbackRecorder _feedback = new();
     private readonly DtlsTransport _dtls;
     private volatile MediaPath? _path;
+    private readonly long _connectDeadline;
+    private readonly long _silenceMicros;
     private long _nextFeedback;
+    private long _lastAuthenticatedMicros;
     private bool _handshakeStarted;
 
     public WebRtcTransport(NodeMedia node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener)
+        : this(node, remoteFingerprint, remoteUfrag, listener, NegotiationSettings.Default)
+    {
+    }
+
+    public WebRtcTransport(NodeMedia node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener,
+        NegotiationSettings settings)
         : base(node)
     {
         _listener = listener;
+        _connectDeadline = node.NowMicros() + (long)settings.ConnectTimeout.TotalMicroseconds;
+        _silenceMicros = (long)settings.SilenceTimeout.TotalMicroseconds;
         _feedbackInterval = node.Time.TimestampFrequency / 10;
         Ice = new IceLiteAgent(IceCredentials.Generate(), node.Time) { RemoteUfrag = remoteUfrag };
         _dtls = new DtlsTransport(DtlsRole.Server, node.Certificate, remoteFingerprint, this, timeProvider: node.Time, logger: node.DtlsLogger);
@@ -78,7 +95,12 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         var result = Ice.ProcessRequest(datagram, from, response, out var length);
         if (result == IceLiteResult.Dropped)
         {
-            Node.Counters.Malformed++;
+            // A Binding indication is a keepalive (RFC 8445 §11), unauthenticated: neither an error nor proof of life.
+            if (!IsBindingIndication(datagram))
+            {
+                Node.Counters.Malformed++;
+            }
+
             return;
         }
 
@@ -87,6 +109,11 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         if (result == IceLiteResult.Rejected)
         {
             return;
+        }
+
+        if (Ice.IsSelected(from))
+        {
+            _lastAuthenticatedMicros = Node.NowMicros();
         }
 
         // An authenticated check validates its pair: what arrives on it is this transport's (mediasoup keeps every
@@ -135,8 +162,11 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
 
     public void OnDtls(Span<byte> datagram) => _dtls.OnDatagram(datagram);
 
+    protected override void OnRtcpReceived() => _lastAuthenticatedMicros = Node.NowMicros();
+
     protected override void OnRtpReceived(RtpPacket packet, long nowMicros)
     {
+        _lastAuthenticatedMicros = nowMicros;
         if (TransportWideSequenceExtensionId != 0 && packet.TryGetTransportSequenceNumber(TransportWideSequenceExtensionId, out var twSeq))
         {
             _feedback.OnPacket(twSeq, nowMicros);
@@ -153,10 +183,15 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     {
         if (!IsConnected)
         {
+            if (!IsClosed && Node.NowMicros() > _connectDeadline)
+            {
+                Close(MediaCloseReasons.ConnectTimeout);
+            }
+
             return;
         }
 
-        if (!Ice.HasConsent())
+        if (Node.NowMicros() - _lastAuthenticatedMicros > _silenceMicros)
         {
             Close("consent-expired");
             return;
@@ -174,6 +209,9 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             }
         }
     }
+
+    private static bool IsBindingIndication(ReadOnlySpan<byte> datagram) =>
+        datagram.Length >= 2 && datagram[0] == 0x00 && datagram[1] == 0x11;
 
     private void StartHandshake()
     {
@@ -212,6 +250,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             return;
         }
 
+        _lastAuthenticatedMicros = Node.NowMicros();
         var profile = (SrtpProfile)keys.ProtectionProfile;
         StartSrtp(new SrtpSession(profile, keys.RemoteMasterKey, keys.RemoteMasterSalt), new SrtpSession(profile, keys.LocalMasterKey, keys.LocalMasterSalt));
         _listener.OnTransportConnected(this);

@@ -147,6 +147,13 @@ internal interface IMeetingMediaListener
     void OnStreamUnpublished(MediaStreamInfo stream);
 }
 
+/// <summary>The <c>reason</c> given to <see cref="IPeerMediaListener.OnTransportClosed"/> when it needs its own wire code.</summary>
+internal static class MediaCloseReasons
+{
+    /// <summary>ICE and DTLS did not complete within the connect timeout after the first offer.</summary>
+    public const string ConnectTimeout = "connect-timeout";
+}
+
 /// <summary>Upward notifications of one peer's media. Never blocks, never throws.</summary>
 internal interface IPeerMediaListener
 {

@@ -12,6 +12,9 @@ internal interface ISessionOutput
     /// <summary>Queues a frame; a client that stops reading is closed as <c>slow-client</c>.</summary>
     void Send(byte[] frame);
 
+    /// <summary>Queues a frame written only when its turn to be sent comes, so it can say the latest state.</summary>
+    void SendDeferred(Func<byte[]> render);
+
     /// <summary>Queues <paramref name="finalFrame"/> (if any) and then a close with <paramref name="closeCode"/>. Idempotent.</summary>
     void Close(byte[]? finalFrame, int closeCode, string closeReason);
 }
@@ -31,6 +34,8 @@ internal sealed class Session : IPeerMediaListener
     private MediaKinds _promotedKinds;
     private string? _endReason;
     private int _disposed;
+    private long _renegotiateCounts;
+    private int _renegotiateQueued;
 
     public Session(ISessionOutput output, SessionServices services)
     {
@@ -73,20 +78,46 @@ internal sealed class Session : IPeerMediaListener
         _output.Close(finalFrame, closeCode, reason);
     }
 
+    /// <summary>
+    /// Coalesced: while one <c>renegotiate</c> waits in the outbound queue, later requests only update the counts it
+    /// will carry when it is sent, so streams that come and go quickly (300 toggles of one track) cost one frame.
+    /// </summary>
     public void OnRenegotiationNeeded(int audio, int video)
     {
-        if (Volatile.Read(ref _disposed) == 0)
+        if (Volatile.Read(ref _disposed) != 0)
         {
-            Send(ServerFrames.Renegotiate(Math.Max(0, audio), Math.Max(0, video)));
+            return;
         }
+
+        Volatile.Write(ref _renegotiateCounts, ((long)Math.Max(0, audio) << 32) | (uint)Math.Max(0, video));
+        if (Interlocked.Exchange(ref _renegotiateQueued, 1) == 0)
+        {
+            _output.SendDeferred(RenderRenegotiate);
+        }
+    }
+
+    private byte[] RenderRenegotiate()
+    {
+        // Cleared before the counts are read: a request racing with this sends one more frame, never loses its counts.
+        Interlocked.Exchange(ref _renegotiateQueued, 0);
+        var counts = Volatile.Read(ref _renegotiateCounts);
+        return ServerFrames.Renegotiate((int)(counts >> 32), (int)(uint)counts);
     }
 
     public void OnTransportClosed(string reason)
     {
-        if (Volatile.Read(ref _disposed) == 0)
+        if (Volatile.Read(ref _disposed) != 0)
         {
-            End(ServerFrames.Disconnected(DisconnectReasons.TransportClosed), CloseCodes.TransportClosed, DisconnectReasons.TransportClosed);
+            return;
         }
+
+        if (reason == MediaCloseReasons.ConnectTimeout)
+        {
+            End(ServerFrames.Disconnected(DisconnectReasons.MediaConnectTimeout), CloseCodes.MediaConnectTimeout, DisconnectReasons.MediaConnectTimeout);
+            return;
+        }
+
+        End(ServerFrames.Disconnected(DisconnectReasons.TransportClosed), CloseCodes.TransportClosed, DisconnectReasons.TransportClosed);
     }
 
     /// <summary>Handles one client frame. Returns false when the session must stop reading (it is closing).</summary>

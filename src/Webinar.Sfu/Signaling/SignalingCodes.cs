@@ -36,6 +36,7 @@ internal static class CloseCodes
     public const int TransportClosed = 4009;
     public const int NodeShutdown = 4010;
     public const int AlreadyConnected = 4011;
+    public const int MediaConnectTimeout = 4012;
     public const int NodeFull = 4013;
 }
 
@@ -50,4 +51,5 @@ internal static class DisconnectReasons
     public const string SlowClient = "slow-client";
     public const string TransportClosed = "transport-closed";
     public const string NodeShutdown = "node-shutdown";
+    public const string MediaConnectTimeout = "media-connect-timeout";
 }

@@ -20,6 +20,7 @@ internal sealed class SignalingConnection : ISessionOutput
     private readonly Channel<Outgoing> _outbound = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private int _queued;
+    private long _queuedBytes;
     private int _closing;
 
     public SignalingConnection(WebSocket socket, SessionServices services)
@@ -28,20 +29,26 @@ internal sealed class SignalingConnection : ISessionOutput
         _services = services;
     }
 
-    public void Send(byte[] frame)
+    public void Send(byte[] frame) => Enqueue(new Outgoing(frame, null, 0, null), frame.Length);
+
+    public void SendDeferred(Func<byte[]> render) => Enqueue(new Outgoing(null, render, 0, null), 0);
+
+    /// <summary>A client that leaves more than MaxQueuedFrames frames or MaxQueuedBytes bytes unread is closed as slow.</summary>
+    private void Enqueue(Outgoing item, int bytes)
     {
         if (Volatile.Read(ref _closing) == 1)
         {
             return;
         }
 
-        if (Interlocked.Increment(ref _queued) > _services.Options.MaxQueuedFrames)
+        if (Interlocked.Increment(ref _queued) > _services.Options.MaxQueuedFrames
+            || Interlocked.Add(ref _queuedBytes, bytes) > _services.Options.MaxQueuedBytes)
         {
-            Close(null, CloseCodes.SlowClient, "slow-client");
+            Close(null, CloseCodes.SlowClient, DisconnectReasons.SlowClient);
             return;
         }
 
-        _outbound.Writer.TryWrite(new Outgoing(frame, 0, null));
+        _outbound.Writer.TryWrite(item);
     }
 
     public void Close(byte[]? finalFrame, int closeCode, string closeReason)
@@ -53,10 +60,10 @@ internal sealed class SignalingConnection : ISessionOutput
 
         if (finalFrame is not null)
         {
-            _outbound.Writer.TryWrite(new Outgoing(finalFrame, 0, null));
+            _outbound.Writer.TryWrite(new Outgoing(finalFrame, null, 0, null));
         }
 
-        _outbound.Writer.TryWrite(new Outgoing(null, closeCode, closeReason));
+        _outbound.Writer.TryWrite(new Outgoing(null, null, closeCode, closeReason));
         _outbound.Writer.TryComplete();
 
         // A client that never answers the close handshake is cut off.
@@ -214,10 +221,16 @@ internal sealed class SignalingConnection : ISessionOutput
         {
             await foreach (var item in _outbound.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
-                if (item.Frame is not null)
+                if (item.Frame is not null || item.Render is not null)
                 {
                     Interlocked.Decrement(ref _queued);
-                    await _socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, _stop.Token).ConfigureAwait(false);
+                    var frame = item.Frame ?? item.Render!();
+                    if (item.Frame is not null)
+                    {
+                        Interlocked.Add(ref _queuedBytes, -frame.Length);
+                    }
+
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _stop.Token).ConfigureAwait(false);
                 }
                 else
                 {
@@ -236,5 +249,5 @@ internal sealed class SignalingConnection : ISessionOutput
         }
     }
 
-    private readonly record struct Outgoing(byte[]? Frame, int CloseCode, string? CloseReason);
+    private readonly record struct Outgoing(byte[]? Frame, Func<byte[]>? Render, int CloseCode, string? CloseReason);
 }

@@ -174,14 +174,91 @@ public sealed class SdpAnswerBuilderTests
 
         Assert.Equal(SdpDirection.SendRecv, AnswerRoundTrip(Offer(), Parameters(outgoing)).Media[1].Direction);
         Assert.Equal(SdpDirection.SendOnly, AnswerRoundTrip(Offer(), Parameters(outgoing, acceptIncoming: false)).Media[1].Direction);
-        Assert.Equal(SdpDirection.Inactive, AnswerRoundTrip(Offer(), Parameters(acceptIncoming: false)).Media[0].Direction);
+        var unused = AnswerRoundTrip(Offer(), Parameters(acceptIncoming: false)).Media[0];
+        Assert.Equal(SdpDirection.SendOnly, unused.Direction);
+        Assert.Empty(unused.Ssrcs);
     }
 
     [Fact]
-    public void A_recvonly_line_the_node_has_nothing_for_is_inactive()
+    public void A_recvonly_line_the_node_has_nothing_for_is_sendonly_without_ssrc_so_its_direction_never_changes()
     {
-        Assert.Equal(SdpDirection.Inactive, AnswerRoundTrip(Offer(), Parameters()).Media[2].Direction);
+        var empty = AnswerRoundTrip(Offer(), Parameters()).Media[2];
+        var filled = AnswerRoundTrip(Offer(), Parameters(new Dictionary<string, SdpOutgoingStream> { ["2"] = PresenterVideo })).Media[2];
+
+        Assert.Equal(SdpDirection.SendOnly, empty.Direction);
+        Assert.Empty(empty.Ssrcs);
+        Assert.Empty(empty.Msids);
+        Assert.Equal(SdpDirection.SendOnly, filled.Direction);
+        Assert.Single(filled.Ssrcs);
     }
+
+    [Fact]
+    public void A_webrtcbin_max_bundle_offer_gets_every_bundle_only_section_into_the_bundle_with_the_transport()
+    {
+        Assert.True(SdpParser.TryParse(SdpFixtures.WebRtcBinPublishOffer, out var offer, out var error), error);
+        Assert.True(offer.Media[1].BundleOnly);
+        Assert.Equal(0, offer.Media[1].Port);
+
+        var answer = AnswerRoundTrip(offer, Parameters());
+
+        Assert.Equal(["video0", "audio1"], answer.FindGroup("BUNDLE")!.Mids);
+        foreach (var media in answer.Media)
+        {
+            Assert.Equal(40000, media.Port);
+            Assert.Equal("nodeUfrag", media.IceUfrag);
+            Assert.Equal(SdpDirection.RecvOnly, media.Direction);
+            Assert.False(media.BundleOnly);
+        }
+
+        Assert.Equal("OPUS", answer.Media[1].Codecs.Single().Name, ignoreCase: true);
+    }
+
+    [Fact]
+    public void The_transport_is_also_at_session_level_so_one_rejected_section_leaves_it_known()
+    {
+        var answer = AnswerRoundTrip(Offer(), Parameters());
+
+        Assert.Equal("nodeUfrag", answer.IceUfrag);
+        Assert.Equal("nodePasswordOf24Chars!!x", answer.IcePwd);
+        Assert.Equal(NodeCertificate.Fingerprint.ToString(), answer.Fingerprint);
+        Assert.Equal("passive", answer.Setup);
+    }
+
+    [Fact]
+    public void A_webrtcbin_receive_offer_with_opus_and_no_channel_count_is_answered_opus_stereo_sendonly()
+    {
+        Assert.True(SdpParser.TryParse(SdpFixtures.WebRtcBinReceiveOffer, out var offer, out var error), error);
+
+        var answer = AnswerRoundTrip(offer, Parameters());
+
+        var audio = answer.Media[0].Codecs.Single();
+        Assert.Equal(48000, audio.ClockRate);
+        Assert.Equal(2, audio.Channels);
+        Assert.All(answer.Media, m => Assert.Equal(SdpDirection.SendOnly, m.Direction));
+        Assert.Equal(2, answer.FindGroup("BUNDLE")!.Mids.Count);
+    }
+
+    [Theory]
+    [InlineData("a=mid:0", "a=mid:<script>")]
+    [InlineData("a=mid:0", "a=mid:abcdefghijklmnopq")]
+    [InlineData("a=mid:0", "a=mid:a b")]
+    [InlineData("a=mid:0", "a=mid:x\u00e9")]
+    public void A_mid_that_is_not_a_short_token_is_refused(string mid, string replacement)
+    {
+        var text = SdpFixtures.ChromiumOffer.Replace(mid + "\r\n", System.Text.RegularExpressions.Regex.Unescape(replacement) + "\r\n", StringComparison.Ordinal)
+            .Replace("BUNDLE 0 ", "BUNDLE " + System.Text.RegularExpressions.Regex.Unescape(replacement)[6..] + " ", StringComparison.Ordinal);
+        Assert.True(SdpParser.TryParse(text, out var offer, out var error), error);
+
+        Assert.False(SdpAnswerBuilder.TryBuild(offer, Parameters(), out _, out error));
+        Assert.Contains("a=mid", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("audio1")]
+    [InlineData("sixteen-chars-ok")]
+    [InlineData("a.b_c~d!e#f$g%h")]
+    public void Short_token_mids_are_valid(string mid) => Assert.True(SdpMid.IsValid(mid));
 
     [Fact]
     public void Unsupported_m_lines_are_rejected_with_port_zero_and_left_out_of_bundle()

@@ -12,6 +12,15 @@ internal static class SdpFixtures
     /// </summary>
     public static string ChromiumOffer => Read("chromium-156-offer.sdp");
 
+    /// <summary>
+    /// GStreamer webrtcbin 1.22 (Debian 12) with bundle-policy=max-bundle, videotestsrc→vp8enc and audiotestsrc→opusenc,
+    /// offered before the encoders made a frame: the audio section is port 0 + a=bundle-only, and no a=ssrc anywhere.
+    /// </summary>
+    public static string WebRtcBinPublishOffer => Read("webrtcbin-1.22-publish-offer.sdp");
+
+    /// <summary>webrtcbin 1.22 with max-bundle and two recvonly transceivers (Opus without a channel count, VP8).</summary>
+    public static string WebRtcBinReceiveOffer => Read("webrtcbin-1.22-receive-offer.sdp");
+
     private static string Read(string name)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

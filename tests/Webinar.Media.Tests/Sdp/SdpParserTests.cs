@@ -164,6 +164,113 @@ public sealed class SdpParserTests
     }
 
     [Fact]
+    public void Webrtcbin_bundle_only_sections_parse_and_write_back()
+    {
+        Assert.True(SdpParser.TryParse(SdpFixtures.WebRtcBinPublishOffer, out var sdp, out var error), error);
+        Assert.False(sdp.Media[0].BundleOnly);
+        Assert.True(sdp.Media[1].BundleOnly);
+        Assert.False(sdp.Media[1].IsRejected);
+
+        Assert.True(SdpParser.TryParse(SdpWriter.Write(sdp), out var again, out error), error);
+        Assert.True(again.Media[1].BundleOnly);
+    }
+
+    [Fact]
+    public void An_sdp_with_more_m_sections_than_the_limit_is_refused_naming_the_limit()
+    {
+        var text = new System.Text.StringBuilder("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n");
+        for (var i = 0; i < 5; i++)
+        {
+            text.Append("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:").Append(i).Append("\r\n");
+        }
+
+        Assert.True(SdpParser.TryParse(text.ToString(), new SdpLimits(MaxMediaSections: 5), out _, out var error), error);
+        Assert.False(SdpParser.TryParse(text.ToString(), new SdpLimits(MaxMediaSections: 4), out _, out error));
+        Assert.Contains("at most 4", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_sdp_with_too_many_ssrc_lines_or_ssrcs_in_one_section_is_refused()
+    {
+        var head = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n";
+        var lines = string.Concat(Enumerable.Range(1, 6).Select(i => $"a=ssrc:{i} cname:x\r\n"));
+        var oneSsrc = string.Concat(Enumerable.Range(1, 6).Select(_ => "a=ssrc:7 cname:x\r\n"));
+
+        Assert.True(SdpParser.TryParse(head + lines, new SdpLimits(MaxSsrcLines: 6, MaxSsrcsPerMedia: 6), out _, out var error), error);
+        Assert.False(SdpParser.TryParse(head + lines, new SdpLimits(MaxSsrcLines: 5), out _, out error));
+        Assert.Contains("a=ssrc", error, StringComparison.Ordinal);
+        Assert.False(SdpParser.TryParse(head + lines, new SdpLimits(MaxSsrcsPerMedia: 5), out _, out error));
+        Assert.Contains("more than 5 SSRCs", error, StringComparison.Ordinal);
+        Assert.True(SdpParser.TryParse(head + oneSsrc, new SdpLimits(MaxSsrcsPerMedia: 1), out _, out error), error);
+    }
+
+    [Fact]
+    public void The_default_limits_refuse_a_64_KiB_offer_of_hundreds_of_m_sections()
+    {
+        var text = new System.Text.StringBuilder("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n");
+        for (var i = 0; text.Length < 64 * 1024 - 100; i++)
+        {
+            text.Append("m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:").Append(i).Append("\r\na=recvonly\r\n");
+        }
+
+        Assert.False(SdpParser.TryParse(text.ToString(), out _, out var error));
+        Assert.Contains($"at most {SdpLimits.Default.MaxMediaSections}", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("chromium")]
+    [InlineData("webrtcbin-publish")]
+    [InlineData("webrtcbin-receive")]
+    public void Mutated_offers_never_throw_in_the_parser_or_the_answer_builder(string fixture)
+    {
+        var random = new Random(fixture.Length * 7919);
+        var original = fixture switch
+        {
+            "chromium" => SdpFixtures.ChromiumOffer,
+            "webrtcbin-publish" => SdpFixtures.WebRtcBinPublishOffer,
+            _ => SdpFixtures.WebRtcBinReceiveOffer,
+        };
+        var lines = original.Split("\r\n");
+        var parameters = new SdpAnswerParameters("nodeUfrag", "nodePasswordOf24Chars!!x", Webinar.Media.Dtls.DtlsCertificate.Generate().Fingerprint,
+            System.Net.IPAddress.Loopback, 40000);
+        var limits = new SdpLimits(MaxMediaSections: 4, MaxSsrcLines: 8, MaxSsrcsPerMedia: 2);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var mutated = (string[])lines.Clone();
+            for (var edits = random.Next(1, 6); edits > 0; edits--)
+            {
+                var at = random.Next(mutated.Length);
+                var line = mutated[at];
+                mutated[at] = random.Next(6) switch
+                {
+                    0 => "",
+                    1 when line.Length > 0 => line[..random.Next(line.Length)],
+                    2 when line.Length > 0 => line.Remove(random.Next(line.Length), 1).Insert(random.Next(line.Length), ((char)random.Next(0, 0x2FF)).ToString()),
+                    3 => mutated[random.Next(mutated.Length)],
+                    4 => line + "\r\n" + mutated[random.Next(mutated.Length)].Replace("mid:", "mid:" + random.Next(100), StringComparison.Ordinal),
+                    _ => line.Replace(" 0 ", " 9 ", StringComparison.Ordinal).Replace("bundle-only", random.Next(2) == 0 ? "inactive" : "bundle-only", StringComparison.Ordinal),
+                };
+            }
+
+            var text = string.Join("\r\n", mutated);
+            if (!SdpParser.TryParse(text, limits, out var sdp, out var error))
+            {
+                Assert.Contains("SDP", error, StringComparison.Ordinal);
+                continue;
+            }
+
+            if (SdpAnswerBuilder.TryBuild(sdp, parameters, out var answer, out error))
+            {
+                Assert.True(SdpParser.TryParse(SdpWriter.Write(answer), out _, out var again), again);
+            }
+            else
+            {
+                Assert.False(string.IsNullOrWhiteSpace(error));
+            }
+        }
+    }
+
+    [Fact]
     public void Mutated_chromium_offers_never_throw_and_what_parses_writes_back()
     {
         var random = new Random(8829);

@@ -5,7 +5,7 @@ namespace Webinar.Sfu.Tests.Infrastructure;
 
 /// <summary>
 /// A media plane for signalling tests: answers every offer with a fixed SDP and assigns the meeting's streams to
-/// mids "0", "1", ...; an offer containing "bad-offer" is refused. Tests publish streams through <see cref="Meeting"/>.
+/// mids "0", "1", ...; an offer containing "bad-offer" is refused, one containing "large-answer" gets a 32 KiB answer. Tests publish streams through <see cref="Meeting"/>.
 /// </summary>
 internal sealed class FakeMediaPlane : IMediaPlane
 {
@@ -57,6 +57,9 @@ internal sealed class FakeMeetingMedia(MeetingMediaPlacement placement, IMeeting
 
 internal sealed class FakePeerMedia(FakeMeetingMedia meeting, MediaPeer peer, IPeerMediaListener listener) : IPeerMedia
 {
+    /// <summary>Characters of the answer to an offer containing "large-answer".</summary>
+    public const int LargeAnswerLength = 32 * 1024;
+
     public MediaPeer Peer { get; } = peer;
 
     public IPeerMediaListener Listener { get; } = listener;
@@ -72,6 +75,11 @@ internal sealed class FakePeerMedia(FakeMeetingMedia meeting, MediaPeer peer, IP
         if (offerSdp.Contains("bad-offer", StringComparison.Ordinal))
         {
             return ValueTask.FromResult(MediaAnswer.Refused(MediaRefusal.BadOffer, "The offer has no BUNDLE group."));
+        }
+
+        if (offerSdp.Contains("large-answer", StringComparison.Ordinal))
+        {
+            return ValueTask.FromResult(MediaAnswer.Accepted("v=0\r\n" + new string('x', LargeAnswerLength), []));
         }
 
         var slots = meeting.StreamsFor(Peer.AttendeeId).Select((s, i) => new MediaSlot(i.ToString(System.Globalization.CultureInfo.InvariantCulture), s)).ToList();

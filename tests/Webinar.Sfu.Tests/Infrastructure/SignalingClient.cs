@@ -22,6 +22,29 @@ internal sealed class SignalingClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Connects over a TCP socket whose receive buffer is fixed at <paramref name="receiveBufferBytes"/> (no
+    /// autotuning), so a client that stops reading holds back the node's frames soon, as a slow network would.
+    /// </summary>
+    public static async Task<SignalingClient> ConnectWithSmallReceiveBufferAsync(Uri url, int receiveBufferBytes)
+    {
+        var client = new SignalingClient();
+        var handler = new System.Net.Http.SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+                {
+                    ReceiveBufferSize = receiveBufferBytes,
+                };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        await client._socket.ConnectAsync(url, new System.Net.Http.HttpMessageInvoker(handler), CancellationToken.None);
+        return client;
+    }
+
     public Task SendAsync(object frame) => SendTextAsync(JsonSerializer.Serialize(frame));
 
     public Task SendTextAsync(string text) => SendBytesAsync(Encoding.UTF8.GetBytes(text));

@@ -1,0 +1,338 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Webinar.Media.Client;
+using Webinar.Media.Sdp;
+using Webinar.Sfu.Hosting;
+using Webinar.Sfu.Media;
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Tests.Media;
+
+/// <summary>
+/// The node's real media plane in process (its UDP socket on loopback, its media loop): offers answered by
+/// <see cref="PeerConnection"/>, and C# WebRTC clients where media must really flow.
+/// </summary>
+public sealed class NegotiationTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    private readonly NodeMediaPlane _plane = new(Options.Create(new SfuOptions
+    {
+        UdpPort = 0,
+        AnnouncedIp = "127.0.0.1",
+        MaxTracksPerPublisher = 2,
+        MaxMediaSectionsPerOffer = 8,
+        MediaConnectTimeout = TimeSpan.FromSeconds(3),
+        MediaSilenceTimeout = TimeSpan.FromSeconds(2),
+    }), TimeProvider.System, NullLoggerFactory.Instance);
+
+    private readonly Guid _meetingId = Guid.NewGuid();
+    private readonly MeetingListener _meeting = new();
+    private IMeetingMedia _media = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _plane.StartAsync(CancellationToken.None);
+        _media = _plane.OpenMeeting(new MeetingMediaPlacement(_meetingId, "node", null, null), _meeting);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _media.DisposeAsync();
+        _plane.Dispose();
+    }
+
+    private (IPeerMedia Peer, PeerListener Listener) AddPeer(string user, MediaKinds canPublish)
+    {
+        var listener = new PeerListener();
+        var peer = _media.AddPeer(new MediaPeer(Guid.NewGuid(), _meetingId, Guid.NewGuid(), user, canPublish), listener);
+        return (peer, listener);
+    }
+
+    private static SessionDescription Parse(string sdp)
+    {
+        Assert.True(SdpParser.TryParse(sdp, out var parsed, out var error), error);
+        return parsed;
+    }
+
+    [Fact]
+    public async Task A_viewer_that_offers_before_anything_is_published_keeps_its_m_line_directions_when_streams_arrive()
+    {
+        var (viewer, viewerEvents) = AddPeer("viewer", MediaKinds.None);
+        var offer = WebRtcBinOffer.Receive("vufrag");
+
+        var first = await viewer.AnswerAsync(offer, CancellationToken.None);
+        Assert.Null(first.Message);
+        var empty = Parse(first.Sdp!);
+        Assert.All(empty.Media, m => Assert.Equal(SdpDirection.SendOnly, m.Direction));
+        Assert.All(empty.Media, m => Assert.Empty(m.Ssrcs));
+        Assert.Equal(["audio0", "video1"], empty.FindGroup("BUNDLE")!.Mids);
+
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(WebRtcBinOffer.Publish("pufrag", videoMid: "video0", audioMid: "audio1"), CancellationToken.None);
+        Assert.Null(published.Message);
+        await viewerEvents.WaitForRenegotiationAsync(audio: 1, video: 1);
+
+        var second = await viewer.AnswerAsync(offer, CancellationToken.None);
+        var filled = Parse(second.Sdp!);
+        Assert.All(filled.Media, m => Assert.Equal(SdpDirection.SendOnly, m.Direction));
+        Assert.All(filled.Media, m => Assert.Single(m.Ssrcs));
+        Assert.Equal(2, second.Slots.Count);
+    }
+
+    [Fact]
+    public async Task A_publishers_mid_never_appears_in_a_viewers_answer_or_slots()
+    {
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(WebRtcBinOffer.Publish("pufrag", videoMid: "Xss-v~1", audioMid: "Xss-a~2"), CancellationToken.None);
+        Assert.Null(published.Message);
+
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(WebRtcBinOffer.Receive("vufrag"), CancellationToken.None);
+
+        Assert.Equal(2, answer.Slots.Count);
+        Assert.DoesNotContain("Xss", answer.Sdp!, StringComparison.Ordinal);
+        Assert.All(answer.Slots, s => Assert.DoesNotContain("Xss", s.Stream.StreamId, StringComparison.Ordinal));
+        Assert.All(Parse(answer.Sdp!).Media, m => Assert.DoesNotContain("Xss", string.Join(' ', m.Msids), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("v<script>")]
+    [InlineData("seventeen-chars-x")]
+    [InlineData("a:b")]
+    public async Task An_offer_whose_mid_is_not_a_short_token_is_refused(string mid)
+    {
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+
+        var answer = await presenter.AnswerAsync(WebRtcBinOffer.Publish("pufrag", videoMid: mid, audioMid: "a"), CancellationToken.None);
+
+        Assert.Equal(MediaRefusal.BadOffer, answer.Refusal);
+        Assert.Contains("a=mid", answer.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_offer_sending_more_tracks_than_a_publisher_may_have_is_refused()
+    {
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+
+        var answer = await presenter.AnswerAsync(WebRtcBinOffer.Build("pufrag",
+            ("video", "v0", "sendonly"), ("audio", "a1", "sendonly"), ("video", "v2", "sendonly")), CancellationToken.None);
+
+        Assert.Equal(MediaRefusal.BadOffer, answer.Refusal);
+        Assert.Contains("at most 2", answer.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_offer_with_more_m_lines_than_allowed_is_refused_and_one_within_the_limit_is_answered()
+    {
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var nine = Enumerable.Range(0, 9).Select(i => ("video", "v" + i, "recvonly")).ToArray();
+
+        var refused = await viewer.AnswerAsync(WebRtcBinOffer.Build("vufrag", nine), CancellationToken.None);
+        var answered = await viewer.AnswerAsync(WebRtcBinOffer.Build("vufrag", nine[..8]), CancellationToken.None);
+
+        Assert.Equal(MediaRefusal.BadOffer, refused.Refusal);
+        Assert.Contains("at most 8", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(MediaRefusal.None, answered.Refusal);
+        Assert.Equal(8, Parse(answered.Sdp!).Media.Count);
+    }
+
+    [Fact]
+    public async Task A_transport_whose_ice_never_connects_is_closed_after_the_connect_timeout()
+    {
+        var (viewer, events) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(WebRtcBinOffer.Receive("vufrag"), CancellationToken.None);
+        Assert.Equal(MediaRefusal.None, answer.Refusal);
+
+        Assert.Equal(MediaCloseReasons.ConnectTimeout, await events.Closed.Task.WaitAsync(Patience));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Rtp_on_an_ssrc_the_offer_never_named_is_bound_by_mid_or_payload_type_and_reaches_viewers(bool withMidExtension)
+    {
+        using var publisher = new WebRtcClient();
+        var audio = publisher.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendOnly);
+        publisher.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var offer = string.Join("\r\n", publisher.CreateOffer().Split("\r\n")
+            .Where(l => !l.StartsWith("a=ssrc", StringComparison.Ordinal))
+            .Where(l => withMidExtension || !l.Contains(SdpAnswerBuilder.MidExtension, StringComparison.Ordinal)));
+        var published = await presenter.AnswerAsync(offer, CancellationToken.None);
+        Assert.True(publisher.TryApplyAnswer(published.Sdp!, out var error), error);
+        await publisher.ConnectedAsync(Patience);
+
+        using var receiver = new WebRtcClient();
+        receiver.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.RecvOnly);
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(receiver.CreateOffer(), CancellationToken.None);
+        Assert.True(receiver.TryApplyAnswer(answer.Sdp!, out error), error);
+        await receiver.ConnectedAsync(Patience);
+
+        var deadline = DateTime.UtcNow + Patience;
+        while (receiver.Received.Sum(r => r.Packets) < 20)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the viewer got none of the publisher's unsignalled audio");
+            publisher.SendAudio(audio);
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task A_connected_transport_lives_on_its_media_alone_and_closes_when_the_peer_goes_silent()
+    {
+        // The silence timeout (2 s) is shorter than the client's consent checks (every 4-6 s): only its RTP keeps
+        // the transport up.
+        using var publisher = new WebRtcClient();
+        var audio = publisher.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendOnly);
+        var (presenter, events) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(publisher.CreateOffer(), CancellationToken.None);
+        var (answerSdp, nodePort) = OnlyLoopbackCandidate(published.Sdp!);
+        using var path = new UdpPath(nodePort);
+        Assert.True(publisher.TryApplyAnswer(answerSdp.Replace($" {nodePort} typ host", $" {path.Port} typ host", StringComparison.Ordinal), out var error), error);
+        await publisher.ConnectedAsync(Patience);
+
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.False(events.Closed.Task.IsCompleted, "the transport closed while its media flowed");
+            publisher.SendAudio(audio);
+            await Task.Delay(20);
+        }
+
+        // The path breaks without a word (no DTLS close_notify): the node closes on the silence.
+        path.Cut();
+        Assert.Equal("consent-expired", await events.Closed.Task.WaitAsync(Patience));
+    }
+
+    /// <summary>The answer with only its 127.0.0.1 UDP candidate, and that candidate's port.</summary>
+    private static (string Sdp, int Port) OnlyLoopbackCandidate(string answer)
+    {
+        var lines = answer.Split("\r\n");
+        var loopback = lines.First(l => l.StartsWith("a=candidate:", StringComparison.Ordinal) && l.Contains(" udp ", StringComparison.OrdinalIgnoreCase)
+            && l.Contains(" 127.0.0.1 ", StringComparison.Ordinal));
+        var port = int.Parse(loopback.Split(' ')[5], CultureInfo.InvariantCulture);
+        var kept = lines.Where(l => !l.StartsWith("a=candidate:", StringComparison.Ordinal) || l == loopback);
+        return (string.Join("\r\n", kept), port);
+    }
+
+    /// <summary>A UDP path between one client and the node that can be cut, as a network that stops carrying packets.</summary>
+    private sealed class UdpPath : IDisposable
+    {
+        private readonly System.Net.Sockets.UdpClient _clientSide = new(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        private readonly System.Net.Sockets.UdpClient _nodeSide = new(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        private readonly CancellationTokenSource _stop = new();
+        private volatile bool _cut;
+        private System.Net.IPEndPoint? _client;
+
+        public UdpPath(int nodePort)
+        {
+            var node = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, nodePort);
+            _ = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var received = await _clientSide.ReceiveAsync(_stop.Token);
+                    _client = received.RemoteEndPoint;
+                    if (!_cut)
+                    {
+                        await _nodeSide.SendAsync(received.Buffer, node, _stop.Token);
+                    }
+                }
+            });
+            _ = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var received = await _nodeSide.ReceiveAsync(_stop.Token);
+                    if (!_cut && _client is { } client)
+                    {
+                        await _clientSide.SendAsync(received.Buffer, client, _stop.Token);
+                    }
+                }
+            });
+        }
+
+        public int Port => ((System.Net.IPEndPoint)_clientSide.Client.LocalEndPoint!).Port;
+
+        public void Cut() => _cut = true;
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _clientSide.Dispose();
+            _nodeSide.Dispose();
+        }
+    }
+
+    private sealed class MeetingListener : IMeetingMediaListener
+    {
+        public void OnStreamPublished(MediaStreamInfo stream)
+        {
+        }
+
+        public void OnStreamUnpublished(MediaStreamInfo stream)
+        {
+        }
+    }
+
+    private sealed class PeerListener : IPeerMediaListener
+    {
+        private readonly ConcurrentQueue<(int Audio, int Video)> _renegotiations = new();
+
+        public TaskCompletionSource<string> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnRenegotiationNeeded(int audio, int video) => _renegotiations.Enqueue((audio, video));
+
+        public void OnTransportClosed(string reason) => Closed.TrySetResult(reason);
+
+        public async Task WaitForRenegotiationAsync(int audio, int video)
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (!_renegotiations.Contains((audio, video)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"no renegotiation for {audio} audio and {video} video");
+                await Task.Delay(20);
+            }
+        }
+    }
+}
+
+/// <summary>Offers shaped as GStreamer webrtcbin 1.22 writes them with max-bundle: later m-lines port 0 + bundle-only, no a=ssrc.</summary>
+internal static class WebRtcBinOffer
+{
+    private const string Fingerprint = "sha-256 9A:A9:51:FD:22:E5:F7:83:F0:5F:8F:C2:EA:68:54:16:17:DC:A3:7A:6F:3C:7B:47:B8:EF:F0:B9:DC:BA:AC:84";
+
+    public static string Publish(string ufrag, string videoMid, string audioMid) =>
+        Build(ufrag, ("video", videoMid, "sendrecv"), ("audio", audioMid, "sendrecv"));
+
+    public static string Receive(string ufrag) => Build(ufrag, ("audio", "audio0", "recvonly"), ("video", "video1", "recvonly"));
+
+    public static string Build(string ufrag, params (string Kind, string Mid, string Direction)[] media)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append("v=0\r\no=- 6927366547039480925 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-options:trickle\r\n");
+        text.Append("a=group:BUNDLE ").Append(string.Join(' ', media.Select(m => m.Mid))).Append("\r\n");
+        for (var i = 0; i < media.Length; i++)
+        {
+            var (kind, mid, direction) = media[i];
+            var pt = kind == "audio" ? "111" : "96";
+            text.Append($"m={kind} {(i == 0 ? 9 : 0)} UDP/TLS/RTP/SAVPF {pt}\r\nc=IN IP4 0.0.0.0\r\na=setup:actpass\r\n");
+            text.Append($"a=ice-ufrag:{ufrag}\r\na=ice-pwd:fgcWIlbi1gcSd8JFAvl1IrCS01e4WsQ/\r\n");
+            if (i > 0)
+            {
+                text.Append("a=bundle-only\r\n");
+            }
+
+            text.Append($"a=rtcp-mux\r\na=rtcp-rsize\r\na={direction}\r\n");
+            text.Append(kind == "audio"
+                ? "a=rtpmap:111 OPUS/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+                : "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 transport-cc\r\n");
+            text.Append($"a=mid:{mid}\r\na=fingerprint:{Fingerprint}\r\na=rtcp-mux-only\r\n");
+        }
+
+        return text.ToString();
+    }
+}
