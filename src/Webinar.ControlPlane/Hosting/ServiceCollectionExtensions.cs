@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
+using Webinar.Contracts.Tls;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.Connections;
@@ -20,6 +21,7 @@ using Webinar.ControlPlane.Mediation;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
+using Webinar.ControlPlane.Turn;
 using Webinar.ControlPlane.Webhooks;
 
 namespace Webinar.ControlPlane.Hosting;
@@ -100,6 +102,8 @@ internal static class ServiceCollectionExtensions
     {
         services.TryAddSingleton<JoinTokenKeys>();
         services.TryAddSingleton<JoinTokenIssuer>();
+        services.AddOptions<TurnOptions>().BindConfiguration(TurnOptions.Section);
+        services.TryAddSingleton<TurnCredentialIssuer>();
         return services;
     }
 
@@ -147,9 +151,11 @@ internal static class ServiceCollectionExtensions
     {
         services.AddControlPlaneOptions();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>>((kestrel, http) =>
+        services.AddOptions<TlsListenOptions>().BindConfiguration(ControlPlaneTls.Section);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>, IOptions<TlsListenOptions>>((kestrel, http, tls) =>
         {
             kestrel.Listen(IPAddress.Parse(http.Value.ListenAddress), http.Value.Port);
+            ControlPlaneTls.Listen(kestrel, tls.Value);
             kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

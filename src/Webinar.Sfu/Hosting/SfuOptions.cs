@@ -1,3 +1,5 @@
+using Webinar.Contracts.Tls;
+
 namespace Webinar.Sfu.Hosting;
 
 /// <summary>The node's own settings, bound from the <c>Sfu</c> configuration section.</summary>
@@ -61,7 +63,29 @@ internal sealed class SfuOptions
 
     public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId) ? Region + "-a" : NodeId;
 
-    public string SignalingUrl => $"ws://{AnnouncedIp}:{WsPort}/signal";
+    /// <summary>
+    /// The signalling WebSocket over TLS 1.3 (<c>Sfu:Tls</c>: WEBINAR_TLS_CERT_FILE, WEBINAR_TLS_KEY_FILE,
+    /// WEBINAR_SFU_WSS_PORT), on every address by default; when configured, the signalling URL is <c>wss://</c>.
+    /// The plain WebSocket on <see cref="ListenAddress"/>:<see cref="WsPort"/> stays (loopback, local tools).
+    /// </summary>
+    public TlsListenOptions Tls { get; set; } = new() { Port = 8451 };
+
+    /// <summary>The host name or address in the signalling URL (one the certificate names); <see cref="AnnouncedIp"/> by default.</summary>
+    public string? SignalingHost { get; set; }
+
+    public string SignalingUrl
+    {
+        get
+        {
+            var host = string.IsNullOrWhiteSpace(SignalingHost) ? AnnouncedIp : SignalingHost;
+            if (host.Contains(':', StringComparison.Ordinal))
+            {
+                host = "[" + host + "]";
+            }
+
+            return Tls.Enabled ? $"wss://{host}:{Tls.Port}/signal" : $"ws://{host}:{WsPort}/signal";
+        }
+    }
 }
 
 /// <summary>Broker settings, bound from the <c>RabbitMq</c> configuration section.</summary>
