@@ -34,6 +34,15 @@ public sealed class SfuNode(string region, string nodeId, int wsPort, int udpPor
     public Uri SignalingUrl => new($"ws://{Address}:{WsPort}/signal");
 }
 
+internal static class EnvironmentExtensions
+{
+    public static Dictionary<string, string> With(this Dictionary<string, string> environment, Action<Dictionary<string, string>> change)
+    {
+        change(environment);
+        return environment;
+    }
+}
+
 /// <summary>Where one region's node runs: loopback in the root namespace by default.</summary>
 public sealed record NodePlacement(string Address, string? NetworkNamespace)
 {
@@ -128,13 +137,15 @@ public class WebinarSystemFixture : IAsyncLifetime
 
         try
         {
-            ControlPlane = Track(ServiceProcess.Start("control-plane", "Webinar.ControlPlane", new Dictionary<string, string>(common)
+            var controlPlane = new Dictionary<string, string>(common)
             {
                 ["WEBINAR_HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture),
                 ["WEBINAR_API_KEY"] = ApiKey,
                 ["WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE"] = privatePem,
                 ["WEBINAR_IDLE_TIMEOUT_SECONDS"] = "300",
-            }));
+            };
+            ConfigureControlPlane(controlPlane);
+            ControlPlane = Track(ServiceProcess.Start("control-plane", "Webinar.ControlPlane", controlPlane));
 
             foreach (var region in NodeRegions)
             {
@@ -151,7 +162,7 @@ public class WebinarSystemFixture : IAsyncLifetime
                     ["WEBINAR_SFU_ANNOUNCED_IP"] = placement.Address,
                     ["WEBINAR_SFU_LISTEN_ADDRESS"] = placement.Address,
                     ["WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE"] = publicPem,
-                });
+                }.With(environment => ConfigureNode(region, environment)));
                 StartProcess(node);
                 _nodes.Add(node);
             }
@@ -207,8 +218,18 @@ public class WebinarSystemFixture : IAsyncLifetime
 
     protected virtual NodePlacement PlaceNode(string region) => NodePlacement.Loopback;
 
+    /// <summary>Adds to or changes the control plane's environment before it starts (TURN, TLS, token lifetime).</summary>
+    protected virtual void ConfigureControlPlane(IDictionary<string, string> environment)
+    {
+    }
+
+    /// <summary>Adds to or changes one region's node environment before it starts.</summary>
+    protected virtual void ConfigureNode(string region, IDictionary<string, string> environment)
+    {
+    }
+
     /// <summary>Every process's output, for the test log.</summary>
-    public string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
+    public virtual string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
 
     /// <summary>Runs a test body; on failure writes every process's output to the test output, then rethrows.</summary>
     public async Task RunAsync(ITestOutputHelper output, Func<Task> test)
