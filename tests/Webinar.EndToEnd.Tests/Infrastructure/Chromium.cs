@@ -25,7 +25,10 @@ public static class Chromium
         "--allow-loopback-in-peer-connection",
     ];
 
-    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    /// <param name="environment">Extra environment for the browser process (e.g. a HOME whose NSS database trusts a CA).</param>
+    /// <param name="keepArgument">Which of <see cref="Arguments"/> to pass (all by default).</param>
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(
+        IReadOnlyDictionary<string, string>? environment = null, Func<string, bool>? keepArgument = null)
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
@@ -35,7 +38,8 @@ public static class Chromium
             {
                 ExecutablePath = ExecutablePath,
                 Headless = true,
-                Args = [.. Arguments, "--use-file-for-fake-video-capture=" + FakeCamera.Ensure()],
+                Args = [.. Arguments.Where(keepArgument ?? (_ => true)), "--use-file-for-fake-video-capture=" + FakeCamera.Ensure()],
+                Env = environment,
                 Timeout = 60_000,
             });
             return (playwright, browser);
@@ -52,11 +56,24 @@ public static class Chromium
 public sealed class ChromiumFixture : IAsyncLifetime
 {
     private readonly List<IBrowserContext> _contexts = [];
+    private readonly IReadOnlyDictionary<string, string>? _environment;
+    private readonly Func<string, bool>? _keepArgument;
     private IPlaywright? _playwright;
+
+    public ChromiumFixture()
+    {
+    }
+
+    /// <summary>A Chromium with extra environment and a choice of <see cref="Chromium.Arguments"/>, started by its owner.</summary>
+    public ChromiumFixture(IReadOnlyDictionary<string, string> environment, Func<string, bool> keepArgument)
+    {
+        _environment = environment;
+        _keepArgument = keepArgument;
+    }
 
     public IBrowser Browser { get; private set; } = null!;
 
-    public async Task InitializeAsync() => (_playwright, Browser) = await Chromium.LaunchAsync();
+    public async Task InitializeAsync() => (_playwright, Browser) = await Chromium.LaunchAsync(_environment, _keepArgument);
 
     public async Task DisposeAsync()
     {

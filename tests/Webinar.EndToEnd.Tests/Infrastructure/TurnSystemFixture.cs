@@ -22,7 +22,7 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class TurnSystemFixture : WebinarSystemFixture
 {
-    public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(60);
 
     private readonly string _id = Guid.NewGuid().ToString("N")[..5];
     private readonly int _octet = Random.Shared.Next(100, 250);
