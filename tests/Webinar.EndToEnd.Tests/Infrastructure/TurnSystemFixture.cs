@@ -62,8 +62,12 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
 
     public X509Certificate2 Ca => X509CertificateLoader.LoadCertificateFromFile(CaFile);
 
-    /// <summary>The control plane's HTTPS address, on this machine's first non-loopback address (what another host would open).</summary>
-    public Uri HttpsAddress => new($"https://{MachineAddress}:{HttpsPort}/");
+    /// <summary>
+    /// The control plane's HTTPS address for Chromium here: on loopback, because Chromium's Local Network Access checks
+    /// refuse a page from this machine's public-looking address (192.0.2.2) opening the node's private 10.x signalling
+    /// address; a loopback origin may. The TLS tests check the machine's own address.
+    /// </summary>
+    public Uri HttpsAddress => new($"https://127.0.0.1:{HttpsPort}/");
 
     public static string MachineAddress =>
         Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString()
