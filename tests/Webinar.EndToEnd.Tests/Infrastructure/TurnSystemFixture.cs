@@ -40,8 +40,12 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
     /// <summary>The node's media address: announced in its candidates, unreachable except through coturn.</summary>
     public string NodeMediaAddress => $"10.{_octet}.1.2";
 
-    /// <summary>The node's signalling address (and the private broker's), routed from the root namespace.</summary>
-    public string NodeSignalingAddress => $"10.{_octet}.1.3";
+    /// <summary>
+    /// The node's signalling address (and the private broker's), routed from the root namespace. A public-looking
+    /// documentation address (RFC 5737), like the machine's own 192.0.2.2: Chromium's Local Network Access checks refuse a
+    /// page from a public address opening a private (10.x) one, as they would for a real deployment's public demo.
+    /// </summary>
+    public string NodeSignalingAddress => $"198.51.100.{_octet}";
 
     /// <summary>coturn's listening and relay address.</summary>
     public string TurnAddress => $"10.{_octet}.3.2";
@@ -62,12 +66,8 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
 
     public X509Certificate2 Ca => X509CertificateLoader.LoadCertificateFromFile(CaFile);
 
-    /// <summary>
-    /// The control plane's HTTPS address for Chromium here: on loopback, because Chromium's Local Network Access checks
-    /// refuse a page from this machine's public-looking address (192.0.2.2) opening the node's private 10.x signalling
-    /// address; a loopback origin may. The TLS tests check the machine's own address.
-    /// </summary>
-    public Uri HttpsAddress => new($"https://127.0.0.1:{HttpsPort}/");
+    /// <summary>The control plane's HTTPS address on this machine's first non-loopback address (what another host opens): not a secure context without TLS.</summary>
+    public Uri HttpsAddress => new($"https://{MachineAddress}:{HttpsPort}/");
 
     public static string MachineAddress =>
         Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString()

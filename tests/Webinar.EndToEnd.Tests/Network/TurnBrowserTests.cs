@@ -85,22 +85,26 @@ public sealed class TurnBrowserTests(TurnSystemFixture system, ITestOutputHelper
         var presenter = await JoinAsync(meeting, "presenter", null);
         await presenter.PublishAsync();
 
-        var viewer = await MeetingPage.OpenAsync(_chromium, system.HttpsAddress);
-        await viewer.Page.EvaluateAsync(TimingScript);
-        var attendee = await system.Api.CreateAttendeeAsync(meeting.MeetingId, "viewer", "Receive");
-        Assert.Equal("joined:primary", await viewer.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
-        var media = await viewer.WaitForAsync(r => r.FramesDecoded > 10, MediaTimeout, "the presenter's video through coturn");
-        output.WriteLine($"viewer decoded {media.FramesDecoded} frames ({media.FrameWidth}x{media.FrameHeight})");
+        // Several viewers one after the other, each connecting through coturn on its own.
+        for (var i = 1; i <= 3; i++)
+        {
+            var viewer = await MeetingPage.OpenAsync(_chromium, system.HttpsAddress);
+            await viewer.Page.EvaluateAsync(TimingScript);
+            var attendee = await system.Api.CreateAttendeeAsync(meeting.MeetingId, $"viewer-{i}", "Receive");
+            Assert.Equal("joined:primary", await viewer.JoinAsync(meeting.SignalingUrl, attendee.JoinToken));
+            var media = await viewer.WaitForAsync(r => r.FramesDecoded > 10, MediaTimeout, "the presenter's video through coturn");
 
-        var pair = await viewer.Page.EvaluateAsync<JsonElement?>(SelectedPairScript);
-        Assert.NotNull(pair);
-        output.WriteLine("selected pair: " + pair.Value.GetRawText());
-        Assert.Equal("relay", pair.Value.GetProperty("localType").GetString());
-        Assert.Equal(system.TurnAddress, pair.Value.GetProperty("localAddress").GetString());
-        Assert.Equal(system.NodeMediaAddress, pair.Value.GetProperty("remoteAddress").GetString());
+            var pair = await viewer.Page.EvaluateAsync<JsonElement?>(SelectedPairScript);
+            Assert.NotNull(pair);
+            Assert.Equal("relay", pair.Value.GetProperty("localType").GetString());
+            Assert.Equal(system.TurnAddress, pair.Value.GetProperty("localAddress").GetString());
+            Assert.Equal(system.NodeMediaAddress, pair.Value.GetProperty("remoteAddress").GetString());
 
-        var connect = await viewer.Page.EvaluateAsync<double?>("window.connectedAt === null || window.offerSentAt === null ? null : window.connectedAt - window.offerSentAt");
-        output.WriteLine($"ICE+DTLS through TURN (offer sent -> connected): {connect:0} ms");
+            var connect = await viewer.Page.EvaluateAsync<double?>("window.connectedAt === null || window.offerSentAt === null ? null : window.connectedAt - window.offerSentAt");
+            output.WriteLine($"viewer-{i}: decoded {media.FramesDecoded} frames ({media.FrameWidth}x{media.FrameHeight}); selected pair {pair.Value.GetRawText()}; " +
+                $"ICE+DTLS through TURN (offer sent -> connected): {connect:0} ms");
+            await viewer.Page.CloseAsync();
+        }
     });
 
     [Fact]
@@ -108,6 +112,8 @@ public sealed class TurnBrowserTests(TurnSystemFixture system, ITestOutputHelper
     {
         var console = await _chromium.NewPageAsync();
         await console.GotoAsync(system.HttpsAddress + "#apiKey=" + system.ApiKey);
+        // Served from a non-loopback address, the page is a secure context (camera allowed) only thanks to https.
+        Assert.True(await console.EvaluateAsync<bool>("window.isSecureContext"));
         await console.FillAsync("#primaryRegion", "us-east-1");
         await console.FillAsync("#replicaRegions", "us-east-1");
         await console.ClickAsync("#create");
