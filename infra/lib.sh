@@ -144,7 +144,8 @@ start_control_plane() {
     return 0
   fi
   say "starting the control plane on http://127.0.0.1:$WEBINAR_HTTP_PORT"
-  (cd "$REPO/src/Webinar.ControlPlane" && control_plane_tls_environment && exec env "${CONTROL_PLANE_ENV[@]}" dotnet "$(service_dll Webinar.ControlPlane)" >"$LOG_DIR/control-plane.log" 2>&1) &
+  control_plane_tls_environment
+  (cd "$REPO/src/Webinar.ControlPlane" && exec env "${CONTROL_PLANE_ENV[@]}" dotnet "$(service_dll Webinar.ControlPlane)" >"$LOG_DIR/control-plane.log" 2>&1) &
   PIDS+=($!)
   wait_port "$WEBINAR_HTTP_PORT" 60 "the control plane"
 }
@@ -160,9 +161,10 @@ start_sfu_nodes() {
       continue
     fi
     say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp)"
+    sfu_tls_environment $((i - 1))
     (cd "$REPO/src/Webinar.Sfu" && WEBINAR_SFU_REGION="$region" WEBINAR_SFU_NODE_ID="$region-a" \
       WEBINAR_SFU_WS_PORT="$ws" WEBINAR_SFU_UDP_PORT="$udp" \
-      sfu_tls_environment $((i - 1)) && exec env "${SFU_ENV[@]}" dotnet "$(service_dll Webinar.Sfu)" >"$LOG_DIR/sfu-$region.log" 2>&1) &
+      exec env "${SFU_ENV[@]}" dotnet "$(service_dll Webinar.Sfu)" >"$LOG_DIR/sfu-$region.log" 2>&1) &
     PIDS+=($!)
     wait_port "$ws" 60 "the $region SFU node"
   done
