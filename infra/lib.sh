@@ -62,6 +62,7 @@ ensure_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v ss >/dev/null || missing+=(iproute2)
   command -v curl >/dev/null || missing+=(curl)
+  command -v turnserver >/dev/null || missing+=(coturn)
   for p in "$@"; do
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;
@@ -72,6 +73,7 @@ ensure_packages() {
           dpkg -s "$q" >/dev/null 2>&1 || missing+=("$q")
         done ;;
       iptables) command -v iptables >/dev/null || missing+=(iptables) ;;
+      libnss3-tools) command -v certutil >/dev/null || missing+=(libnss3-tools) ;;
       *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
     esac
   done
@@ -224,7 +226,8 @@ start_control_plane() {
     return 0
   fi
   say "starting the control plane on http://127.0.0.1:$WEBINAR_HTTP_PORT"
-  (cd "$REPO/src/Webinar.ControlPlane" && exec dotnet "$(service_dll Webinar.ControlPlane)" >"$LOG_DIR/control-plane.log" 2>&1) &
+  control_plane_tls_environment
+  (cd "$REPO/src/Webinar.ControlPlane" && exec env "${CONTROL_PLANE_ENV[@]}" dotnet "$(service_dll Webinar.ControlPlane)" >"$LOG_DIR/control-plane.log" 2>&1) &
   PIDS+=($!)
   wait_port "$WEBINAR_HTTP_PORT" 60 "the control plane"
 }
@@ -243,9 +246,10 @@ start_sfu_nodes() {
       continue
     fi
     say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp and tcp/$udp on every address)"
+    sfu_tls_environment $((i - 1))
     (cd "$REPO/src/Webinar.Sfu" && WEBINAR_SFU_REGION="$region" WEBINAR_SFU_NODE_ID="$region-a" \
       WEBINAR_SFU_WS_PORT="$ws" WEBINAR_SFU_UDP_PORT="$udp" \
-      exec dotnet "$(service_dll Webinar.Sfu)" >"$LOG_DIR/sfu-$region.log" 2>&1) &
+      exec env "${SFU_ENV[@]}" dotnet "$(service_dll Webinar.Sfu)" >"$LOG_DIR/sfu-$region.log" 2>&1) &
     PIDS+=($!)
     wait_port "$ws" 60 "the $region SFU node"
   done
@@ -271,6 +275,7 @@ stop_services() {
 
 stop_all() {
   stop_services
+  stop_coturn
   stop_rabbitmq
   stop_postgres
 }
@@ -282,4 +287,77 @@ prepare() {
   start_postgres
   start_rabbitmq
   ensure_keys
+  prepare_turn_tls
+}
+
+# ---- TURN (coturn) and TLS -----------------------------------------------------------------------------------------
+# Kept in functions of their own. The TURN secret and the development certificates are made once and cached in the
+# data dir; the control plane mints TURN credentials with the same secret; every TLS listener uses the same certificate.
+# These settings go only to the processes started here (never exported), so the tests' own services don't inherit them.
+: "${WEBINAR_TURN_PORT:=3478}"
+: "${WEBINAR_TURNS_PORT:=5349}"
+: "${WEBINAR_HTTPS_PORT:=8443}"
+: "${WEBINAR_SFU_WSS_BASE_PORT:=8451}"
+
+# This machine's first non-loopback IPv4 address (what another host uses), or 127.0.0.1.
+machine_address() {
+  local a
+  for a in $(hostname -I 2>/dev/null); do case "$a" in *:*) ;; *) echo "$a"; return 0 ;; esac; done
+  echo 127.0.0.1
+}
+
+# The development CA and server certificate (infra/dev-certs), unless WEBINAR_TLS_CERT_FILE names a real one.
+ensure_tls_certificates() {
+  if [ -z "${WEBINAR_TLS_CERT_FILE:-}" ]; then
+    "$REPO/infra/dev-certs" "$WEBINAR_DATA_DIR/tls" || die "could not create the development certificates"
+    WEBINAR_TLS_CERT_FILE="$WEBINAR_DATA_DIR/tls/server.pem" WEBINAR_TLS_KEY_FILE="$WEBINAR_DATA_DIR/tls/server.key.pem"
+  fi
+}
+
+# The TURN secret shared by coturn and the control plane, and the URLs attendees get (UDP, TCP, TLS).
+ensure_turn_secret() {
+  local dir="$WEBINAR_DATA_DIR/keys" host
+  mkdir -p "$dir"
+  if [ -z "${WEBINAR_TURN_SECRET:-}" ]; then
+    [ -f "$dir/turn-secret" ] || (umask 077; openssl rand -hex 32 >"$dir/turn-secret")
+    WEBINAR_TURN_SECRET="$(cat "$dir/turn-secret")"
+  fi
+  host="$(machine_address)"
+  : "${WEBINAR_TURN_URLS:=turn:$host:$WEBINAR_TURN_PORT?transport=udp turn:$host:$WEBINAR_TURN_PORT?transport=tcp turns:$host:$WEBINAR_TURNS_PORT?transport=tcp}"
+}
+
+# TLS settings every service gets (as NAME=VALUE words for env).
+tls_environment() {
+  TLS_ENV=("WEBINAR_TLS_CERT_FILE=$WEBINAR_TLS_CERT_FILE" "WEBINAR_TLS_KEY_FILE=${WEBINAR_TLS_KEY_FILE:-$WEBINAR_TLS_CERT_FILE}")
+}
+
+# The control plane's: HTTPS on every address, and the TURN secret and URLs it mints credentials for.
+control_plane_tls_environment() {
+  tls_environment
+  CONTROL_PLANE_ENV=("${TLS_ENV[@]}" "WEBINAR_HTTPS_PORT=$WEBINAR_HTTPS_PORT" "WEBINAR_TURN_SECRET=$WEBINAR_TURN_SECRET" "WEBINAR_TURN_URLS=$WEBINAR_TURN_URLS")
+}
+
+# Node i's: WSS on port WSS_BASE+i, its signalling URL naming this machine's address.
+sfu_tls_environment() { # index
+  tls_environment
+  SFU_ENV=("${TLS_ENV[@]}" "WEBINAR_SFU_WSS_PORT=$((WEBINAR_SFU_WSS_BASE_PORT + $1))" "WEBINAR_SFU_SIGNALING_HOST=${WEBINAR_SFU_SIGNALING_HOST:-$(machine_address)}")
+}
+
+start_coturn() {
+  say "starting coturn on udp/tcp $WEBINAR_TURN_PORT, tls $WEBINAR_TURNS_PORT"
+  tls_environment
+  env "${TLS_ENV[@]}" WEBINAR_TURN_SECRET="$WEBINAR_TURN_SECRET" WEBINAR_TURN_PORT="$WEBINAR_TURN_PORT" WEBINAR_TURNS_PORT="$WEBINAR_TURNS_PORT" \
+    "$REPO/infra/coturn" start || die "coturn did not start (see $WEBINAR_DATA_DIR/coturn-$WEBINAR_TURN_PORT/)"
+  STARTED_COTURN=1
+}
+
+stop_coturn() {
+  [ "${STARTED_COTURN:-0}" = 1 ] || return 0
+  WEBINAR_TURN_SECRET="$WEBINAR_TURN_SECRET" WEBINAR_TURN_PORT="$WEBINAR_TURN_PORT" "$REPO/infra/coturn" stop || true
+}
+
+prepare_turn_tls() {
+  ensure_tls_certificates
+  ensure_turn_secret
+  start_coturn
 }

@@ -1,10 +1,13 @@
 using Webinar.Contracts.Meetings;
+using Webinar.Contracts.Turn;
 
 namespace Webinar.Contracts.JoinTokens;
 
 /// <summary>
 /// What a join token says: who may join which meeting with which capabilities, until when.
-/// <see cref="PrimaryMeetingId"/> is set for attendees of a replica meeting.
+/// <see cref="PrimaryMeetingId"/> is set for attendees of a replica meeting. <see cref="IceServers"/> are the
+/// attendee's TURN servers and credentials (minted by the control plane, expiring with the token), which the node
+/// hands to the client in <c>joined</c> without holding the TURN secret itself.
 /// </summary>
 public sealed record JoinTokenClaims(
     Guid MeetingId,
@@ -13,7 +16,8 @@ public sealed record JoinTokenClaims(
     Guid? PrimaryMeetingId,
     AttendeeCapabilities Capabilities,
     DateTimeOffset IssuedAt,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt,
+    IReadOnlyList<IceServer>? IceServers = null);
 
 /// <summary>Why a join token was refused.</summary>
 public enum JoinTokenError

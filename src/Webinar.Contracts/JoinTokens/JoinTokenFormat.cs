@@ -4,13 +4,15 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Webinar.Contracts.Meetings;
+using Webinar.Contracts.Turn;
 
 namespace Webinar.Contracts.JoinTokens;
 
 /// <summary>
 /// The wire form of a join token: a compact JWS (RFC 7515) signed with ES256 (ECDSA P-256, SHA-256,
 /// signature as r‖s). Header <c>{"alg":"ES256","typ":"JWT","kid":…}</c>; payload claims
-/// <c>iss, sub, mid, aid, uid, pmid, cap{a,v,c}, iat, exp</c>.
+/// <c>iss, sub, mid, aid, uid, pmid, cap{a,v,c}, iat, exp</c> and, when TURN is configured,
+/// <c>ice: [{urls: [...], u, p}]</c> (the attendee's TURN URLs, username and credential).
 /// </summary>
 internal static class JoinTokenFormat
 {
@@ -80,6 +82,27 @@ public sealed class JoinTokenSigner
             w.WriteEndObject();
             w.WriteNumber("iat", claims.IssuedAt.ToUnixTimeSeconds());
             w.WriteNumber("exp", claims.ExpiresAt.ToUnixTimeSeconds());
+            if (claims.IceServers is { Count: > 0 } servers)
+            {
+                w.WriteStartArray("ice");
+                foreach (var server in servers)
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("urls");
+                    foreach (var url in server.Urls)
+                    {
+                        w.WriteStringValue(url);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteString("u", server.Username);
+                    w.WriteString("p", server.Credential);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -95,6 +118,8 @@ public sealed class JoinTokenSigner
 public sealed class JoinTokenVerifier
 {
     private const int MaxTokenLength = 4096;
+    private const int MaxIceServers = 8;
+
     /// <summary>How far past <c>exp</c> (and before <c>nbf</c>) a token is still accepted.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
@@ -240,6 +265,12 @@ public sealed class JoinTokenVerifier
             pmid = primary;
         }
 
+        IReadOnlyList<IceServer>? ice = null;
+        if (p.TryGetProperty("ice", out var iceElement) && !TryReadIceServers(iceElement, out ice))
+        {
+            return false;
+        }
+
         claims = new JoinTokenClaims(
             mid,
             aid,
@@ -247,7 +278,46 @@ public sealed class JoinTokenVerifier
             pmid,
             new AttendeeCapabilities(audio, video, content),
             DateTimeOffset.FromUnixTimeSeconds(iatSeconds),
-            DateTimeOffset.FromUnixTimeSeconds(expSeconds));
+            DateTimeOffset.FromUnixTimeSeconds(expSeconds),
+            ice);
+        return true;
+    }
+
+    private static bool TryReadIceServers(JsonElement e, out IReadOnlyList<IceServer>? servers)
+    {
+        servers = null;
+        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() > MaxIceServers)
+        {
+            return false;
+        }
+
+        var list = new List<IceServer>(e.GetArrayLength());
+        foreach (var s in e.EnumerateArray())
+        {
+            if (s.ValueKind != JsonValueKind.Object
+                || !s.TryGetProperty("urls", out var urls) || urls.ValueKind != JsonValueKind.Array || urls.GetArrayLength() is 0 or > MaxIceServers
+                || !s.TryGetProperty("u", out var u) || u.ValueKind != JsonValueKind.String
+                || !s.TryGetProperty("p", out var pw) || pw.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+
+            var urlList = new List<string>(urls.GetArrayLength());
+            foreach (var url in urls.EnumerateArray())
+            {
+                if (url.ValueKind != JsonValueKind.String || url.GetString() is not { } text
+                    || !(text.StartsWith("turn:", StringComparison.Ordinal) || text.StartsWith("turns:", StringComparison.Ordinal) || text.StartsWith("stun:", StringComparison.Ordinal)))
+                {
+                    return false;
+                }
+
+                urlList.Add(text);
+            }
+
+            list.Add(new IceServer(urlList, u.GetString()!, pw.GetString()!));
+        }
+
+        servers = list;
         return true;
     }
 

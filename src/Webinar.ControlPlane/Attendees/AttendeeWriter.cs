@@ -120,8 +120,8 @@ internal sealed class AttendeeWriter(JoinTokenIssuer tokens)
             }
 
             var id = Guid.CreateVersion7(now);
-            var token = tokens.Issue(meeting.MeetingId, id, request.ExternalUserId!, meeting.PrimaryMeetingId, capabilities!, now);
-            created.Add(new Attendee(id, request.ExternalUserId!, token, capabilities!));
+            var issued = tokens.Issue(meeting.MeetingId, id, request.ExternalUserId!, meeting.PrimaryMeetingId, capabilities!, now);
+            created.Add(new Attendee(id, request.ExternalUserId!, issued.Token, capabilities!, issued.IceServers.Count == 0 ? null : issued.IceServers.Select(s => new IceServerShape(s.Urls, s.Username, s.Credential)).ToList()));
         }
 
         if (created.Count == 0)

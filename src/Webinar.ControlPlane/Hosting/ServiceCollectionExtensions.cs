@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
 using Webinar.Contracts.Trust;
+using Webinar.Contracts.Tls;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.Connections;
@@ -22,6 +23,7 @@ using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
 using Webinar.ControlPlane.Platforms;
+using Webinar.ControlPlane.Turn;
 using Webinar.ControlPlane.Webhooks;
 
 namespace Webinar.ControlPlane.Hosting;
@@ -119,6 +121,8 @@ internal static class ServiceCollectionExtensions
     {
         services.TryAddSingleton<JoinTokenKeys>();
         services.TryAddSingleton<JoinTokenIssuer>();
+        services.AddOptions<TurnOptions>().BindConfiguration(TurnOptions.Section);
+        services.TryAddSingleton<TurnCredentialIssuer>();
         return services;
     }
 
@@ -177,9 +181,11 @@ internal static class ServiceCollectionExtensions
     {
         services.AddControlPlaneOptions();
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>>((kestrel, http) =>
+        services.AddOptions<TlsListenOptions>().BindConfiguration(ControlPlaneTls.Section);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>, IOptions<TlsListenOptions>>((kestrel, http, tls) =>
         {
             kestrel.Listen(IPAddress.Parse(http.Value.ListenAddress), http.Value.Port);
+            ControlPlaneTls.Listen(kestrel, tls.Value);
             kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -27,6 +27,11 @@ internal static class WebinarEnvironment
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "JoinTokens:PublicKeyFile"),
         ("WEBINAR_WEBHOOK_SECRET", "Webhooks:SigningSecret"),
         ("WEBINAR_WEBHOOK_ALLOWED_NETWORKS", "Webhooks:AllowedNetworks"),
+        ("WEBINAR_TURN_SECRET", "Turn:Secret"),
+        ("WEBINAR_TURN_URLS", "Turn:Urls"),
+        ("WEBINAR_TLS_CERT_FILE", "Tls:CertificateFile"),
+        ("WEBINAR_TLS_KEY_FILE", "Tls:KeyFile"),
+        ("WEBINAR_HTTPS_PORT", "Tls:Port"),
     ];
 
     /// <summary>Adds the mapped variables as a configuration source; sources added later still override them.</summary>

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Webinar.Contracts.JoinTokens;
 using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.Hosting;
+using Webinar.ControlPlane.Turn;
+using Webinar.Contracts.Turn;
 
 namespace Webinar.ControlPlane.JoinTokens;
 
@@ -79,11 +81,19 @@ internal sealed class JoinTokenKeys
     }
 }
 
-/// <summary>Mints an attendee's join token with the configured lifetime.</summary>
-internal sealed class JoinTokenIssuer(JoinTokenKeys keys, IOptions<JoinTokenOptions> options)
+/// <summary>A join token and the TURN servers it carries (also returned to the platform beside the token).</summary>
+internal sealed record IssuedJoinToken(string Token, IReadOnlyList<IceServer> IceServers);
+
+/// <summary>Mints an attendee's join token with the configured lifetime, carrying TURN credentials that expire with it.</summary>
+internal sealed class JoinTokenIssuer(JoinTokenKeys keys, TurnCredentialIssuer turn, IOptions<JoinTokenOptions> options)
 {
-    public string Issue(Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, Contracts.Meetings.AttendeeCapabilities capabilities, DateTimeOffset now) =>
-        keys.Signer.Sign(new JoinTokenClaims(meetingId, attendeeId, externalUserId, primaryMeetingId, capabilities, now, now + options.Value.Lifetime));
+    public IssuedJoinToken Issue(Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, Contracts.Meetings.AttendeeCapabilities capabilities, DateTimeOffset now)
+    {
+        var expires = now + options.Value.Lifetime;
+        var iceServers = turn.Issue(attendeeId, expires);
+        var token = keys.Signer.Sign(new JoinTokenClaims(meetingId, attendeeId, externalUserId, primaryMeetingId, capabilities, now, expires, iceServers));
+        return new IssuedJoinToken(token, iceServers);
+    }
 }
 
 /// <summary>GET /.well-known/webinar/join-token-keys (PEM) and /.well-known/jwks.json (RFC 7517), no API key.</summary>

@@ -39,7 +39,11 @@ internal sealed record Meeting(
     IReadOnlyList<Tag> Tags,
     DateTimeOffset CreatedAt);
 
-internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities);
+/// <summary>An attendee; <see cref="IceServers"/> (TURN URLs and credentials) only in the responses that create it.</summary>
+internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities, IReadOnlyList<IceServerShape>? IceServers = null);
+
+/// <summary>A TURN server as the API shows it (the fields of a browser's RTCIceServer, in PascalCase).</summary>
+internal sealed record IceServerShape(IReadOnlyList<string> Urls, string Username, string Credential);
 
 /// <summary>One attendee a batch could not create.</summary>
 internal sealed record CreateAttendeeError(string? ExternalUserId, string ErrorCode, string ErrorMessage);

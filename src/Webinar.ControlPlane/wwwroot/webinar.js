@@ -3,11 +3,12 @@
 //
 //   const client = new WebinarClient();
 //   client.addEventListener('track', e => show(e.detail.stream, e.detail.attendee));
-//   await client.join(signalingUrl, joinToken);
+//   await client.join(signalingUrl, joinToken);   // the joined frame's iceServers (TURN) go to the RTCPeerConnection
+//   new WebinarClient({ iceTransportPolicy: 'relay' }) only ever uses TURN relays (RTCConfiguration.iceTransportPolicy).
 //   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
 //
 // Events (CustomEvent, payload in event.detail):
-//   joined {meetingId, attendeeId, externalUserId, primaryMeetingId, role, canPublish, attendees, streams}
+//   joined {meetingId, attendeeId, externalUserId, primaryMeetingId, role, canPublish, attendees, streams, iceServers}
 //   attendee-joined / attendee-left {attendeeId, externalUserId}
 //   stream-added / stream-removed {streamId, attendeeId, externalUserId, kind}
 //   track {stream: MediaStream, attendee: {attendeeId, externalUserId}, track, kind, streamId}
@@ -29,6 +30,12 @@ export class WebinarClient extends EventTarget {
   #attendeeStreams = new Map(); // attendeeId -> MediaStream
   #senders = [];
   #closed = false;
+  #iceTransportPolicy;
+
+  constructor({ iceTransportPolicy = 'all' } = {}) {
+    super();
+    this.#iceTransportPolicy = iceTransportPolicy;
+  }
 
   /** Members of the meeting (primary attendees), keyed by attendeeId. */
   attendees = new Map();
@@ -109,7 +116,10 @@ export class WebinarClient extends EventTarget {
     for (const a of frame.attendees) this.attendees.set(a.attendeeId, a);
     for (const s of frame.streams) this.#streams.set(s.streamId, s);
     this.#wanted = { audio: Math.max(1, count(frame.streams, 'audio')), video: Math.max(1, count(frame.streams, 'video')) };
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection({
+      bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+      iceServers: frame.iceServers ?? [], iceTransportPolicy: this.#iceTransportPolicy,
+    });
     this.#pc = pc;
     pc.onconnectionstatechange = () => this.#emit('connectionstatechange', { state: pc.connectionState });
     this.#emit('joined', frame);

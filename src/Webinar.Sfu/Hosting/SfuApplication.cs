@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Webinar.Contracts.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Webinar.Sfu.Bus;
 using Webinar.Sfu.Diagnostics;
@@ -56,6 +59,29 @@ internal static class SfuApplication
             throw new InvalidOperationException($"Sfu:ListenAddress (WEBINAR_SFU_LISTEN_ADDRESS) '{listen}' is not an IP address.");
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address!, port));
+        var tls = builder.Configuration.GetSection(SfuOptions.Section + ":" + nameof(SfuOptions.Tls)).Get<TlsListenOptions>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address!, port);
+            if (tls is { Enabled: true })
+            {
+                ListenTls(kestrel, tls, builder.Configuration.GetValue(SfuOptions.Section + ":Tls:Port", new SfuOptions().Tls.Port));
+            }
+        });
+    }
+
+    private static void ListenTls(KestrelServerOptions kestrel, TlsListenOptions tls, int port)
+    {
+        var certificate = ServerTls.Load(tls);
+        if (!IPAddress.TryParse(tls.ListenAddress, out var address))
+        {
+            throw new InvalidOperationException($"Sfu:Tls:ListenAddress '{tls.ListenAddress}' is not an IP address.");
+        }
+
+        kestrel.Listen(address, port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            SslProtocols = ServerTls.Protocols,
+        }));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Webinar.Contracts.Tls;
 
 namespace Webinar.Sfu.Hosting;
 
@@ -125,14 +126,30 @@ internal sealed class SfuOptions
 
     public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId) ? Region + "-a" : NodeId;
 
-    /// <summary>The host part of <see cref="SignalingUrl"/>.</summary>
-    public string SignalingHost => !string.IsNullOrWhiteSpace(AnnouncedIp)
-        ? AnnouncedIp
-        : IPAddress.TryParse(ListenAddress, out var listen) && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any))
-            ? Webinar.Sfu.Media.MediaAddressResolver.FirstReachable()
-            : ListenAddress;
+    /// <summary>
+    /// The signalling WebSocket over TLS 1.3 (<c>Sfu:Tls</c>: WEBINAR_TLS_CERT_FILE, WEBINAR_TLS_KEY_FILE,
+    /// WEBINAR_SFU_WSS_PORT), on every address by default; when configured, the signalling URL is <c>wss://</c>.
+    /// The plain WebSocket on <see cref="ListenAddress"/>:<see cref="WsPort"/> stays (loopback, local tools).
+    /// </summary>
+    public TlsListenOptions Tls { get; set; } = new() { Port = 8451 };
 
-    public string SignalingUrl => $"ws://{UrlHost(SignalingHost)}:{WsPort}/signal";
+    /// <summary>
+    /// The host name or address in the signalling URL (one the certificate names); null: <see cref="AnnouncedIp"/>,
+    /// else <see cref="ListenAddress"/>, or the machine's first non-loopback address when that is a wildcard.
+    /// </summary>
+    public string? SignalingHost { get; set; }
+
+    private string EffectiveSignalingHost => !string.IsNullOrWhiteSpace(SignalingHost)
+        ? SignalingHost
+        : !string.IsNullOrWhiteSpace(AnnouncedIp)
+            ? AnnouncedIp
+            : IPAddress.TryParse(ListenAddress, out var listen) && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any))
+                ? Webinar.Sfu.Media.MediaAddressResolver.FirstReachable()
+                : ListenAddress;
+
+    public string SignalingUrl => Tls.Enabled
+        ? $"wss://{UrlHost(EffectiveSignalingHost)}:{Tls.Port}/signal"
+        : $"ws://{UrlHost(EffectiveSignalingHost)}:{WsPort}/signal";
 
     private static string UrlHost(string host) => IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
 }

@@ -124,7 +124,7 @@ internal sealed class MeetingRooms
             }
 
             session.Send(ServerFrames.Joined(
-                placement.MeetingId, attendeeId, session.ExternalUserId, placement.PrimaryMeetingId, session.CanPublish, attendees, streams, idJson));
+                placement.MeetingId, attendeeId, session.ExternalUserId, placement.PrimaryMeetingId, session.CanPublish, attendees, streams, session.IceServers, idJson));
             room.Sessions[attendeeId] = session;
             room.OpenPeers++;
             session.Room = room;

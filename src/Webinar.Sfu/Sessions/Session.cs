@@ -1,6 +1,7 @@
 using Webinar.Contracts.JoinTokens;
 using Webinar.Contracts.Meetings;
 using Webinar.Contracts.Nodes;
+using Webinar.Contracts.Turn;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Signaling;
 
@@ -52,6 +53,9 @@ internal sealed class Session : IPeerMediaListener
     public string ExternalUserId => _claims?.ExternalUserId ?? string.Empty;
 
     public MediaKinds CanPublish { get; private set; }
+
+    /// <summary>The TURN servers the join token carries for this attendee (sent in <c>joined</c>).</summary>
+    public IReadOnlyList<IceServer> IceServers => _claims?.IceServers ?? [];
 
     // Guarded by MeetingRooms' lock.
     public MeetingRoom? Room { get; set; }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Webinar.Contracts.Turn;
 using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Signaling;
@@ -12,7 +13,7 @@ internal static class ServerFrames
 {
     public static byte[] Joined(
         Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, MediaKinds canPublish,
-        IEnumerable<PresenceMember> attendees, IEnumerable<MediaStreamInfo> streams, string? idJson)
+        IEnumerable<PresenceMember> attendees, IEnumerable<MediaStreamInfo> streams, IReadOnlyList<IceServer> iceServers, string? idJson)
     {
         return Write(w =>
         {
@@ -51,7 +52,30 @@ internal static class ServerFrames
             }
 
             w.WriteEndArray();
+            WriteIceServers(w, iceServers);
         });
+    }
+
+    /// <summary>The attendee's TURN servers, shaped as RTCIceServer entries (<c>urls</c>, <c>username</c>, <c>credential</c>).</summary>
+    private static void WriteIceServers(Utf8JsonWriter w, IReadOnlyList<IceServer> iceServers)
+    {
+        w.WriteStartArray("iceServers");
+        foreach (var server in iceServers)
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("urls");
+            foreach (var url in server.Urls)
+            {
+                w.WriteStringValue(url);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("username", server.Username);
+            w.WriteString("credential", server.Credential);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     public static byte[] Answer(string sdp, IReadOnlyList<MediaSlot> slots, string? idJson) => Write(w =>

@@ -26,7 +26,10 @@ public static class Chromium
     ];
 
     /// <param name="executable">Another launcher (e.g. a script that starts Chromium in a network namespace); default Debian's Chromium.</param>
-    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(string? executable = null)
+    /// <param name="environment">Extra environment for the browser process (e.g. a HOME whose NSS database trusts a CA).</param>
+    /// <param name="keepArgument">Which of <see cref="Arguments"/> to pass (all by default).</param>
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(
+        string? executable = null, IReadOnlyDictionary<string, string>? environment = null, Func<string, bool>? keepArgument = null)
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
@@ -36,7 +39,8 @@ public static class Chromium
             {
                 ExecutablePath = executable ?? ExecutablePath,
                 Headless = true,
-                Args = [.. Arguments, "--use-file-for-fake-video-capture=" + FakeCamera.Ensure()],
+                Args = [.. Arguments.Where(keepArgument ?? (_ => true)), "--use-file-for-fake-video-capture=" + FakeCamera.Ensure()],
+                Env = environment,
                 Timeout = 60_000,
             });
             return (playwright, browser);
@@ -53,7 +57,20 @@ public static class Chromium
 public sealed class ChromiumFixture : IAsyncLifetime
 {
     private readonly List<IBrowserContext> _contexts = [];
+    private readonly IReadOnlyDictionary<string, string>? _environment;
+    private readonly Func<string, bool>? _keepArgument;
     private IPlaywright? _playwright;
+
+    public ChromiumFixture()
+    {
+    }
+
+    /// <summary>A Chromium with extra environment and a choice of <see cref="Chromium.Arguments"/>, started by its owner.</summary>
+    public ChromiumFixture(IReadOnlyDictionary<string, string> environment, Func<string, bool> keepArgument)
+    {
+        _environment = environment;
+        _keepArgument = keepArgument;
+    }
 
     public IBrowser Browser { get; private set; } = null!;
 
@@ -67,7 +84,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
         return fixture;
     }
 
-    public async Task InitializeAsync() => (_playwright, Browser) = await Chromium.LaunchAsync(_executable);
+    public async Task InitializeAsync() => (_playwright, Browser) = await Chromium.LaunchAsync(_executable, _environment, _keepArgument);
 
     public async Task DisposeAsync()
     {

@@ -7,7 +7,10 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 
 public sealed record ApiMeeting(Guid MeetingId, string MediaRegion, Guid? PrimaryMeetingId, string SignalingUrl);
 
-public sealed record ApiAttendee(Guid AttendeeId, string ExternalUserId, string JoinToken);
+public sealed record ApiAttendee(Guid AttendeeId, string ExternalUserId, string JoinToken, IReadOnlyList<ApiIceServer>? IceServers = null);
+
+/// <summary>A TURN server of a CreateAttendee response (<c>IceServers</c>).</summary>
+public sealed record ApiIceServer(IReadOnlyList<string> Urls, string Username, string Credential);
 
 /// <summary>Calls to the control plane's HTTP API (Chime-shaped JSON, Bearer key).</summary>
 public sealed class ControlPlaneApi : IDisposable
@@ -74,8 +77,16 @@ public sealed class ControlPlaneApi : IDisposable
             : new { ExternalUserId = externalUserId, Capabilities = new { Audio = capability, Video = capability, Content = capability } };
         using var response = await _http.PostAsJsonAsync($"/meetings/{meetingId}/attendees", body);
         var a = (await ReadAsync(response, HttpStatusCode.Created)).GetProperty("Attendee");
-        return new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!);
+        return new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!, IceServers(a));
     }
+
+    private static List<ApiIceServer>? IceServers(JsonElement attendee) =>
+        attendee.TryGetProperty("IceServers", out var servers)
+            ? servers.EnumerateArray().Select(s => new ApiIceServer(
+                s.GetProperty("Urls").EnumerateArray().Select(u => u.GetString()!).ToList(),
+                s.GetProperty("Username").GetString()!,
+                s.GetProperty("Credential").GetString()!)).ToList()
+            : null;
 
     /// <summary>BatchCreateAttendee (up to 100); returns the created attendees.</summary>
     public async Task<IReadOnlyList<ApiAttendee>> BatchCreateAttendeesAsync(Guid meetingId, IEnumerable<string> externalUserIds, string? capability = null)
@@ -86,7 +97,7 @@ public sealed class ControlPlaneApi : IDisposable
         using var response = await _http.PostAsJsonAsync($"/meetings/{meetingId}/attendees?operation=batch-create", new { Attendees = attendees });
         var json = await ReadAsync(response, HttpStatusCode.Created);
         return json.GetProperty("Attendees").EnumerateArray()
-            .Select(a => new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!))
+            .Select(a => new ApiAttendee(a.GetProperty("AttendeeId").GetGuid(), a.GetProperty("ExternalUserId").GetString()!, a.GetProperty("JoinToken").GetString()!, IceServers(a)))
             .ToArray();
     }
 

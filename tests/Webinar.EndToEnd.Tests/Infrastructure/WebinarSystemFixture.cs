@@ -37,6 +37,15 @@ public sealed class SfuNode(string region, string nodeId, int wsPort, int udpPor
     public Uri SignalingUrl => new($"ws://{Address}:{WsPort}/signal");
 }
 
+internal static class EnvironmentExtensions
+{
+    public static Dictionary<string, string> With(this Dictionary<string, string> environment, Action<Dictionary<string, string>> change)
+    {
+        change(environment);
+        return environment;
+    }
+}
+
 /// <summary>Where one region's node runs: loopback in the root namespace by default.</summary>
 public sealed record NodePlacement(string Address, string? NetworkNamespace)
 {
@@ -247,7 +256,7 @@ public class WebinarSystemFixture : IAsyncLifetime
     }
 
     /// <summary>Every process's output, for the test log.</summary>
-    public string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
+    public virtual string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
 
     /// <summary>Runs a test body; on failure writes every process's output to the test output, then rethrows.</summary>
     public async Task RunAsync(ITestOutputHelper output, Func<Task> test)

@@ -28,6 +28,26 @@ public sealed class JoinTests(SfuNodeFixture node)
         Assert.True(joined.GetProperty("canPublish").GetProperty("video").GetBoolean());
         Assert.Equal(0, joined.GetProperty("attendees").GetArrayLength());
         Assert.Equal(0, joined.GetProperty("streams").GetArrayLength());
+        Assert.Equal(0, joined.GetProperty("iceServers").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Joined_hands_out_the_turn_servers_the_token_carries()
+    {
+        var meeting = await node.CreateMeetingAsync();
+        var attendee = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var turn = Webinar.Contracts.Turn.TurnCredentials.Mint("secret", ["turn:192.0.2.7:3478?transport=udp", "turns:192.0.2.7:5349?transport=tcp"], attendee, now.AddHours(1));
+        var token = node.Keys.Signer.Sign(new JoinTokenClaims(meeting, attendee, "alice", null, AttendeeCapabilities.SendReceiveAll, now, now.AddHours(1), [turn]));
+        await using var client = await SignalingClient.ConnectAsync(node.SignalingUrl);
+        await client.SendAsync(new { type = "join", token });
+
+        var joined = await client.ExpectAsync("joined");
+
+        var server = Assert.Single(joined.GetProperty("iceServers").EnumerateArray().ToArray());
+        Assert.Equal(turn.Urls, server.GetProperty("urls").EnumerateArray().Select(u => u.GetString()!).ToArray());
+        Assert.Equal(turn.Username, server.GetProperty("username").GetString());
+        Assert.Equal(turn.Credential, server.GetProperty("credential").GetString());
     }
 
     [Fact]
