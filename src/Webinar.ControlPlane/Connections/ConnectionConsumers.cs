@@ -1,7 +1,9 @@
 using Dapper;
 using MassTransit;
 using Npgsql;
+using Microsoft.Extensions.Options;
 using Webinar.Contracts.Nodes;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Webhooks;
@@ -12,7 +14,7 @@ namespace Webinar.ControlPlane.Connections;
 /// Records a connection a node reports: the meeting's group stops being idle, the meeting's first connection sends
 /// the MeetingStarted webhook, and every join the AttendeeJoined webhook. A redelivered message changes nothing.
 /// </summary>
-internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimeProvider time) : IConsumer<AttendeeJoined>
+internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimeProvider time, IOptions<ArchiveOptions> archives) : IConsumer<AttendeeJoined>
 {
     public async Task Consume(ConsumeContext<AttendeeJoined> context)
     {
@@ -59,6 +61,7 @@ internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimePr
 
         await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
             new WebhookEvent(WebhookEventTypes.AttendeeJoined, now, meeting.MeetingId, meeting.ExternalMeetingId, m.AttendeeId, m.ExternalUserId), ct);
+        await ArchiveAutomation.OnConnectedAsync(connection, tx, meeting.PrimaryMeetingId ?? meeting.MeetingId, archives.Value.MaxDuration, now, ct);
         await tx.CommitAsync(ct);
     }
 }
@@ -93,6 +96,7 @@ internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, Placemen
                 new { now, primary },
                 tx,
                 cancellationToken: ct));
+            await ArchiveAutomation.OnIdleAsync(connection, tx, primary, now, ct);
         }
 
         await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.JoinTokens;
 using Webinar.ControlPlane.Meetings;
@@ -41,7 +42,12 @@ internal static class ControlPlaneApp
             .RequireAuthorization()
             .WithTags("Meetings")
             .MapMeetings()
-            .MapAttendees();
+            .MapAttendees()
+            .MapMeetingArchives();
+        app.MapGroup("/archives")
+            .RequireAuthorization()
+            .WithTags("Archives")
+            .MapArchives();
         return app;
     }
 }

@@ -10,7 +10,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
+using Webinar.Contracts.Archives;
 using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.Connections;
 using Webinar.ControlPlane.Data;
@@ -43,6 +45,9 @@ internal static class ServiceCollectionExtensions
         services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section);
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section)
+            .Validate(o => o.MaxDuration > TimeSpan.Zero && o.UrlLifetime > TimeSpan.Zero, "Archives:MaxDuration and Archives:UrlLifetime must be positive.");
+        services.AddOptions<ArchiveStorageOptions>().BindConfiguration(ArchiveStorageOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
@@ -74,6 +79,8 @@ internal static class ServiceCollectionExtensions
             bus.AddConsumer<AttendeeLeftConsumer>();
             bus.AddConsumer<GetMeetingPlacementConsumer>();
             bus.AddConsumer<GetNodeMeetingsConsumer>();
+            bus.AddConsumer<ArchiveReportsConsumer>();
+            bus.AddConsumer<ArchiveCommandConsumer>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var o = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
@@ -162,6 +169,8 @@ internal static class ServiceCollectionExtensions
             .AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
         services.AddMediation(typeof(ServiceCollectionExtensions).Assembly);
         services.TryAddSingleton<AttendeeWriter>();
+        services.TryAddSingleton<ArchiveUrls>();
+        services.TryAddSingleton<IArchiveStorage>(sp => new DirectoryArchiveStorage(sp.GetRequiredService<IOptions<ArchiveStorageOptions>>().Value.EffectiveDirectory));
         return services;
     }
 

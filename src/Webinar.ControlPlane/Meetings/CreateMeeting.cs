@@ -76,6 +76,11 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) :
             return "NotificationsConfiguration.WebhookUrl must be an absolute http or https URL.";
         }
 
+        if (b.ArchiveMode is { } mode && (!Enum.IsDefined(mode) || (mode == Archives.ArchiveMode.Always && b.PrimaryMeetingId is not null)))
+        {
+            return "ArchiveMode must be Manual or Always, and only a primary meeting is archived.";
+        }
+
         if (request.WithAttendees)
         {
             if (b.Attendees is not { Count: >= 1 and <= AttendeeRules.MaxBatch })
@@ -142,9 +147,9 @@ internal sealed class CreateMeetingHandler(
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO meetings (meeting_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
-                                  max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since)
+                                  max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since, archive_mode)
             VALUES (@meetingId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
-                    CASE WHEN @primaryId IS NULL THEN @now END)
+                    CASE WHEN @primaryId IS NULL THEN @now END, @archiveMode)
             ON CONFLICT (client_request_token) DO NOTHING
             """,
             new
@@ -161,6 +166,7 @@ internal sealed class CreateMeetingHandler(
                 hash,
                 webhook = body.NotificationsConfiguration?.WebhookUrl,
                 now,
+                archiveMode = (body.ArchiveMode ?? Archives.ArchiveMode.Manual).ToString(),
             },
             tx,
             cancellationToken: ct));

@@ -25,7 +25,8 @@ internal sealed record CreateMeetingRequest(
     MeetingFeatures? MeetingFeatures,
     IReadOnlyList<Tag>? Tags,
     NotificationsConfiguration? NotificationsConfiguration,
-    IReadOnlyList<CreateAttendeeRequest>? Attendees);
+    IReadOnlyList<CreateAttendeeRequest>? Attendees,
+    Archives.ArchiveMode? ArchiveMode = null);
 
 internal sealed record MediaPlacement(string SignalingUrl);
 
@@ -34,6 +35,7 @@ internal sealed record Meeting(
     string? ExternalMeetingId,
     string MediaRegion,
     Guid? PrimaryMeetingId,
+    Archives.ArchiveMode ArchiveMode,
     MediaPlacement MediaPlacement,
     MeetingFeatures MeetingFeatures,
     IReadOnlyList<Tag> Tags,

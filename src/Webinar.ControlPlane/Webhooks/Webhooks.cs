@@ -14,6 +14,10 @@ internal static class WebhookEventTypes
     public const string AttendeeJoined = "AttendeeJoined";
     public const string AttendeeLeft = "AttendeeLeft";
     public const string AttendeeDeleted = "AttendeeDeleted";
+    public const string ArchiveStarted = "ArchiveStarted";
+    public const string ArchiveStopped = "ArchiveStopped";
+    public const string ArchiveAvailable = "ArchiveAvailable";
+    public const string ArchiveFailed = "ArchiveFailed";
 }
 
 /// <summary>The JSON body POSTed to a webhook URL.</summary>
@@ -24,7 +28,10 @@ internal sealed record WebhookEvent(
     string? ExternalMeetingId,
     Guid? AttendeeId = null,
     string? ExternalUserId = null,
-    string? Reason = null);
+    string? Reason = null,
+    Guid? ArchiveId = null,
+    double? Duration = null,
+    long? Size = null);
 
 /// <summary>Queues webhook deliveries inside the caller's transaction (the webhook outbox).</summary>
 internal static class WebhookWriter
