@@ -22,6 +22,7 @@ internal static class WebinarEnvironment
         ("WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE", "JoinTokens:PrivateKeyFile"),
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "JoinTokens:PublicKeyFile"),
         ("WEBINAR_WEBHOOK_SECRET", "Webhooks:SigningSecret"),
+        ("WEBINAR_ARCHIVE_DIR", "Archives:Directory"),
     ];
 
     /// <summary>Adds the mapped variables as a configuration source; sources added later still override them.</summary>

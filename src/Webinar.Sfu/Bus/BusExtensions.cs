@@ -22,6 +22,7 @@ internal static class BusExtensions
             if (withRelay)
             {
                 bus.AddConsumer<Relay.RelayConsumer>();
+                bus.AddConsumer<Archives.ArchiveEventsConsumer>();
             }
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -40,6 +41,7 @@ internal static class BusExtensions
                     if (withRelay)
                     {
                         endpoint.ConfigureConsumer<Relay.RelayConsumer>(context);
+                        endpoint.ConfigureConsumer<Archives.ArchiveEventsConsumer>(context);
                     }
                 });
             });

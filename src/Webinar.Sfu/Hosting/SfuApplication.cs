@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Webinar.Sfu.Archives;
 using Webinar.Sfu.Bus;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Relay;
@@ -25,7 +26,7 @@ internal static class SfuApplication
         var realMedia = !builder.Services.Any(d => d.ServiceType == typeof(IMediaPlane));
         if (realMedia)
         {
-            builder.Services.AddMedia().AddRelay();
+            builder.Services.AddMedia().AddRelay().AddArchives();
         }
 
         builder.Services.AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus(withRelay: realMedia);

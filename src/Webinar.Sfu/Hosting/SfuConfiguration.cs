@@ -12,6 +12,7 @@ internal static class SfuConfiguration
         ("WEBINAR_SFU_ANNOUNCED_IP", "Sfu:AnnouncedIp"),
         ("WEBINAR_SFU_LISTEN_ADDRESS", "Sfu:ListenAddress"),
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "Sfu:JoinTokenPublicKeyFile"),
+        ("WEBINAR_ARCHIVE_DIR", "Archives:Directory"),
         ("WEBINAR_RABBITMQ_HOST", "RabbitMq:Host"),
         ("WEBINAR_RABBITMQ_PORT", "RabbitMq:Port"),
         ("WEBINAR_RABBITMQ_VHOST", "RabbitMq:VirtualHost"),
