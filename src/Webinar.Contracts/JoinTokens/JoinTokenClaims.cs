@@ -4,7 +4,8 @@ namespace Webinar.Contracts.JoinTokens;
 
 /// <summary>
 /// What a join token says: who may join which meeting with which capabilities, until when.
-/// <see cref="PrimaryMeetingId"/> is set for attendees of a replica meeting.
+/// <see cref="PrimaryMeetingId"/> is set for attendees of a replica meeting. A <see cref="IsModerator"/> attendee
+/// may start and stop the meeting's archive over signalling (claim <c>role: "moderator"</c>).
 /// </summary>
 public sealed record JoinTokenClaims(
     Guid MeetingId,
@@ -13,7 +14,8 @@ public sealed record JoinTokenClaims(
     Guid? PrimaryMeetingId,
     AttendeeCapabilities Capabilities,
     DateTimeOffset IssuedAt,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt,
+    bool IsModerator = false);
 
 /// <summary>Why a join token was refused.</summary>
 public enum JoinTokenError

@@ -82,8 +82,8 @@ internal sealed class JoinTokenKeys
 /// <summary>Mints an attendee's join token with the configured lifetime.</summary>
 internal sealed class JoinTokenIssuer(JoinTokenKeys keys, IOptions<JoinTokenOptions> options)
 {
-    public string Issue(Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, Contracts.Meetings.AttendeeCapabilities capabilities, DateTimeOffset now) =>
-        keys.Signer.Sign(new JoinTokenClaims(meetingId, attendeeId, externalUserId, primaryMeetingId, capabilities, now, now + options.Value.Lifetime));
+    public string Issue(Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, Contracts.Meetings.AttendeeCapabilities capabilities, bool moderator, DateTimeOffset now) =>
+        keys.Signer.Sign(new JoinTokenClaims(meetingId, attendeeId, externalUserId, primaryMeetingId, capabilities, now, now + options.Value.Lifetime, moderator));
 }
 
 /// <summary>GET /.well-known/webinar/join-token-keys (PEM) and /.well-known/jwks.json (RFC 7517), no API key.</summary>

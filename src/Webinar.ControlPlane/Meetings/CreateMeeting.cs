@@ -213,7 +213,7 @@ internal sealed class CreateMeetingHandler(
 
         var current = (await connection.QueryAsync<AttendeeRow>(new CommandDefinition(
             """
-            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq
+            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq, role
             FROM attendees WHERE meeting_id = @id AND deleted_at IS NULL ORDER BY seq LIMIT 100
             """,
             new { id = existing.MeetingId },

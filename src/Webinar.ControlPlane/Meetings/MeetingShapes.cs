@@ -15,7 +15,14 @@ internal sealed record NotificationsConfiguration(string? WebhookUrl);
 
 internal sealed record CapabilitiesRequest(MediaCapability? Audio, MediaCapability? Video, MediaCapability? Content);
 
-internal sealed record CreateAttendeeRequest(string? ExternalUserId, CapabilitiesRequest? Capabilities);
+/// <summary>A Moderator may start and stop the meeting's archive over signalling (its join token carries the role).</summary>
+internal enum AttendeeRole
+{
+    Attendee,
+    Moderator,
+}
+
+internal sealed record CreateAttendeeRequest(string? ExternalUserId, CapabilitiesRequest? Capabilities, AttendeeRole? Role = null);
 
 internal sealed record CreateMeetingRequest(
     string? ClientRequestToken,
@@ -41,7 +48,7 @@ internal sealed record Meeting(
     IReadOnlyList<Tag> Tags,
     DateTimeOffset CreatedAt);
 
-internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities);
+internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities, AttendeeRole Role);
 
 /// <summary>One attendee a batch could not create.</summary>
 internal sealed record CreateAttendeeError(string? ExternalUserId, string ErrorCode, string ErrorMessage);

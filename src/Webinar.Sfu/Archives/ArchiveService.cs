@@ -313,12 +313,26 @@ internal sealed class ArchiveService : BackgroundService
 }
 
 /// <summary>The archive events this node obeys, from its own queue.</summary>
-internal sealed class ArchiveEventsConsumer(ArchiveService archives) : IConsumer<ArchiveStarted>, IConsumer<ArchiveStopped>
+internal sealed class ArchiveEventsConsumer(ArchiveService archives, ArchiveControl control) :
+    IConsumer<ArchiveStarted>,
+    IConsumer<ArchiveStopped>,
+    IConsumer<ArchiveFailed>
 {
-    public Task Consume(ConsumeContext<ArchiveStarted> context) => archives.StartAsync(context.Message);
+    public Task Consume(ConsumeContext<ArchiveStarted> context)
+    {
+        control.OnStarted(context.Message.MeetingId, context.Message.ArchiveId);
+        return archives.StartAsync(context.Message);
+    }
+
+    public Task Consume(ConsumeContext<ArchiveFailed> context)
+    {
+        control.OnStopped(context.Message.MeetingId, context.Message.ArchiveId, "Failed");
+        return Task.CompletedTask;
+    }
 
     public Task Consume(ConsumeContext<ArchiveStopped> context)
     {
+        control.OnStopped(context.Message.MeetingId, context.Message.ArchiveId, context.Message.Reason);
         // Finishing runs in the background: the queue is not held while ffmpeg works.
         _ = archives.StopAsync(context.Message.ArchiveId, context.Message.Reason, report: false);
         return Task.CompletedTask;

@@ -16,6 +16,9 @@ internal static class ErrorCodes
     public const string AlreadyJoined = "already-joined";
     public const string BadOffer = "bad-offer";
     public const string MediaUnavailable = "media-unavailable";
+    public const string ArchiveInProgress = "archive-in-progress";
+    public const string NoArchive = "no-archive";
+    public const string ArchiveUnavailable = "archive-unavailable";
 }
 
 /// <summary>WebSocket close codes the node uses (docs/signaling.md).</summary>
