@@ -114,6 +114,65 @@ public sealed class ArchiveTests(WebinarSystemFixture system, ChromiumFixture ch
         Assert.InRange(done.GetProperty("Duration").GetDouble(), 3, 30);
     });
 
+    [Fact]
+    public Task A_moderator_starts_and_stops_the_archive_over_signalling_a_plain_attendee_is_refused_and_replica_audiences_see_the_indicator() => _system.RunAsync(_output, async () =>
+    {
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var replica = await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId);
+        using var created = await _system.Api.Http.PostAsJsonAsync($"/meetings/{primary.MeetingId}/attendees", new { ExternalUserId = "host", Role = "Moderator" });
+        var host = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Attendee");
+        Assert.Equal("Moderator", host.GetProperty("Role").GetString());
+
+        var moderator = await MeetingPage.OpenAsync(_chromium, _system.BaseAddress);
+        Assert.StartsWith("joined:", await moderator.JoinAsync(primary.SignalingUrl, host.GetProperty("JoinToken").GetString()!));
+        var plain = await JoinAsync(primary, "guest");
+        var audience = await JoinAsync(replica, "viewer", "Receive");
+        foreach (var page in new[] { moderator, plain, audience })
+        {
+            await page.Page.EvaluateAsync("""
+                () => {
+                  window.archiveEvents = [];
+                  window.client.addEventListener('archive-started', () => window.archiveEvents.push('started'));
+                  window.client.addEventListener('archive-stopped', e => window.archiveEvents.push('stopped:' + e.detail.reason));
+                }
+                """);
+        }
+
+        const string Command = "async (what) => { try { await (what === 'start' ? window.client.startArchive() : window.client.stopArchive()); return 'ok'; } catch (e) { return e.code; } }";
+        Assert.Equal("not-allowed", await plain.Page.EvaluateAsync<string>(Command, "start"));
+        Assert.Empty(await _system.Api.ListArchivesAsync(primary.MeetingId));
+
+        Assert.Equal("ok", await moderator.Page.EvaluateAsync<string>(Command, "start"));
+        var archive = Assert.Single(await _system.Api.ListArchivesAsync(primary.MeetingId));
+        Assert.Equal("Started", archive.GetProperty("Status").GetString());
+        Assert.Equal("archive-in-progress", await moderator.Page.EvaluateAsync<string>(Command, "start"));
+        Assert.Equal("not-allowed", await plain.Page.EvaluateAsync<string>(Command, "stop"));
+
+        foreach (var page in new[] { plain, audience })
+        {
+            await WaitForArchiveEventsAsync(page, "started");
+        }
+
+        Assert.Equal("ok", await moderator.Page.EvaluateAsync<string>(Command, "stop"));
+        foreach (var page in new[] { moderator, plain, audience })
+        {
+            await WaitForArchiveEventsAsync(page, "started", "stopped:Moderator");
+        }
+
+        Assert.Equal("Moderator", (await _system.Api.GetArchiveAsync(archive.GetProperty("ArchiveId").GetGuid())).GetProperty("Reason").GetString());
+    });
+
+    private static async Task WaitForArchiveEventsAsync(MeetingPage page, params string[] expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        string[] seen;
+        while (!(seen = await page.Page.EvaluateAsync<string[]>("window.archiveEvents")).SequenceEqual(expected))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"archive events: [{string.Join(", ", seen)}], expected [{string.Join(", ", expected)}]");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>Joins a presenter and publishes; returns once its video is leaving the browser.</summary>
     private async Task<MeetingPage> PublishingPresenterAsync(ApiMeeting meeting, string user)
     {
