@@ -51,6 +51,7 @@ ensure_packages() {
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;
       iproute2) command -v ip >/dev/null && command -v tc >/dev/null || missing+=(iproute2) ;;
+      iptables) command -v iptables >/dev/null || missing+=(iptables) ;;
       *) dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p") ;;
     esac
   done
@@ -149,7 +150,8 @@ start_control_plane() {
   wait_port "$WEBINAR_HTTP_PORT" 60 "the control plane"
 }
 
-# One SFU node per region: node i gets WebSocket port WS_BASE+i and UDP media port UDP_BASE+i.
+# One SFU node per region: node i gets WebSocket port WS_BASE+i and media port UDP_BASE+i (UDP, and TCP for
+# ICE-TCP), on every address of the machine (the node's default media addresses; see docs/operations.md).
 start_sfu_nodes() {
   [ -f "$(service_dll Webinar.Sfu)" ] || return 0
   local i=0 region ws udp
@@ -159,7 +161,7 @@ start_sfu_nodes() {
       say "something already listens on 127.0.0.1:$ws, reusing it as the $region node"
       continue
     fi
-    say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp)"
+    say "starting the SFU node for $region (signalling ws://127.0.0.1:$ws, media udp/$udp and tcp/$udp on every address)"
     (cd "$REPO/src/Webinar.Sfu" && WEBINAR_SFU_REGION="$region" WEBINAR_SFU_NODE_ID="$region-a" \
       WEBINAR_SFU_WS_PORT="$ws" WEBINAR_SFU_UDP_PORT="$udp" \
       exec dotnet "$(service_dll Webinar.Sfu)" >"$LOG_DIR/sfu-$region.log" 2>&1) &

@@ -100,7 +100,8 @@ public sealed class JoinTokenSigner
 public sealed class JoinTokenVerifier
 {
     private const int MaxTokenLength = 4096;
-    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    /// <summary>How far past <c>exp</c> (and before <c>nbf</c>) a token is still accepted.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
     private readonly Dictionary<string, ECDsa> _keys;
     private readonly TimeProvider _time;

@@ -6,7 +6,10 @@ public sealed record MeetingConnections(Guid MeetingId, int Connections);
 /// <summary>
 /// Published by every SFU node every <see cref="NodeHeartbeatDefaults.Interval"/>. A node whose last heartbeat is
 /// older than <see cref="NodeHeartbeatDefaults.MissedBeforeUnhealthy"/> intervals is unhealthy: no new meeting is placed
-/// on it and the connections it reported no longer count as live.
+/// on it. Its reported connections stop counting only once it is known gone (silent while other nodes are heard).
+/// <paramref name="ConnectionIds"/> is the node's own list of every live connection (the ids its AttendeeJoined
+/// carried): the control plane drops a recorded connection the node no longer lists. Null from a node that does not
+/// report it.
 /// </summary>
 public sealed record NodeHeartbeat(
     string NodeId,
@@ -14,7 +17,8 @@ public sealed record NodeHeartbeat(
     string SignalingUrl,
     int Load,
     IReadOnlyList<MeetingConnections> Meetings,
-    DateTimeOffset SentAt);
+    DateTimeOffset SentAt,
+    IReadOnlyList<Guid>? ConnectionIds = null);
 
 public static class NodeHeartbeatDefaults
 {

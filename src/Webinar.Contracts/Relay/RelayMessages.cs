@@ -2,11 +2,15 @@ namespace Webinar.Contracts.Relay;
 
 // Messages between SFU nodes that set up and drive the relay of a primary meeting's media to the nodes hosting its
 // replicas. They are SENT to one node's queue (sfu-{nodeId}), never published. One RelayLink per pair of nodes
-// carries every meeting between them: RTP/RTCP over UDP, SRTP-protected with the keys exchanged here, so a datagram
-// that did not come from the peer node fails authentication and is dropped.
+// carries every meeting between them: RTP/RTCP over UDP, SRTP-protected with the keys exchanged here (sealed to the
+// receiving node), so a datagram that did not come from the peer node fails authentication and is dropped. Every
+// message is signed by its sender (Trust/), and a message naming a node must be signed by that node.
 
-/// <summary>SRTP master key and salt one side protects with (profile as in DTLS-SRTP: 1 = AES-CM/HMAC-SHA1-80, 7 = AES-GCM).</summary>
-public sealed record RelayKeys(ushort SrtpProfile, byte[] MasterKey, byte[] MasterSalt);
+/// <summary>
+/// SRTP master key and salt one side protects with (profile as in DTLS-SRTP: 1 = AES-CM/HMAC-SHA1-80, 7 = AES-GCM),
+/// sealed to the receiving node by <see cref="Trust.RelayKeySealer"/>: only that node can read them.
+/// </summary>
+public sealed record RelayKeys(ushort SrtpProfile, byte[] Sealed);
 
 /// <summary>Request: open (or replace) the link between two nodes. The sender protects what it sends with <paramref name="Keys"/>.</summary>
 public sealed record OpenRelayLink(Guid LinkId, string FromNodeId, string MediaHost, int MediaPort, RelayKeys Keys);

@@ -97,13 +97,14 @@ internal static class ArchiveLifecycle
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO archives (archive_id, meeting_id, external_meeting_id, node_id, name, output_mode, has_audio, has_video,
+                INSERT INTO archives (archive_id, platform_id, meeting_id, external_meeting_id, node_id, name, output_mode, has_audio, has_video,
                                       resolution, layout, status, webhook_url, created_at)
-                VALUES (@archiveId, @meetingId, @externalId, @nodeId, @name, @mode, @audio, @video, @resolution, @layout, 'Started', @webhook, @now)
+                VALUES (@archiveId, @platformId, @meetingId, @externalId, @nodeId, @name, @mode, @audio, @video, @resolution, @layout, 'Started', @webhook, @now)
                 """,
                 new
                 {
                     archiveId,
+                    platformId = meeting.PlatformId,
                     meetingId = meeting.MeetingId,
                     externalId = meeting.ExternalMeetingId,
                     nodeId = meeting.NodeId,
@@ -126,7 +127,7 @@ internal static class ArchiveLifecycle
         }
 
         await OutboxWriter.AddAsync(connection, tx, new ArchiveStarted(archiveId, meeting.MeetingId, meeting.NodeId, settings, now), now, ct);
-        await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.ArchiveStarted, now, meeting.MeetingId, meeting.ExternalMeetingId, ArchiveId: archiveId), ct);
         return (await ArchiveStore.GetAsync(connection, tx, archiveId, forUpdate: false, ct))!;
     }
@@ -152,7 +153,7 @@ internal static class ArchiveLifecycle
             await OutboxWriter.AddAsync(connection, tx, new ArchiveStopped(archive.ArchiveId, archive.MeetingId, reason, now), now, ct);
         }
 
-        await WebhookWriter.AddAsync(connection, tx, archive.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, archive.PlatformId, archive.WebhookUrl,
             new WebhookEvent(WebhookEventTypes.ArchiveStopped, now, archive.MeetingId, archive.ExternalMeetingId, Reason: reason, ArchiveId: archive.ArchiveId), ct);
         return true;
     }
@@ -184,7 +185,7 @@ internal static class ArchiveLifecycle
             new { id = m.ArchiveId, at = m.AvailableAt, duration = m.DurationSeconds, size = m.SizeBytes, file = m.FileName, type = m.ContentType, partial = m.Partial },
             tx,
             cancellationToken: ct));
-        await WebhookWriter.AddAsync(connection, tx, archive.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, archive.PlatformId, archive.WebhookUrl,
             new WebhookEvent(WebhookEventTypes.ArchiveAvailable, m.AvailableAt, archive.MeetingId, archive.ExternalMeetingId,
                 ArchiveId: archive.ArchiveId, Duration: m.DurationSeconds, Size: m.SizeBytes), ct);
     }
@@ -203,7 +204,7 @@ internal static class ArchiveLifecycle
             new { id = m.ArchiveId, reason = m.Reason, at = m.FailedAt },
             tx,
             cancellationToken: ct));
-        await WebhookWriter.AddAsync(connection, tx, archive.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, archive.PlatformId, archive.WebhookUrl,
             new WebhookEvent(WebhookEventTypes.ArchiveFailed, m.FailedAt, archive.MeetingId, archive.ExternalMeetingId, Reason: m.Reason, ArchiveId: archive.ArchiveId), ct);
     }
 }

@@ -10,7 +10,7 @@ using Webinar.ControlPlane.Outbox;
 
 namespace Webinar.ControlPlane.Archives;
 
-internal sealed record StartArchive(Guid MeetingId, StartArchiveRequest? Body) : IRequest<ArchiveResponse>;
+internal sealed record StartArchive(string PlatformId, Guid MeetingId, StartArchiveRequest? Body) : IRequest<ArchiveResponse>;
 
 internal sealed class StartArchiveValidator : IValidator<StartArchive>
 {
@@ -25,7 +25,7 @@ internal sealed class StartArchiveHandler(NpgsqlDataSource dataSource, OutboxSig
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var meeting = await MeetingStore.GetAsync(connection, tx, request.MeetingId, forUpdate: true, ct)
+        var meeting = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, request.MeetingId, forUpdate: true, ct)
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
         var archive = await ArchiveLifecycle.StartAsync(connection, tx, meeting, ArchiveRules.Settings(request.Body, options.Value.MaxDuration), now, ct);
         await tx.CommitAsync(ct);
@@ -34,7 +34,7 @@ internal sealed class StartArchiveHandler(NpgsqlDataSource dataSource, OutboxSig
     }
 }
 
-internal sealed record StopArchive(Guid MeetingId, Guid ArchiveId) : IRequest<ArchiveResponse>;
+internal sealed record StopArchive(string PlatformId, Guid MeetingId, Guid ArchiveId) : IRequest<ArchiveResponse>;
 
 internal sealed class StopArchiveHandler(NpgsqlDataSource dataSource, OutboxSignal outbox, ArchiveUrls urls, TimeProvider time)
     : IRequestHandler<StopArchive, ArchiveResponse>
@@ -43,7 +43,7 @@ internal sealed class StopArchiveHandler(NpgsqlDataSource dataSource, OutboxSign
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var archive = await ArchiveStore.GetAsync(connection, tx, request.ArchiveId, forUpdate: true, ct);
+        var archive = await ArchiveStore.GetOwnedAsync(connection, tx, request.PlatformId, request.ArchiveId, forUpdate: true, ct);
         if (archive is null || archive.MeetingId != request.MeetingId)
         {
             throw ApiException.NotFound($"Archive {request.ArchiveId} of meeting {request.MeetingId} does not exist.");
@@ -61,28 +61,28 @@ internal sealed class StopArchiveHandler(NpgsqlDataSource dataSource, OutboxSign
     }
 }
 
-internal sealed record GetArchive(Guid ArchiveId) : IRequest<ArchiveResponse>;
+internal sealed record GetArchive(string PlatformId, Guid ArchiveId) : IRequest<ArchiveResponse>;
 
 internal sealed class GetArchiveHandler(NpgsqlDataSource dataSource, ArchiveUrls urls) : IRequestHandler<GetArchive, ArchiveResponse>
 {
     public async Task<ArchiveResponse> Handle(GetArchive request, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var archive = await ArchiveStore.GetAsync(connection, null, request.ArchiveId, forUpdate: false, ct)
+        var archive = await ArchiveStore.GetOwnedAsync(connection, null, request.PlatformId, request.ArchiveId, forUpdate: false, ct)
             ?? throw ApiException.NotFound($"Archive {request.ArchiveId} does not exist.");
         return new ArchiveResponse(archive.ToArchive(urls.For(archive)));
     }
 }
 
-internal sealed record ListArchives(Guid MeetingId) : IRequest<ArchivesResponse>;
+internal sealed record ListArchives(string PlatformId, Guid MeetingId) : IRequest<ArchivesResponse>;
 
 internal sealed class ListArchivesHandler(NpgsqlDataSource dataSource, ArchiveUrls urls) : IRequestHandler<ListArchives, ArchivesResponse>
 {
     public async Task<ArchivesResponse> Handle(ListArchives request, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var archives = await ArchiveStore.ListForMeetingAsync(connection, request.MeetingId, ct);
-        if (archives.Count == 0 && await MeetingStore.GetAsync(connection, null, request.MeetingId, forUpdate: false, ct) is null)
+        var archives = await ArchiveStore.ListForMeetingAsync(connection, request.PlatformId, request.MeetingId, ct);
+        if (archives.Count == 0 && await MeetingStore.GetOwnedAsync(connection, null, request.PlatformId, request.MeetingId, forUpdate: false, ct) is null)
         {
             throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist and has no archives.");
         }
@@ -91,7 +91,7 @@ internal sealed class ListArchivesHandler(NpgsqlDataSource dataSource, ArchiveUr
     }
 }
 
-internal sealed record DeleteArchive(Guid ArchiveId) : IRequest<Unit>;
+internal sealed record DeleteArchive(string PlatformId, Guid ArchiveId) : IRequest<Unit>;
 
 internal sealed class DeleteArchiveHandler(NpgsqlDataSource dataSource, IArchiveStorage storage, TimeProvider time) : IRequestHandler<DeleteArchive, Unit>
 {
@@ -99,7 +99,7 @@ internal sealed class DeleteArchiveHandler(NpgsqlDataSource dataSource, IArchive
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var archive = await ArchiveStore.GetAsync(connection, tx, request.ArchiveId, forUpdate: true, ct)
+        var archive = await ArchiveStore.GetOwnedAsync(connection, tx, request.PlatformId, request.ArchiveId, forUpdate: true, ct)
             ?? throw ApiException.NotFound($"Archive {request.ArchiveId} does not exist.");
         if (archive.State is ArchiveStatus.Started or ArchiveStatus.Stopped)
         {
@@ -117,14 +117,26 @@ internal sealed class DeleteArchiveHandler(NpgsqlDataSource dataSource, IArchive
 /// <summary>The archive's file on local storage, for GET /archives/{ArchiveId}/content.</summary>
 internal sealed record ArchiveContent(string Path, string ContentType, string FileName);
 
-internal sealed record GetArchiveContent(Guid ArchiveId) : IRequest<ArchiveContent>;
+/// <summary>
+/// The content, for a caller authenticated as <paramref name="PlatformId"/> (API key) or holding a signed link
+/// (<paramref name="Expires"/>, <paramref name="Signature"/>) of the archive's platform.
+/// </summary>
+internal sealed record GetArchiveContent(Guid ArchiveId, string? PlatformId, long? Expires, string? Signature) : IRequest<ArchiveContent>;
 
-internal sealed class GetArchiveContentHandler(NpgsqlDataSource dataSource, IArchiveStorage storage) : IRequestHandler<GetArchiveContent, ArchiveContent>
+internal sealed class GetArchiveContentHandler(NpgsqlDataSource dataSource, IArchiveStorage storage, ArchiveUrls urls) : IRequestHandler<GetArchiveContent, ArchiveContent>
 {
     public async Task<ArchiveContent> Handle(GetArchiveContent request, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var archive = await ArchiveStore.GetAsync(connection, null, request.ArchiveId, forUpdate: false, ct)
+        var found = await ArchiveStore.GetAsync(connection, null, request.ArchiveId, forUpdate: false, ct);
+        var signed = found is not null && request.Expires is { } expires && urls.IsValid(found, expires, request.Signature);
+        if (!signed && request.PlatformId is null)
+        {
+            throw new ApiException(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized,
+                "An archive's content needs the API key or the signed Url of GetArchive (it may have expired).");
+        }
+
+        var archive = (signed || found?.PlatformId == request.PlatformId ? found : null)
             ?? throw ApiException.NotFound($"Archive {request.ArchiveId} does not exist.");
         if (archive.State != ArchiveStatus.Available || archive.FileName is null)
         {

@@ -11,6 +11,8 @@ internal sealed class ArchiveRow
 
     public Guid MeetingId { get; init; }
 
+    public string PlatformId { get; init; } = "";
+
     public string? ExternalMeetingId { get; init; }
 
     public string NodeId { get; init; } = "";
@@ -70,11 +72,14 @@ internal sealed class ArchiveRow
     private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }
 
-/// <summary>Reads archives (deleted ones are gone for the API).</summary>
+/// <summary>
+/// Reads archives (deleted ones are gone for the API). What a platform asks for goes through the <c>Owned</c>
+/// reads: another platform's archive is as absent as a deleted one.
+/// </summary>
 internal static class ArchiveStore
 {
     private const string Columns =
-        "archive_id, meeting_id, external_meeting_id, node_id, name, output_mode, has_audio, has_video, resolution, layout, status, reason, " +
+        "archive_id, platform_id, meeting_id, external_meeting_id, node_id, name, output_mode, has_audio, has_video, resolution, layout, status, reason, " +
         "webhook_url, created_at, stopped_at, duration, size, file_name, content_type, is_partial";
 
     public static Task<ArchiveRow?> GetAsync(DbConnection connection, DbTransaction? tx, Guid archiveId, bool forUpdate, CancellationToken ct) =>
@@ -84,10 +89,13 @@ internal static class ArchiveStore
             tx,
             cancellationToken: ct));
 
-    public static async Task<List<ArchiveRow>> ListForMeetingAsync(DbConnection connection, Guid meetingId, CancellationToken ct) =>
+    public static async Task<ArchiveRow?> GetOwnedAsync(DbConnection connection, DbTransaction? tx, string platformId, Guid archiveId, bool forUpdate, CancellationToken ct) =>
+        await GetAsync(connection, tx, archiveId, forUpdate, ct) is { } row && row.PlatformId == platformId ? row : null;
+
+    public static async Task<List<ArchiveRow>> ListForMeetingAsync(DbConnection connection, string platformId, Guid meetingId, CancellationToken ct) =>
         (await connection.QueryAsync<ArchiveRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM archives WHERE meeting_id = @meetingId AND deleted_at IS NULL ORDER BY created_at, archive_id",
-            new { meetingId },
+            $"SELECT {Columns} FROM archives WHERE meeting_id = @meetingId AND platform_id = @platformId AND deleted_at IS NULL ORDER BY created_at, archive_id",
+            new { meetingId, platformId },
             cancellationToken: ct))).AsList();
 
     /// <summary>The meetings' archives still recording, locked.</summary>

@@ -2,6 +2,7 @@ using MediatR;
 using Microsoft.AspNetCore.Mvc;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Meetings;
+using Webinar.ControlPlane.Platforms;
 
 namespace Webinar.ControlPlane.Attendees;
 
@@ -23,18 +24,19 @@ internal static class AttendeeEndpoints
                     Guid meetingId,
                     [FromQuery(Name = "max-results")] int? maxResults,
                     [FromQuery(Name = "next-token")] string? nextToken,
+                    HttpContext http,
                     IMediator mediator,
                     CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new ListAttendees(meetingId, maxResults, nextToken), ct)))
+                TypedResults.Ok(await mediator.Send(new ListAttendees(http.User.PlatformId(), meetingId, maxResults, nextToken), ct)))
             .WithName("ListAttendees")
             .ProducesApiErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
-        meetings.MapGet("/{meetingId}/attendees/{attendeeId}", async (Guid meetingId, Guid attendeeId, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetAttendee(meetingId, attendeeId), ct)))
+        meetings.MapGet("/{meetingId}/attendees/{attendeeId}", async (Guid meetingId, Guid attendeeId, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetAttendee(http.User.PlatformId(), meetingId, attendeeId), ct)))
             .WithName("GetAttendee")
             .ProducesApiErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
-        meetings.MapDelete("/{meetingId}/attendees/{attendeeId}", async (Guid meetingId, Guid attendeeId, IMediator mediator, CancellationToken ct) =>
+        meetings.MapDelete("/{meetingId}/attendees/{attendeeId}", async (Guid meetingId, Guid attendeeId, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
-                await mediator.Send(new DeleteAttendee(meetingId, attendeeId), ct);
+                await mediator.Send(new DeleteAttendee(http.User.PlatformId(), meetingId, attendeeId), ct);
                 return TypedResults.NoContent();
             })
             .WithName("DeleteAttendee")
@@ -54,11 +56,11 @@ internal static class AttendeeEndpoints
         {
             case null:
                 var single = await JsonBody.ReadAsync<CreateAttendeeRequest>(http, ct);
-                var attendee = await mediator.Send(new CreateAttendee(meetingId, single), ct);
+                var attendee = await mediator.Send(new CreateAttendee(http.User.PlatformId(), meetingId, single), ct);
                 return TypedResults.Created($"/meetings/{meetingId}/attendees/{attendee.Attendee.AttendeeId}", attendee);
             case BatchCreateOperation:
                 var batch = await JsonBody.ReadAsync<BatchCreateAttendeeRequest>(http, ct);
-                return TypedResults.Created($"/meetings/{meetingId}/attendees", await mediator.Send(new BatchCreateAttendee(meetingId, batch), ct));
+                return TypedResults.Created($"/meetings/{meetingId}/attendees", await mediator.Send(new BatchCreateAttendee(http.User.PlatformId(), meetingId, batch), ct));
             default:
                 throw ApiException.BadRequest($"Unknown operation '{operation}'; the only operation is {BatchCreateOperation}.");
         }

@@ -54,6 +54,11 @@ internal static class AttendeeRules
             return "ExternalUserId is required and must be 2 to 64 characters.";
         }
 
+        if (StorableText.Problem(nameof(request.ExternalUserId), request.ExternalUserId) is { } badText)
+        {
+            return badText;
+        }
+
         if (request.Capabilities is { } c && (!Defined(c.Audio) || !Defined(c.Video) || !Defined(c.Content)))
         {
             return "Capabilities must be SendReceive, Send, Receive or None.";

@@ -8,7 +8,7 @@ using Webinar.ControlPlane.Outbox;
 namespace Webinar.ControlPlane.Attendees;
 
 /// <summary>BatchCreateAttendee: creates what it can, reports the rest per attendee in Errors.</summary>
-internal sealed record BatchCreateAttendee(Guid MeetingId, BatchCreateAttendeeRequest Body) : IRequest<BatchCreateAttendeeResponse>;
+internal sealed record BatchCreateAttendee(string PlatformId, Guid MeetingId, BatchCreateAttendeeRequest Body) : IRequest<BatchCreateAttendeeResponse>;
 
 internal sealed class BatchCreateAttendeeValidator : IValidator<BatchCreateAttendee>
 {
@@ -25,7 +25,7 @@ internal sealed class BatchCreateAttendeeHandler(NpgsqlDataSource dataSource, At
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var meeting = await MeetingStore.GetAsync(connection, tx, request.MeetingId, forUpdate: true, ct)
+        var meeting = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, request.MeetingId, forUpdate: true, ct)
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
         var (created, errors) = await writer.CreateAsync(connection, tx, meeting, request.Body.Attendees!, time.GetUtcNow(), ct);
         await tx.CommitAsync(ct);

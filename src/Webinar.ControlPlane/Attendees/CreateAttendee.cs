@@ -7,7 +7,7 @@ using Webinar.ControlPlane.Outbox;
 
 namespace Webinar.ControlPlane.Attendees;
 
-internal sealed record CreateAttendee(Guid MeetingId, CreateAttendeeRequest Body) : IRequest<AttendeeResponse>;
+internal sealed record CreateAttendee(string PlatformId, Guid MeetingId, CreateAttendeeRequest Body) : IRequest<AttendeeResponse>;
 
 internal sealed class CreateAttendeeValidator : IValidator<CreateAttendee>
 {
@@ -21,7 +21,7 @@ internal sealed class CreateAttendeeHandler(NpgsqlDataSource dataSource, Attende
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var meeting = await MeetingStore.GetAsync(connection, tx, request.MeetingId, forUpdate: true, ct)
+        var meeting = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, request.MeetingId, forUpdate: true, ct)
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
         var (created, errors) = await writer.CreateAsync(connection, tx, meeting, [request.Body], time.GetUtcNow(), ct);
         if (created.Count == 0)

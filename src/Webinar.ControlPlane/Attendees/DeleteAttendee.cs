@@ -13,7 +13,7 @@ namespace Webinar.ControlPlane.Attendees;
 /// DeleteAttendee: the attendee is gone from the API at once, frees a place in the meeting, and an AttendeeDeleted
 /// event (through the outbox) tells every node to refuse its token and close its connection.
 /// </summary>
-internal sealed record DeleteAttendee(Guid MeetingId, Guid AttendeeId) : IRequest<Unit>;
+internal sealed record DeleteAttendee(string PlatformId, Guid MeetingId, Guid AttendeeId) : IRequest<Unit>;
 
 internal sealed class DeleteAttendeeHandler(NpgsqlDataSource dataSource, OutboxSignal outbox, TimeProvider time) : IRequestHandler<DeleteAttendee, Unit>
 {
@@ -22,7 +22,7 @@ internal sealed class DeleteAttendeeHandler(NpgsqlDataSource dataSource, OutboxS
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var meeting = await MeetingStore.GetAsync(connection, tx, request.MeetingId, forUpdate: true, ct)
+        var meeting = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, request.MeetingId, forUpdate: true, ct)
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
         var externalUserId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             """
@@ -40,7 +40,7 @@ internal sealed class DeleteAttendeeHandler(NpgsqlDataSource dataSource, OutboxS
             tx,
             cancellationToken: ct));
         await OutboxWriter.AddAsync(connection, tx, new AttendeeDeleted(request.MeetingId, request.AttendeeId, externalUserId, now), now, ct);
-        await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.AttendeeDeleted, now, meeting.MeetingId, meeting.ExternalMeetingId, request.AttendeeId, externalUserId), ct);
         await tx.CommitAsync(ct);
         outbox.Notify();

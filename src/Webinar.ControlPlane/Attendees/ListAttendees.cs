@@ -10,7 +10,7 @@ using Webinar.ControlPlane.Meetings;
 namespace Webinar.ControlPlane.Attendees;
 
 /// <summary>ListAttendees, oldest first; <paramref name="NextToken"/> continues after the previous page.</summary>
-internal sealed record ListAttendees(Guid MeetingId, int? MaxResults, string? NextToken) : IRequest<ListAttendeesResponse>;
+internal sealed record ListAttendees(string PlatformId, Guid MeetingId, int? MaxResults, string? NextToken) : IRequest<ListAttendeesResponse>;
 
 internal sealed class ListAttendeesValidator : IValidator<ListAttendees>
 {
@@ -65,7 +65,7 @@ internal sealed class ListAttendeesHandler(NpgsqlDataSource dataSource) : IReque
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        _ = await MeetingStore.GetAsync(connection, null, request.MeetingId, forUpdate: false, ct)
+        _ = await MeetingStore.GetOwnedAsync(connection, null, request.PlatformId, request.MeetingId, forUpdate: false, ct)
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
         var rows = (await connection.QueryAsync<AttendeeRow>(new CommandDefinition(
             """

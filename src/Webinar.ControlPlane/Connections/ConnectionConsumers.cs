@@ -12,7 +12,9 @@ namespace Webinar.ControlPlane.Connections;
 
 /// <summary>
 /// Records a connection a node reports: the meeting's group stops being idle, the meeting's first connection sends
-/// the MeetingStarted webhook, and every join the AttendeeJoined webhook. A redelivered message changes nothing.
+/// the MeetingStarted webhook, and every join the AttendeeJoined webhook. A redelivered message changes nothing, and
+/// neither does a join whose AttendeeLeft was handled first (the two travel on separate queues): the Left left a
+/// tombstone in <c>ended_connections</c>. Times are the database's clock.
 /// </summary>
 internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimeProvider time, IOptions<ArchiveOptions> archives) : IConsumer<AttendeeJoined>
 {
@@ -32,10 +34,11 @@ internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimePr
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO live_connections (connection_id, node_id, meeting_id, attendee_id, joined_at)
-            VALUES (@connectionId, @nodeId, @meetingId, @attendeeId, @joinedAt)
+            SELECT @connectionId, @nodeId, @meetingId, @attendeeId, now()
+            WHERE NOT EXISTS (SELECT 1 FROM ended_connections WHERE connection_id = @connectionId)
             ON CONFLICT (connection_id) DO NOTHING
             """,
-            new { connectionId = m.ConnectionId, nodeId = m.NodeId ?? "", meetingId = m.MeetingId, attendeeId = m.AttendeeId, joinedAt = now },
+            new { connectionId = m.ConnectionId, nodeId = m.NodeId ?? "", meetingId = m.MeetingId, attendeeId = m.AttendeeId },
             tx,
             cancellationToken: ct));
         if (inserted == 0)
@@ -55,11 +58,11 @@ internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimePr
             cancellationToken: ct));
         if (started > 0)
         {
-            await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+            await WebhookWriter.AddAsync(connection, tx, meeting,
                 new WebhookEvent(WebhookEventTypes.MeetingStarted, now, meeting.MeetingId, meeting.ExternalMeetingId), ct);
         }
 
-        await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.AttendeeJoined, now, meeting.MeetingId, meeting.ExternalMeetingId, m.AttendeeId, m.ExternalUserId), ct);
         await ArchiveAutomation.OnConnectedAsync(connection, tx, meeting.PrimaryMeetingId ?? meeting.MeetingId, archives.Value.MaxDuration, now, ct);
         await tx.CommitAsync(ct);
@@ -68,9 +71,10 @@ internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimePr
 
 /// <summary>
 /// Removes a connection; when it was the last live one in the primary and its replicas, the idle clock of the
-/// primary starts now. Sends the AttendeeLeft webhook.
+/// primary starts now (the database's clock). Sends the AttendeeLeft webhook. A Left for a connection not recorded
+/// (yet) leaves a tombstone so its late AttendeeJoined adds nothing.
 /// </summary>
-internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, Placement placement, TimeProvider time) : IConsumer<AttendeeLeft>
+internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, NodeLiveness liveness, TimeProvider time) : IConsumer<AttendeeLeft>
 {
     public async Task Consume(ConsumeContext<AttendeeLeft> context)
     {
@@ -81,6 +85,13 @@ internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, Placemen
         await using var tx = await connection.BeginTransactionAsync(ct);
         var removed = await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM live_connections WHERE connection_id = @connectionId", new { connectionId = m.ConnectionId }, tx, cancellationToken: ct));
+        if (removed == 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO ended_connections (connection_id) VALUES (@connectionId) ON CONFLICT DO NOTHING",
+                new { connectionId = m.ConnectionId }, tx, cancellationToken: ct));
+        }
+
         var meeting = await MeetingStore.GetAsync(connection, tx, m.MeetingId, forUpdate: false, ct);
         if (removed == 0 || meeting is null)
         {
@@ -89,17 +100,17 @@ internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, Placemen
         }
 
         var primary = meeting.PrimaryMeetingId ?? meeting.MeetingId;
-        if (!await LiveConnections.GroupHasLiveConnectionAsync(connection, tx, primary, placement.HealthySince, ct))
+        if (!await LiveConnections.GroupHasLiveConnectionAsync(connection, tx, primary, liveness, ct))
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE meetings SET idle_since = @now WHERE meeting_id = @primary AND idle_since IS NULL",
-                new { now, primary },
+                "UPDATE meetings SET idle_since = now() WHERE meeting_id = @primary AND idle_since IS NULL",
+                new { primary },
                 tx,
                 cancellationToken: ct));
             await ArchiveAutomation.OnIdleAsync(connection, tx, primary, now, ct);
         }
 
-        await WebhookWriter.AddAsync(connection, tx, meeting.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.AttendeeLeft, now, meeting.MeetingId, meeting.ExternalMeetingId, m.AttendeeId, m.ExternalUserId, m.Reason), ct);
         await tx.CommitAsync(ct);
     }

@@ -7,11 +7,13 @@ internal static class EventIds
     public const int DatabaseCreated = 1002;
     public const int ApiKeyGenerated = 1101;
     public const int EphemeralJoinTokenKey = 1102;
+    public const int WebhookSecretGenerated = 1103;
     public const int UnhandledError = 1201;
     public const int OperationCompleted = 1202;
     public const int OperationRefused = 1203;
     public const int OutboxPublishFailed = 1301;
-    public const int OutboxUnknownType = 1302;
+    public const int OutboxRowUnreadable = 1302;
+    public const int RetentionPruned = 1601;
     public const int WebhookPassFailed = 1401;
     public const int WebhookAttemptFailed = 1402;
     public const int IdleMeetingDeleted = 1501;
@@ -28,6 +30,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.ApiKeyGenerated, LogLevel.Warning, "No API key is configured (WEBINAR_API_KEY or ApiKeys:Keys); generated the development key {ApiKey}")]
     public static partial void ApiKeyGenerated(this ILogger logger, string apiKey);
 
+    [LoggerMessage(EventIds.WebhookSecretGenerated, LogLevel.Warning, "No webhook secret is configured for platform {PlatformId} (WEBINAR_WEBHOOK_SECRET or Webhooks:SigningSecret); generated {Secret}")]
+    public static partial void WebhookSecretGenerated(this ILogger logger, string platformId, string secret);
+
     [LoggerMessage(EventIds.EphemeralJoinTokenKey, LogLevel.Warning, "No join-token private key file is configured (WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE); generated an ephemeral P-256 key. Nodes must fetch /.well-known/webinar/join-token-keys, and tokens stop verifying after a restart.")]
     public static partial void EphemeralJoinTokenKey(this ILogger logger);
 
@@ -43,8 +48,11 @@ internal static partial class Log
     [LoggerMessage(EventIds.OutboxPublishFailed, LogLevel.Warning, "Publishing outbox messages failed; they stay queued and are retried")]
     public static partial void OutboxPublishFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventIds.OutboxUnknownType, LogLevel.Error, "Outbox row {Id} has unknown message type {MessageType}; skipped")]
-    public static partial void OutboxUnknownType(this ILogger logger, long id, string messageType);
+    [LoggerMessage(EventIds.OutboxRowUnreadable, LogLevel.Error, "Outbox row {Id} ({MessageType}) cannot be read back ({Error}); set aside as failed")]
+    public static partial void OutboxRowUnreadable(this ILogger logger, long id, string messageType, string error);
+
+    [LoggerMessage(EventIds.RetentionPruned, LogLevel.Information, "Pruned {Outbox} outbox rows, {Webhooks} webhook deliveries and {Ended} connection tombstones")]
+    public static partial void RetentionPruned(this ILogger logger, int outbox, int webhooks, int ended);
 
     [LoggerMessage(EventIds.WebhookPassFailed, LogLevel.Warning, "A webhook delivery pass failed")]
     public static partial void WebhookPassFailed(this ILogger logger, Exception exception);

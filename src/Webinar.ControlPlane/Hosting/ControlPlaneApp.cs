@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.JoinTokens;
 using Webinar.ControlPlane.Meetings;
+using Webinar.ControlPlane.Nodes;
 
 namespace Webinar.ControlPlane.Hosting;
 
@@ -36,7 +38,18 @@ internal static class ControlPlaneApp
 
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        // Degraded (MassTransit's bus while RabbitMQ is unreachable) is not ready: 503, as for Unhealthy.
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        }).AllowAnonymous();
+        app.MapNodeHealth();
         app.MapJoinTokenKeys();
         app.MapGroup("/meetings")
             .RequireAuthorization()

@@ -58,8 +58,11 @@ internal sealed class ApiKeyOptions
     /// <summary>The development key (WEBINAR_API_KEY).</summary>
     public string? DevelopmentKey { get; set; }
 
-    /// <summary>Further keys, ApiKeys:Keys:0, ApiKeys:Keys:1, ...</summary>
+    /// <summary>Further keys of the same platform, ApiKeys:Keys:0, ApiKeys:Keys:1, ...</summary>
     public List<string> Keys { get; set; } = [];
+
+    /// <summary>The platform these keys belong to (other platforms are configured under <c>Platforms</c>).</summary>
+    public string DevelopmentPlatformId { get; set; } = "default";
 }
 
 internal sealed class MeetingOptions
@@ -116,6 +119,12 @@ internal sealed class NodeOptions
 
     /// <summary>A node whose last heartbeat is older than this is unhealthy.</summary>
     public TimeSpan UnhealthyAfter => HeartbeatInterval * MissedBeforeUnhealthy;
+
+    /// <summary>
+    /// A node silent this long while other nodes' heartbeats still arrive is gone: its connections stop counting for
+    /// idle deletion. A silence shared by every node (a broker outage) never makes a node gone.
+    /// </summary>
+    public TimeSpan GoneAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 internal sealed class OutboxOptions
@@ -133,7 +142,7 @@ internal sealed class WebhookOptions
 {
     public const string Section = "Webhooks";
 
-    /// <summary>HMAC-SHA256 key for the X-Webinar-Signature header; defaults to the development API key.</summary>
+    /// <summary>The development platform's webhook HMAC key (X-Webinar-Signature); without it a random one is logged at start.</summary>
     public string? SigningSecret { get; set; }
 
     public int MaxAttempts { get; set; } = 8;
@@ -146,6 +155,39 @@ internal sealed class WebhookOptions
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many POSTs one instance has in flight at once; each receiver's slowness costs only its own.</summary>
+    /// <summary>How many POSTs one instance has in flight at once.</summary>
     public int MaxConcurrentDeliveries { get; set; } = 16;
+
+    /// <summary>
+    /// How many of those may go to one receiver (scheme, host and port) at once, so a receiver that hangs holds at
+    /// most this many slots and every other receiver keeps the rest.
+    /// </summary>
+    public int MaxConcurrentPerReceiver { get; set; } = 4;
+
+    /// <summary>
+    /// Space-separated networks (CIDR, e.g. <c>10.20.0.0/16 127.0.0.1/32</c>) webhooks may reach although they are
+    /// loopback, private or link-local; empty by default, so only public addresses are reachable.
+    /// </summary>
+    public string AllowedNetworks { get; set; } = "";
+
+    public System.Net.IPNetwork[] AllowedNetworkList() =>
+        AllowedNetworks.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => System.Net.IPNetwork.Parse(n)).ToArray();
+}
+
+internal sealed class RetentionOptions
+{
+    public const string Section = "Retention";
+
+    /// <summary>Sent (or set-aside) outbox rows are deleted this long after they were written.</summary>
+    public TimeSpan Outbox { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Delivered or failed webhook deliveries are deleted this long after they were written.</summary>
+    public TimeSpan WebhookDeliveries { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Tombstones of connections whose AttendeeLeft came before their AttendeeJoined (far longer than any queue delay).</summary>
+    public TimeSpan EndedConnections { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the retention job runs.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
 using Webinar.Contracts.Archives;
+using Webinar.Contracts.Trust;
 using Webinar.ControlPlane.Api;
 using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Attendees;
@@ -22,6 +23,7 @@ using Webinar.ControlPlane.Mediation;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
+using Webinar.ControlPlane.Platforms;
 using Webinar.ControlPlane.Webhooks;
 
 namespace Webinar.ControlPlane.Hosting;
@@ -33,6 +35,7 @@ internal static class ServiceCollectionExtensions
     {
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section);
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section);
+        services.AddOptions<PlatformOptions>().Configure<IConfiguration>((o, configuration) => configuration.GetSection(PlatformOptions.Section).Bind(o.Platforms));
         services.AddOptions<MeetingOptions>().BindConfiguration(MeetingOptions.Section)
             .Validate(o => o.ReplicasPerPrimary is >= 1 and <= 100, "Meetings:ReplicasPerPrimary must be 1 to 100.")
             .Validate(o => o.RegionList().Count > 0, "Meetings:Regions must name at least one region.")
@@ -42,9 +45,18 @@ internal static class ServiceCollectionExtensions
         services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
             .Validate(o => o.TimeoutSeconds >= 1, "Idle:TimeoutSeconds must be at least 1.")
             .ValidateOnStart();
-        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section);
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section)
+            .Validate(o => o.GoneAfter >= o.UnhealthyAfter, "Nodes:GoneAfter must be at least the unhealthy threshold (HeartbeatInterval × MissedBeforeUnhealthy).")
+            .ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => o.Interval > TimeSpan.Zero, "Retention:Interval must be positive.");
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(o => o.AllowedNetworks.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "Webhooks:AllowedNetworks must be space-separated CIDR networks such as 10.0.0.0/8.")
+            .Validate(o => o.MaxConcurrentDeliveries >= 1 && o.MaxConcurrentPerReceiver >= 1,
+                "Webhooks:MaxConcurrentDeliveries and Webhooks:MaxConcurrentPerReceiver must be at least 1.")
+            .ValidateOnStart();
         services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section)
             .Validate(o => o.MaxDuration > TimeSpan.Zero && o.UrlLifetime > TimeSpan.Zero, "Archives:MaxDuration and Archives:UrlLifetime must be positive.");
         services.AddOptions<ArchiveStorageOptions>().BindConfiguration(ArchiveStorageOptions.Section);
@@ -69,8 +81,10 @@ internal static class ServiceCollectionExtensions
     {
         services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<NodeLiveness>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<PlacementReader>();
+        services.AddBusTrust(_ => BusPrincipals.ControlPlane);
         services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter("control-plane", false));
@@ -89,7 +103,12 @@ internal static class ServiceCollectionExtensions
                     h.Username(o.Username);
                     h.Password(o.Password);
                 });
-                rabbit.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000));
+                rabbit.UseBusTrust(context);
+                rabbit.UseMessageRetry(r =>
+                {
+                    r.Intervals(100, 500, 1000, 2000);
+                    r.IgnoreRefusals();
+                });
                 rabbit.ConfigureEndpoints(context);
             });
         });
@@ -112,7 +131,9 @@ internal static class ServiceCollectionExtensions
 
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
-        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.TryAddSingleton<WebhookTargets>();
+        services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargets>().CreateHandler());
         services.AddHostedService<WebhookDispatcher>();
         return services;
     }
@@ -145,6 +166,15 @@ internal static class ServiceCollectionExtensions
                         .RepeatForever()
                         .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
                 (_, job) => job.WithIdentity(IdleReaperJob.Key).StoreDurably());
+            quartz.ScheduleJob<RetentionJob>(
+                (sp, trigger) => trigger
+                    .WithIdentity("retention", "webinar")
+                    .StartNow()
+                    .WithSimpleSchedule(s => s
+                        .WithInterval(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Interval)
+                        .RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+                (_, job) => job.WithIdentity(RetentionJob.Key).StoreDurably());
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return services;
@@ -160,7 +190,7 @@ internal static class ServiceCollectionExtensions
             kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton<PlatformDirectory>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();

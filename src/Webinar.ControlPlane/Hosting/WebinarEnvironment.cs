@@ -17,11 +17,16 @@ internal static class WebinarEnvironment
         ("WEBINAR_RABBITMQ_HOST", "RabbitMq:Host"),
         ("WEBINAR_RABBITMQ_PORT", "RabbitMq:Port"),
         ("WEBINAR_RABBITMQ_VHOST", "RabbitMq:VirtualHost"),
+        ("WEBINAR_RABBITMQ_USER", "RabbitMq:Username"),
+        ("WEBINAR_RABBITMQ_PASSWORD", "RabbitMq:Password"),
+        ("WEBINAR_TRUST_KEYS_DIR", "Trust:KeysDirectory"),
+        ("WEBINAR_TRUST_PRIVATE_KEY_FILE", "Trust:PrivateKeyFile"),
         ("WEBINAR_REGIONS", "Meetings:Regions"),
         ("WEBINAR_REPLICAS_PER_PRIMARY", "Meetings:ReplicasPerPrimary"),
         ("WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE", "JoinTokens:PrivateKeyFile"),
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "JoinTokens:PublicKeyFile"),
         ("WEBINAR_WEBHOOK_SECRET", "Webhooks:SigningSecret"),
+        ("WEBINAR_WEBHOOK_ALLOWED_NETWORKS", "Webhooks:AllowedNetworks"),
         ("WEBINAR_ARCHIVE_DIR", "Archives:Directory"),
     ];
 

@@ -12,13 +12,14 @@ using Webinar.ControlPlane.Hosting;
 using Webinar.ControlPlane.Mediation;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Outbox;
+using Webinar.ControlPlane.Webhooks;
 
 namespace Webinar.ControlPlane.Meetings;
 
 /// <summary>CreateMeeting, or CreateMeetingWithAttendees when <paramref name="WithAttendees"/>.</summary>
-internal sealed record CreateMeeting(CreateMeetingRequest Body, bool WithAttendees) : IRequest<CreateMeetingWithAttendeesResponse>;
+internal sealed record CreateMeeting(string PlatformId, CreateMeetingRequest Body, bool WithAttendees) : IRequest<CreateMeetingWithAttendeesResponse>;
 
-internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) : IValidator<CreateMeeting>
+internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options, WebhookTargets webhookTargets) : IValidator<CreateMeeting>
 {
     public string? Validate(CreateMeeting request)
     {
@@ -28,9 +29,19 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) :
             return "ClientRequestToken is required and must be 2 to 64 characters.";
         }
 
+        if (StorableText.Problem(nameof(b.ClientRequestToken), b.ClientRequestToken) is { } badToken)
+        {
+            return badToken;
+        }
+
         if (b.ExternalMeetingId is { Length: < 2 or > 64 })
         {
             return "ExternalMeetingId must be 2 to 64 characters.";
+        }
+
+        if (StorableText.Problem(nameof(b.ExternalMeetingId), b.ExternalMeetingId) is { } badExternalId)
+        {
+            return badExternalId;
         }
 
         if (string.IsNullOrWhiteSpace(b.MediaRegion))
@@ -67,13 +78,25 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options) :
                 {
                     return "Each tag needs a Key (1 to 128 characters) and a Value (up to 256 characters).";
                 }
+
+                if ((StorableText.Problem("Tags[].Key", tag.Key) ?? StorableText.Problem("Tags[].Value", tag.Value)) is { } badTag)
+                {
+                    return badTag;
+                }
             }
         }
 
-        if (b.NotificationsConfiguration?.WebhookUrl is { } url
-            && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        if (b.NotificationsConfiguration?.WebhookUrl is { } url)
         {
-            return "NotificationsConfiguration.WebhookUrl must be an absolute http or https URL.";
+            if (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                return "NotificationsConfiguration.WebhookUrl must be an absolute http or https URL (up to 2048 characters).";
+            }
+
+            if ((StorableText.Problem("NotificationsConfiguration.WebhookUrl", url) ?? webhookTargets.Problem(uri)) is { } refused)
+            {
+                return refused;
+            }
         }
 
         if (b.ArchiveMode is { } mode && (!Enum.IsDefined(mode) || (mode == Archives.ArchiveMode.Always && b.PrimaryMeetingId is not null)))
@@ -117,7 +140,7 @@ internal sealed class CreateMeetingHandler(
         var body = request.Body;
         var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, HashJson));
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        if (await MeetingStore.GetByClientRequestTokenAsync(connection, null, body.ClientRequestToken!, ct) is { } existing)
+        if (await MeetingStore.GetByClientRequestTokenAsync(connection, null, request.PlatformId, body.ClientRequestToken!, ct) is { } existing)
         {
             return await ReplayAsync(connection, existing, hash, ct);
         }
@@ -127,7 +150,7 @@ internal sealed class CreateMeetingHandler(
         MeetingRow? primary = null;
         if (body.PrimaryMeetingId is { } primaryId)
         {
-            primary = await MeetingStore.GetAsync(connection, tx, primaryId, forUpdate: true, ct)
+            primary = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, primaryId, forUpdate: true, ct)
                 ?? throw ApiException.NotFound($"The primary meeting {primaryId} does not exist.");
             if (primary.IsReplica)
             {
@@ -146,15 +169,16 @@ internal sealed class CreateMeetingHandler(
         var maxAttendees = body.MeetingFeatures?.Attendee?.MaxCount ?? 250;
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO meetings (meeting_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
+            INSERT INTO meetings (meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
                                   max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since, archive_mode)
-            VALUES (@meetingId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
-                    CASE WHEN @primaryId IS NULL THEN @now END, @archiveMode)
-            ON CONFLICT (client_request_token) DO NOTHING
+            VALUES (@meetingId, @platformId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
+                    CASE WHEN @primaryId IS NULL THEN now() END, @archiveMode)
+            ON CONFLICT (platform_id, client_request_token) DO NOTHING
             """,
             new
             {
                 meetingId,
+                platformId = request.PlatformId,
                 primaryId = body.PrimaryMeetingId,
                 externalId = body.ExternalMeetingId,
                 region = body.MediaRegion,
@@ -174,7 +198,7 @@ internal sealed class CreateMeetingHandler(
         {
             // A concurrent call with the same token committed first.
             await tx.RollbackAsync(ct);
-            var winner = await MeetingStore.GetByClientRequestTokenAsync(connection, null, body.ClientRequestToken!, ct)
+            var winner = await MeetingStore.GetByClientRequestTokenAsync(connection, null, request.PlatformId, body.ClientRequestToken!, ct)
                 ?? throw ApiException.Conflict("A meeting with this ClientRequestToken is being created; retry.");
             return await ReplayAsync(connection, winner, hash, ct);
         }

@@ -70,11 +70,11 @@ internal static class MeetingDeleter
 
         await OutboxWriter.AddAsync(connection, tx, new MeetingDeleted(target.MeetingId, target.PrimaryMeetingId, ids[1..], reason, now), now, ct);
         var why = reason == MeetingDeletionReason.Idle ? "Idle" : "Api";
-        await WebhookWriter.AddAsync(connection, tx, target.WebhookUrl,
+        await WebhookWriter.AddAsync(connection, tx, target,
             new WebhookEvent(WebhookEventTypes.MeetingEnded, now, target.MeetingId, target.ExternalMeetingId, Reason: why), ct);
         foreach (var replica in replicas)
         {
-            await WebhookWriter.AddAsync(connection, tx, replica.WebhookUrl,
+            await WebhookWriter.AddAsync(connection, tx, replica,
                 new WebhookEvent(WebhookEventTypes.MeetingEnded, now, replica.MeetingId, replica.ExternalMeetingId, Reason: why), ct);
         }
 

@@ -1,6 +1,7 @@
 using MediatR;
 using Microsoft.AspNetCore.Mvc;
 using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Platforms;
 
 namespace Webinar.ControlPlane.Meetings;
 
@@ -16,17 +17,17 @@ internal static class MeetingEndpoints
             .Produces<MeetingResponse>(StatusCodes.Status201Created)
             .Produces<CreateMeetingWithAttendeesResponse>(StatusCodes.Status201Created)
             .ProducesApiErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
-        meetings.MapGet("/{meetingId}", async (Guid meetingId, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetMeeting(meetingId), ct)))
+        meetings.MapGet("/{meetingId}", async (Guid meetingId, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetMeeting(http.User.PlatformId(), meetingId), ct)))
             .WithName("GetMeeting")
             .ProducesApiErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
-        meetings.MapGet("/{meetingId}/replicas", async (Guid meetingId, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new ListReplicas(meetingId), ct)))
+        meetings.MapGet("/{meetingId}/replicas", async (Guid meetingId, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new ListReplicas(http.User.PlatformId(), meetingId), ct)))
             .WithName("ListReplicaMeetings")
             .ProducesApiErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
-        meetings.MapDelete("/{meetingId}", async (Guid meetingId, IMediator mediator, CancellationToken ct) =>
+        meetings.MapDelete("/{meetingId}", async (Guid meetingId, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
-                await mediator.Send(new DeleteMeeting(meetingId), ct);
+                await mediator.Send(new DeleteMeeting(http.User.PlatformId(), meetingId), ct);
                 return TypedResults.NoContent();
             })
             .WithName("DeleteMeeting")
@@ -37,6 +38,7 @@ internal static class MeetingEndpoints
     private static async Task<IResult> CreateAsync(
         [FromQuery(Name = "operation")] string? operation,
         [FromBody] CreateMeetingRequest body,
+        HttpContext http,
         IMediator mediator,
         CancellationToken ct)
     {
@@ -46,7 +48,7 @@ internal static class MeetingEndpoints
             CreateAttendeesOperation => true,
             _ => throw ApiException.BadRequest($"Unknown operation '{operation}'; the only operation is {CreateAttendeesOperation}."),
         };
-        var result = await mediator.Send(new CreateMeeting(body, withAttendees), ct);
+        var result = await mediator.Send(new CreateMeeting(http.User.PlatformId(), body, withAttendees), ct);
         var location = $"/meetings/{result.Meeting.MeetingId}";
         return withAttendees ? TypedResults.Created(location, result) : TypedResults.Created(location, new MeetingResponse(result.Meeting));
     }

@@ -9,6 +9,8 @@ internal sealed class MeetingRow
 {
     public Guid MeetingId { get; init; }
 
+    public string PlatformId { get; init; } = "";
+
     public Guid? PrimaryMeetingId { get; init; }
 
     public string? ExternalMeetingId { get; init; }
@@ -49,11 +51,14 @@ internal sealed class MeetingRow
         new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)));
 }
 
-/// <summary>Reads meetings; <c>forUpdate</c> takes the row lock that serialises attendee and replica changes.</summary>
+/// <summary>
+/// Reads meetings; <c>forUpdate</c> takes the row lock that serialises attendee and replica changes. Everything a
+/// platform asks for goes through <see cref="GetOwnedAsync"/>: another platform's meeting is as absent as a deleted one.
+/// </summary>
 internal static class MeetingStore
 {
     private const string Columns =
-        "meeting_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url, max_attendees, " +
+        "meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url, max_attendees, " +
         "attendee_count, replica_count, tags::text AS tags, request_hash, webhook_url, created_at, archive_mode";
 
     public static Task<MeetingRow?> GetAsync(DbConnection connection, DbTransaction? tx, Guid meetingId, bool forUpdate, CancellationToken ct) =>
@@ -63,10 +68,18 @@ internal static class MeetingStore
             tx,
             cancellationToken: ct));
 
-    public static Task<MeetingRow?> GetByClientRequestTokenAsync(DbConnection connection, DbTransaction? tx, string token, CancellationToken ct) =>
+    /// <summary>The meeting when it exists and belongs to <paramref name="platformId"/>, else null (a 404 for the caller).</summary>
+    public static Task<MeetingRow?> GetOwnedAsync(DbConnection connection, DbTransaction? tx, string platformId, Guid meetingId, bool forUpdate, CancellationToken ct) =>
         connection.QuerySingleOrDefaultAsync<MeetingRow?>(new CommandDefinition(
-            $"SELECT {Columns} FROM meetings WHERE client_request_token = @token",
-            new { token },
+            $"SELECT {Columns} FROM meetings WHERE meeting_id = @meetingId AND platform_id = @platformId{(forUpdate ? " FOR UPDATE" : "")}",
+            new { meetingId, platformId },
+            tx,
+            cancellationToken: ct));
+
+    public static Task<MeetingRow?> GetByClientRequestTokenAsync(DbConnection connection, DbTransaction? tx, string platformId, string token, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<MeetingRow?>(new CommandDefinition(
+            $"SELECT {Columns} FROM meetings WHERE platform_id = @platformId AND client_request_token = @token",
+            new { platformId, token },
             tx,
             cancellationToken: ct));
 

@@ -13,32 +13,44 @@ internal sealed record NodePlacement(string NodeId, string SignalingUrl);
 
 /// <summary>
 /// Chooses the least-loaded healthy node of a region: lowest reported load plus the meetings placed on it since
-/// its last heartbeat (so a burst of creates between two heartbeats spreads out), ties by node id.
+/// its last heartbeat (so a burst of creates between two heartbeats spreads out), ties by node id. Health is judged
+/// on the database's clock (<see cref="NodeLiveness"/>).
 /// </summary>
-internal sealed class Placement(TimeProvider time, IOptions<NodeOptions> options)
+internal sealed class Placement(NodeLiveness liveness)
 {
-    public DateTimeOffset HealthySince => time.GetUtcNow() - options.Value.UnhealthyAfter;
-
-    public Task<NodePlacement?> FindAsync(DbConnection connection, DbTransaction tx, string region, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<NodePlacement?>(new CommandDefinition(
-            """
+    public async Task<NodePlacement?> FindAsync(DbConnection connection, DbTransaction tx, string region, CancellationToken ct)
+    {
+        var node = await connection.QuerySingleOrDefaultAsync<NodePlacement?>(new CommandDefinition(
+            $"""
             SELECT n.node_id, n.signaling_url
             FROM nodes n
-            WHERE n.region = @region AND n.last_heartbeat_at > @healthySince
-            ORDER BY n.load + (SELECT count(*) FROM meetings m WHERE m.node_id = n.node_id AND m.created_at >= n.last_heartbeat_at), n.node_id
+            WHERE n.region = @region AND {NodeLiveness.HealthySql("n")}
+            ORDER BY n.load + n.placed_since_heartbeat, n.node_id
             LIMIT 1
+            FOR UPDATE
             """,
-            new { region, healthySince = HealthySince },
+            liveness.Parameters(new { region }),
             tx,
             cancellationToken: ct));
+        if (node is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE nodes SET placed_since_heartbeat = placed_since_heartbeat + 1 WHERE node_id = @id", new { id = node.NodeId }, tx, cancellationToken: ct));
+        }
+
+        return node;
+    }
 }
 
 /// <summary>
-/// Records a node's heartbeat: its region, signalling URL and load (for placement) and its per-meeting connection
-/// counts (for idle tracking). A node heard from again after being unhealthy has its individually reported
-/// connections cleared: they ended while nobody was listening.
+/// Records a node's heartbeat at the database's clock: its region, signalling URL and load (for placement) and its
+/// per-meeting connection counts (for idle tracking). A heartbeat that lists the node's connections reconciles
+/// <c>live_connections</c> with it (issue 8): a row the node no longer has (its AttendeeLeft was lost, or handled
+/// before its AttendeeJoined) is removed once it is older than one heartbeat interval, so a join still on its way is
+/// never taken for a ghost. A heartbeat without the list (an older node) clears the node's rows when it comes back
+/// after being unhealthy, as before.
 /// </summary>
-internal sealed class NodeHeartbeatConsumer(NpgsqlDataSource dataSource, TimeProvider time, IOptions<NodeOptions> options) : IConsumer<NodeHeartbeat>
+internal sealed class NodeHeartbeatConsumer(NpgsqlDataSource dataSource, NodeLiveness liveness, IOptions<NodeOptions> options) : IConsumer<NodeHeartbeat>
 {
     public async Task Consume(ConsumeContext<NodeHeartbeat> context)
     {
@@ -48,23 +60,35 @@ internal sealed class NodeHeartbeatConsumer(NpgsqlDataSource dataSource, TimePro
             return;
         }
 
-        var now = time.GetUtcNow();
         var ct = context.CancellationToken;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var previous = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
-            "SELECT last_heartbeat_at FROM nodes WHERE node_id = @id FOR UPDATE", new { id = beat.NodeId }, tx, cancellationToken: ct));
+        var wasUnhealthy = await connection.ExecuteScalarAsync<bool?>(new CommandDefinition(
+            $"SELECT NOT ({NodeLiveness.HealthySql("n")}) FROM nodes n WHERE n.node_id = @id FOR UPDATE",
+            liveness.Parameters(new { id = beat.NodeId }), tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO nodes (node_id, region, signaling_url, load, last_heartbeat_at)
-            VALUES (@id, @region, @url, @load, @now)
+            VALUES (@id, @region, @url, @load, now())
             ON CONFLICT (node_id) DO UPDATE
-            SET region = excluded.region, signaling_url = excluded.signaling_url, load = excluded.load, last_heartbeat_at = excluded.last_heartbeat_at
+            SET region = excluded.region, signaling_url = excluded.signaling_url, load = excluded.load,
+                last_heartbeat_at = excluded.last_heartbeat_at, placed_since_heartbeat = 0
             """,
-            new { id = beat.NodeId, region = beat.Region, url = beat.SignalingUrl, load = Math.Max(0, beat.Load), now },
+            new { id = beat.NodeId, region = beat.Region, url = beat.SignalingUrl, load = Math.Max(0, beat.Load) },
             tx,
             cancellationToken: ct));
-        if (previous is { } last && new DateTimeOffset(last, TimeSpan.Zero) < now - options.Value.UnhealthyAfter)
+        if (beat.ConnectionIds is { } live)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                DELETE FROM live_connections
+                WHERE node_id = @id AND joined_at < now() - @settle AND NOT (connection_id = ANY(@live))
+                """,
+                new { id = beat.NodeId, live = live.ToArray(), settle = options.Value.HeartbeatInterval },
+                tx,
+                cancellationToken: ct));
+        }
+        else if (wasUnhealthy == true)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM live_connections WHERE node_id = @id", new { id = beat.NodeId }, tx, cancellationToken: ct));

@@ -13,7 +13,8 @@ namespace Webinar.ControlPlane.Outbox;
 /// inside a transaction that stays open while they are published, so two control-plane instances never publish
 /// the same row; a row whose publish fails (broker down) stays unsent and goes out on a later pass. Woken by
 /// <see cref="OutboxSignal"/> after each commit, and polls as a fallback. Delivery is at least once: a crash
-/// between publish and commit publishes the row again.
+/// between publish and commit publishes the row again. A row that cannot be read back (unknown type, a payload that
+/// does not deserialise) is set aside with <c>failed_at</c> and its error, never blocking the rows after it.
 /// </summary>
 internal sealed class OutboxPublisher(
     NpgsqlDataSource dataSource,
@@ -72,7 +73,7 @@ internal sealed class OutboxPublisher(
         var rows = (await connection.QueryAsync<OutboxRow>(new CommandDefinition(
             """
             SELECT id, message_type, payload::text AS payload
-            FROM outbox WHERE sent_at IS NULL
+            FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
             ORDER BY id LIMIT @limit
             FOR UPDATE SKIP LOCKED
             """,
@@ -85,17 +86,17 @@ internal sealed class OutboxPublisher(
         }
 
         var sent = new List<long>(rows.Count);
+        var poisoned = new List<(long Id, string Error)>();
         Exception? failure = null;
         foreach (var row in rows)
         {
-            if (!OutboxMessageTypes.TryResolve(row.MessageType, out var type))
+            if (!TryRead(row, out var message, out var type, out var error))
             {
-                logger.OutboxUnknownType(row.Id, row.MessageType);
-                sent.Add(row.Id);
+                logger.OutboxRowUnreadable(row.Id, row.MessageType, error);
+                poisoned.Add((row.Id, error));
                 continue;
             }
 
-            var message = JsonSerializer.Deserialize(row.Payload, type, OutboxMessageTypes.Json)!;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.Value.PublishTimeout);
             try
@@ -119,12 +120,50 @@ internal sealed class OutboxPublisher(
                 cancellationToken: CancellationToken.None));
         }
 
+        foreach (var (id, error) in poisoned)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE outbox SET failed_at = now(), last_error = @error WHERE id = @id",
+                new { id, error },
+                tx,
+                cancellationToken: CancellationToken.None));
+        }
+
         await tx.CommitAsync(CancellationToken.None);
         if (failure is not null)
         {
             throw new InvalidOperationException($"Published {sent.Count} of {rows.Count} outbox messages; the rest stay queued.", failure);
         }
 
-        return sent.Count;
+        return sent.Count + poisoned.Count;
+    }
+
+    private static bool TryRead(OutboxRow row, out object message, out Type type, out string error)
+    {
+        message = null!;
+        error = "";
+        if (!OutboxMessageTypes.TryResolve(row.MessageType, out type))
+        {
+            error = $"unknown message type {row.MessageType}";
+            return false;
+        }
+
+        try
+        {
+            message = JsonSerializer.Deserialize(row.Payload, type, OutboxMessageTypes.Json)!;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            error = e.Message;
+            return false;
+        }
+
+        if (message is null)
+        {
+            error = "the payload is null";
+            return false;
+        }
+
+        return true;
     }
 }

@@ -2,7 +2,7 @@ using System.Text;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Platforms;
 using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.Hosting;
 
@@ -11,14 +11,17 @@ namespace Webinar.ControlPlane.Webhooks;
 /// <summary>
 /// Delivers queued webhooks. Each pass leases due rows (<c>FOR UPDATE SKIP LOCKED</c>, then pushes their next
 /// attempt a minute ahead) so instances share the work, up to the free slots of
-/// <see cref="WebhookOptions.MaxConcurrentDeliveries"/>, and sends each on its own, so a receiver that hangs until
-/// the request timeout never holds back other meetings' webhooks. A 2xx answer marks a row delivered, anything else
-/// retries with exponential backoff (1 s, 2 s, 4 s, ... capped) until <see cref="WebhookOptions.MaxAttempts"/>.
+/// <see cref="WebhookOptions.MaxConcurrentDeliveries"/> and never more than
+/// <see cref="WebhookOptions.MaxConcurrentPerReceiver"/> in flight to one receiver, and sends each on its own, so a
+/// receiver that hangs until the request timeout holds only its own few slots. Each body is signed with its
+/// platform's secret. A 2xx answer marks a row delivered; a target that resolves only to refused addresses
+/// (<see cref="WebhookTargets"/>) fails at once; anything else (a redirect too: they are never followed) retries
+/// with exponential backoff (1 s, 2 s, 4 s, ... capped) until <see cref="WebhookOptions.MaxAttempts"/>.
 /// </summary>
 internal sealed class WebhookDispatcher(
     NpgsqlDataSource dataSource,
     IHttpClientFactory httpClients,
-    ApiKeyStore apiKeys,
+    PlatformDirectory platforms,
     TimeProvider time,
     IOptions<WebhookOptions> options,
     ILogger<WebhookDispatcher> logger) : BackgroundService
@@ -30,7 +33,10 @@ internal sealed class WebhookDispatcher(
     /// <summary>Deliveries started and maybe not finished; touched only by the dispatch loop.</summary>
     private readonly List<Task> _inFlight = [];
 
-    private sealed record Delivery(long Id, string Url, string EventType, string Payload, int Attempts);
+    /// <summary>Deliveries in flight per receiver; written by the loop and by finishing deliveries, under its own lock.</summary>
+    private readonly Dictionary<string, int> _perReceiver = new(StringComparer.Ordinal);
+
+    private sealed record Delivery(long Id, string PlatformId, string Url, string Receiver, string EventType, string Payload, int Attempts);
 
     public override void Dispose()
     {
@@ -81,21 +87,37 @@ internal sealed class WebhookDispatcher(
             return 0;
         }
 
+        string[] busyReceivers;
+        int[] busyCounts;
+        lock (_perReceiver)
+        {
+            busyReceivers = [.. _perReceiver.Keys];
+            busyCounts = [.. _perReceiver.Values];
+        }
+
         var now = time.GetUtcNow();
         List<Delivery> due;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
+            // Each receiver's due rows are numbered after the ones this instance already has in flight to it; only
+            // those within its per-receiver limit are candidates.
             due = (await connection.QueryAsync<Delivery>(new CommandDefinition(
                 """
+                WITH busy AS (SELECT * FROM unnest(@busyReceivers::text[], @busyCounts::int[]) AS b(receiver, n)),
+                candidates AS (
+                    SELECT d.id, coalesce(b.n, 0) + row_number() OVER (PARTITION BY d.receiver ORDER BY d.next_attempt_at, d.id) AS slot
+                    FROM webhook_deliveries d LEFT JOIN busy b ON b.receiver = d.receiver
+                    WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_attempt_at <= @now)
                 UPDATE webhook_deliveries SET next_attempt_at = @lease
                 WHERE id IN (
                     SELECT id FROM webhook_deliveries
-                    WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now
+                    WHERE id IN (SELECT id FROM candidates WHERE slot <= @perReceiver)
+                      AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now
                     ORDER BY next_attempt_at, id LIMIT @free
                     FOR UPDATE SKIP LOCKED)
-                RETURNING id, url, event_type, payload::text AS payload, attempts
+                RETURNING id, platform_id, url, receiver, event_type, payload::text AS payload, attempts
                 """,
-                new { now, lease = now.AddMinutes(1), free },
+                new { now, lease = now.AddMinutes(1), free, busyReceivers, busyCounts, perReceiver = options.Value.MaxConcurrentPerReceiver },
                 cancellationToken: ct))).AsList();
         }
 
@@ -103,6 +125,11 @@ internal sealed class WebhookDispatcher(
         {
             // Only this loop takes slots, and it leased no more rows than were free.
             _slots.Wait(0, CancellationToken.None);
+            lock (_perReceiver)
+            {
+                _perReceiver[delivery.Receiver] = _perReceiver.GetValueOrDefault(delivery.Receiver) + 1;
+            }
+
             _inFlight.Add(DeliverInSlotAsync(delivery, ct));
         }
 
@@ -126,6 +153,18 @@ internal sealed class WebhookDispatcher(
         }
         finally
         {
+            lock (_perReceiver)
+            {
+                if (_perReceiver[delivery.Receiver] <= 1)
+                {
+                    _perReceiver.Remove(delivery.Receiver);
+                }
+                else
+                {
+                    _perReceiver[delivery.Receiver]--;
+                }
+            }
+
             _slots.Release();
         }
     }
@@ -134,8 +173,11 @@ internal sealed class WebhookDispatcher(
     {
         var o = options.Value;
         string? error = null;
+        var refused = false;
         try
         {
+            var platform = platforms.Find(delivery.PlatformId)
+                ?? throw new WebhookTargetRefusedException($"Platform {delivery.PlatformId} is no longer configured; its webhooks cannot be signed.");
             var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
             {
@@ -144,7 +186,7 @@ internal sealed class WebhookDispatcher(
             request.Headers.Add(WebhookSignature.EventTypeHeader, delivery.EventType);
             request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(o.SigningSecret ?? apiKeys.PrimaryKey, timestamp, delivery.Payload));
+            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(platform.WebhookSecret, timestamp, delivery.Payload));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(o.RequestTimeout);
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
@@ -152,6 +194,11 @@ internal sealed class WebhookDispatcher(
             {
                 error = $"HTTP {(int)response.StatusCode}";
             }
+        }
+        catch (Exception e) when (Refusal(e) is { } refusal)
+        {
+            error = refusal.Message;
+            refused = true;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException or UriFormatException && !ct.IsCancellationRequested)
         {
@@ -169,7 +216,7 @@ internal sealed class WebhookDispatcher(
             return;
         }
 
-        var giveUp = attempts >= o.MaxAttempts;
+        var giveUp = refused || attempts >= o.MaxAttempts;
         var backoff = TimeSpan.FromTicks(Math.Min(o.InitialBackoff.Ticks * (1L << Math.Min(attempts - 1, 30)), o.MaxBackoff.Ticks));
         logger.WebhookAttemptFailed(delivery.Id, delivery.Url, attempts, error);
         await connection.ExecuteAsync(new CommandDefinition(
@@ -180,5 +227,18 @@ internal sealed class WebhookDispatcher(
             WHERE id = @id
             """,
             new { attempts, error, next = now + backoff, giveUp, now, id = delivery.Id }, cancellationToken: ct));
+    }
+
+    private static WebhookTargetRefusedException? Refusal(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is WebhookTargetRefusedException refusal)
+            {
+                return refusal;
+            }
+        }
+
+        return null;
     }
 }

@@ -41,22 +41,38 @@ internal static class WebhookWriter
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static Task AddAsync(DbConnection connection, DbTransaction tx, string? url, WebhookEvent e, CancellationToken ct)
+    /// <summary>Queues <paramref name="e"/> for <paramref name="meeting"/>'s webhook URL, if it has one, signed later with its platform's secret.</summary>
+    public static Task AddAsync(DbConnection connection, DbTransaction tx, Meetings.MeetingRow meeting, WebhookEvent e, CancellationToken ct) =>
+        AddAsync(connection, tx, meeting.PlatformId, meeting.WebhookUrl, e, ct);
+
+    /// <summary>Queues <paramref name="e"/> for a webhook URL of <paramref name="platformId"/> (an archive keeps its meeting's after the meeting is gone).</summary>
+    public static Task AddAsync(DbConnection connection, DbTransaction tx, string platformId, string? webhookUrl, WebhookEvent e, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(url))
+        if (string.IsNullOrEmpty(webhookUrl) || !Uri.TryCreate(webhookUrl, UriKind.Absolute, out var uri))
         {
             return Task.CompletedTask;
         }
 
         return connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO webhook_deliveries (url, event_type, payload, created_at, next_attempt_at)
-            VALUES (@url, @type, @payload::jsonb, @now, @now)
+            INSERT INTO webhook_deliveries (platform_id, url, receiver, event_type, payload, created_at, next_attempt_at)
+            VALUES (@platformId, @url, @receiver, @type, @payload::jsonb, @now, @now)
             """,
-            new { url, type = e.EventType, payload = JsonSerializer.Serialize(e, Json), now = e.EventTime },
+            new
+            {
+                platformId,
+                url = webhookUrl,
+                receiver = Receiver(uri),
+                type = e.EventType,
+                payload = JsonSerializer.Serialize(e, Json),
+                now = e.EventTime,
+            },
             tx,
             cancellationToken: ct));
     }
+
+    /// <summary>What <see cref="Hosting.WebhookOptions.MaxConcurrentPerReceiver"/> counts by: scheme, host and port.</summary>
+    public static string Receiver(Uri url) => url.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
 }
 
 /// <summary>

@@ -156,7 +156,15 @@ public static class SdpAnswerBuilder
         media.Setup = "passive";
         media.RtcpMux = true;
         media.RtcpRsize = true;
-        media.Candidates.Add(new SdpCandidate("1", 1, "udp", 2130706431, address, parameters.CandidatePort, "host"));
+        if (parameters.Candidates is { } candidates)
+        {
+            media.Candidates.AddRange(candidates);
+        }
+        else
+        {
+            media.Candidates.Add(new SdpCandidate("1", 1, "udp", 2130706431, address, parameters.CandidatePort, "host"));
+        }
+
         media.EndOfCandidates = true;
 
         var answered = new SdpCodec(codec.PayloadType) { Name = codec.Name, ClockRate = codec.ClockRate, Channels = codec.Channels };

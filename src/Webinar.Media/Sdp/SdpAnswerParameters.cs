@@ -27,6 +27,12 @@ public sealed record SdpAnswerParameters(
 
     /// <summary>mid → the stream the node sends on that m-line. A mid without an entry gets nothing from the node.</summary>
     public IReadOnlyDictionary<string, SdpOutgoingStream> OutgoingStreams { get; init; } = new Dictionary<string, SdpOutgoingStream>();
+
+    /// <summary>
+    /// The candidates every accepted m-line carries; null: one host UDP candidate at
+    /// <see cref="CandidateAddress"/>:<see cref="CandidatePort"/>.
+    /// </summary>
+    public IReadOnlyList<SdpCandidate>? Candidates { get; init; }
 }
 
 /// <summary>A stream the node sends: written as a=msid and a=ssrc cname/msid lines in the answer.</summary>

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Webinar.Contracts.Trust;
 using Webinar.Sfu.Hosting;
 
 namespace Webinar.Sfu.Bus;
@@ -16,6 +17,7 @@ internal static class BusExtensions
     /// </summary>
     public static IServiceCollection AddNodeBus(this IServiceCollection services, bool withRelay)
     {
+        services.AddBusTrust(sp => sp.GetRequiredService<IOptions<SfuOptions>>().Value.EffectiveNodeId);
         services.AddMassTransit(bus =>
         {
             bus.AddConsumer<MeetingEventsConsumer>();
@@ -33,6 +35,12 @@ internal static class BusExtensions
                 {
                     host.Username(options.Username);
                     host.Password(options.Password);
+                });
+                rabbit.UseBusTrust(context);
+                rabbit.UseMessageRetry(r =>
+                {
+                    r.None();
+                    r.IgnoreRefusals();
                 });
                 rabbit.ReceiveEndpoint("sfu-" + node.EffectiveNodeId, endpoint =>
                 {

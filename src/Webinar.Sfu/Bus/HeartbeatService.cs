@@ -5,7 +5,10 @@ using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Bus;
 
-/// <summary>Publishes a <see cref="NodeHeartbeat"/> every <see cref="NodeHeartbeatDefaults.Interval"/>.</summary>
+/// <summary>
+/// Publishes a <see cref="NodeHeartbeat"/> every <see cref="NodeHeartbeatDefaults.Interval"/>, with the node's own list of
+/// live connections so the control plane can drop any it recorded that no longer exist.
+/// </summary>
 internal sealed class HeartbeatService : BackgroundService
 {
     private readonly NodeEvents _events;
@@ -29,14 +32,14 @@ internal sealed class HeartbeatService : BackgroundService
         using var timer = new PeriodicTimer(NodeHeartbeatDefaults.Interval, _time);
         do
         {
-            var meetings = _rooms.ConnectionCounts();
+            var (meetings, connectionIds) = _rooms.ConnectionSnapshot();
             var load = 0;
             foreach (var m in meetings)
             {
                 load += m.Connections;
             }
 
-            _events.Publish(new NodeHeartbeat(_options.EffectiveNodeId, _options.Region, _options.SignalingUrl, load, meetings, _time.GetUtcNow()));
+            _events.Publish(new NodeHeartbeat(_options.EffectiveNodeId, _options.Region, _options.SignalingUrl, load, meetings, _time.GetUtcNow(), connectionIds));
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }

@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(1000, LogLevel.Information, "SFU node {NodeId} in {Region} signalling at {SignalingUrl}")]
     public static partial void NodeStarting(ILogger logger, string nodeId, string region, string signalingUrl);
 
+    [LoggerMessage(1001, LogLevel.Information, "Media candidates {Candidates}; relay at {RelayEndPoint}")]
+    public static partial void MediaListening(ILogger logger, string candidates, string relayEndPoint);
+
     [LoggerMessage(1100, LogLevel.Information, "Connection {ConnectionId} joined meeting {MeetingId} as attendee {AttendeeId} ({Role})")]
     public static partial void Joined(ILogger logger, Guid connectionId, Guid meetingId, Guid attendeeId, string role);
 
@@ -34,6 +37,12 @@ internal static partial class Log
 
     [LoggerMessage(1108, LogLevel.Debug, "Token refused: {Error}")]
     public static partial void TokenRefused(ILogger logger, JoinTokenError error);
+
+    [LoggerMessage(1109, LogLevel.Information, "Join token keys reloaded from {Path}")]
+    public static partial void JoinTokenKeysReloaded(ILogger logger, string path);
+
+    [LoggerMessage(1110, LogLevel.Warning, "Join token keys in {Path} could not be reloaded ({Error}); the keys loaded before stay in use")]
+    public static partial void JoinTokenKeysReloadFailed(ILogger logger, string path, string error);
 
     [LoggerMessage(1200, LogLevel.Information, "Meeting {MeetingId} placed on this node (primary {PrimaryMeetingId})")]
     public static partial void MeetingPlaced(ILogger logger, Guid meetingId, Guid? primaryMeetingId);

@@ -9,6 +9,9 @@ internal static class SfuConfiguration
         ("WEBINAR_SFU_NODE_ID", "Sfu:NodeId"),
         ("WEBINAR_SFU_WS_PORT", "Sfu:WsPort"),
         ("WEBINAR_SFU_UDP_PORT", "Sfu:UdpPort"),
+        ("WEBINAR_SFU_TCP_PORT", "Sfu:TcpPort"),
+        ("WEBINAR_SFU_ICE_TCP", "Sfu:IceTcp"),
+        ("WEBINAR_SFU_RELAY_ADDRESS", "Sfu:RelayAddress"),
         ("WEBINAR_SFU_ANNOUNCED_IP", "Sfu:AnnouncedIp"),
         ("WEBINAR_SFU_LISTEN_ADDRESS", "Sfu:ListenAddress"),
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "Sfu:JoinTokenPublicKeyFile"),
@@ -16,6 +19,10 @@ internal static class SfuConfiguration
         ("WEBINAR_RABBITMQ_HOST", "RabbitMq:Host"),
         ("WEBINAR_RABBITMQ_PORT", "RabbitMq:Port"),
         ("WEBINAR_RABBITMQ_VHOST", "RabbitMq:VirtualHost"),
+        ("WEBINAR_RABBITMQ_USER", "RabbitMq:Username"),
+        ("WEBINAR_RABBITMQ_PASSWORD", "RabbitMq:Password"),
+        ("WEBINAR_TRUST_KEYS_DIR", "Trust:KeysDirectory"),
+        ("WEBINAR_TRUST_PRIVATE_KEY_FILE", "Trust:PrivateKeyFile"),
     ];
 
     private static readonly Dictionary<string, string> SwitchMap = new()
@@ -36,6 +43,23 @@ internal static class SfuConfiguration
             if (!string.IsNullOrWhiteSpace(value))
             {
                 values[key] = value;
+            }
+        }
+
+        // WEBINAR_SFU_MEDIA_ADDRESSES="10.0.0.5=203.0.113.7 127.0.0.1": ip[=announced], separated by spaces or commas.
+        if (Environment.GetEnvironmentVariable("WEBINAR_SFU_MEDIA_ADDRESSES") is { Length: > 0 } addresses)
+        {
+            var i = 0;
+            foreach (var entry in addresses.Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parts = entry.Split('=', 2, StringSplitOptions.TrimEntries);
+                values[$"Sfu:MediaAddresses:{i}:Ip"] = parts[0];
+                if (parts.Length == 2 && parts[1].Length > 0)
+                {
+                    values[$"Sfu:MediaAddresses:{i}:AnnouncedAddress"] = parts[1];
+                }
+
+                i++;
             }
         }
 

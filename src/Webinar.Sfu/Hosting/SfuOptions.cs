@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Webinar.Sfu.Hosting;
 
 /// <summary>The node's own settings, bound from the <c>Sfu</c> configuration section.</summary>
@@ -20,14 +22,48 @@ internal sealed class SfuOptions
     /// </summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>UDP media port (used by the media plane).</summary>
+    /// <summary>UDP media port: one socket on it per entry of <see cref="MediaAddresses"/> (0: a free port each).</summary>
     public int UdpPort { get; set; } = 40000;
 
-    /// <summary>Address announced in ICE candidates and in the signalling URL.</summary>
-    public string AnnouncedIp { get; set; } = "127.0.0.1";
+    /// <summary>
+    /// ICE-TCP port (RFC 6544 passive candidates): one listener on it per entry of <see cref="MediaAddresses"/>;
+    /// null uses <see cref="UdpPort"/>'s number (TCP and UDP ports are separate), 0 a free port each.
+    /// </summary>
+    public int? TcpPort { get; set; }
+
+    /// <summary>Whether the node offers passive ICE-TCP candidates, for clients whose network blocks UDP.</summary>
+    public bool IceTcp { get; set; } = true;
+
+    /// <summary>
+    /// The addresses the media plane listens on, like mediasoup's listenInfos: each an IP to bind and, behind NAT,
+    /// the address to announce instead. Every reply leaves from the address and port its request was sent to.
+    /// Empty (the default): every non-loopback IPv4 and global IPv6 address of the machine, plus 127.0.0.1.
+    /// </summary>
+    public List<MediaListenInfo> MediaAddresses { get; set; } = [];
+
+    /// <summary>
+    /// The media address (an announced address of <see cref="MediaAddresses"/>) other nodes relay to; null: the first
+    /// non-loopback one.
+    /// </summary>
+    public string? RelayAddress { get; set; }
+
+    /// <summary>
+    /// Host in the signalling URL the node announces to the control plane; null: <see cref="ListenAddress"/>, or the
+    /// machine's first non-loopback address when that is a wildcard.
+    /// </summary>
+    public string? AnnouncedIp { get; set; }
+
+    /// <summary>Unauthenticated ICE-TCP connections are closed after this long without a valid ICE check.</summary>
+    public TimeSpan IceTcpHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>ICE-TCP connections open at once; more are refused.</summary>
+    public int MaxIceTcpConnections { get; set; } = 2000;
 
     /// <summary>PEM file with one or more PUBLIC KEY blocks for join token verification.</summary>
     public string? JoinTokenPublicKeyFile { get; set; }
+
+    /// <summary>How often the key file's write time is checked for a rotation (also at most this often on an unknown key id).</summary>
+    public TimeSpan JoinTokenKeyReloadInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Live connections allowed per meeting (the meeting's MaxAttendees may lower it).</summary>
     public int MaxConnectionsPerMeeting { get; set; } = 250;
@@ -46,7 +82,8 @@ internal sealed class SfuOptions
 
     /// <summary>
     /// How long a revoked attendee is remembered when its meeting lives on: at least the control plane's
-    /// JoinTokens:Lifetime, after which the attendee's token has expired anyway.
+    /// JoinTokens:Lifetime, after which the attendee's token has expired anyway. The verifier's clock-skew allowance
+    /// (30 s) is always added, so a token never works again in the seconds it is still accepted past its expiry.
     /// </summary>
     public TimeSpan RevocationRetention { get; set; } = TimeSpan.FromHours(24);
 
@@ -61,7 +98,26 @@ internal sealed class SfuOptions
 
     public string EffectiveNodeId => string.IsNullOrWhiteSpace(NodeId) ? Region + "-a" : NodeId;
 
-    public string SignalingUrl => $"ws://{AnnouncedIp}:{WsPort}/signal";
+    /// <summary>The host part of <see cref="SignalingUrl"/>.</summary>
+    public string SignalingHost => !string.IsNullOrWhiteSpace(AnnouncedIp)
+        ? AnnouncedIp
+        : IPAddress.TryParse(ListenAddress, out var listen) && (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any))
+            ? Webinar.Sfu.Media.MediaAddressResolver.FirstReachable()
+            : ListenAddress;
+
+    public string SignalingUrl => $"ws://{UrlHost(SignalingHost)}:{WsPort}/signal";
+
+    private static string UrlHost(string host) => IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
+}
+
+/// <summary>One media listen address: the IP to bind and, behind NAT, the address clients reach it at.</summary>
+internal sealed class MediaListenInfo
+{
+    /// <summary>IP to bind (a specific address; <c>0.0.0.0</c> only where the host has one address, e.g. a container).</summary>
+    public string Ip { get; set; } = "";
+
+    /// <summary>Address announced in candidates instead of <see cref="Ip"/> (a NAT's public address); null: <see cref="Ip"/>.</summary>
+    public string? AnnouncedAddress { get; set; }
 }
 
 /// <summary>Broker settings, bound from the <c>RabbitMq</c> configuration section.</summary>

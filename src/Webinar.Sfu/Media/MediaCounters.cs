@@ -25,6 +25,16 @@ internal sealed class MediaCounters
     public long NacksAnswered;
     public long KeyframeRequestsSent;
 
+    /// <summary>Valid-looking ICE checks from an address another transport or a relay link owns: dropped, never answered.</summary>
+    public long SpoofedChecks;
+
+    /// <summary>ICE-TCP connections accepted, and refused over the connection limit.</summary>
+    public long TcpAccepted;
+    public long TcpRefused;
+
+    /// <summary>ICE-TCP frames (RFC 4571) that were empty or longer than the node accepts: skipped.</summary>
+    public long TcpBadFrames;
+
     public MediaCountersSnapshot Snapshot() => new(
         Volatile.Read(ref DatagramsReceived),
         Volatile.Read(ref DatagramsSent),
@@ -36,7 +46,11 @@ internal sealed class MediaCounters
         Volatile.Read(ref RtpForwarded),
         Volatile.Read(ref RtcpReceived),
         Volatile.Read(ref NacksAnswered),
-        Volatile.Read(ref KeyframeRequestsSent));
+        Volatile.Read(ref KeyframeRequestsSent),
+        Volatile.Read(ref SpoofedChecks),
+        Volatile.Read(ref TcpAccepted),
+        Volatile.Read(ref TcpRefused),
+        Volatile.Read(ref TcpBadFrames));
 }
 
 internal sealed record MediaCountersSnapshot(
@@ -50,4 +64,8 @@ internal sealed record MediaCountersSnapshot(
     long RtpForwarded,
     long RtcpReceived,
     long NacksAnswered,
-    long KeyframeRequestsSent);
+    long KeyframeRequestsSent,
+    long SpoofedChecks,
+    long TcpAccepted,
+    long TcpRefused,
+    long TcpBadFrames);

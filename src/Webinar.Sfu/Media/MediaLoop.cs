@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -8,51 +7,113 @@ namespace Webinar.Sfu.Media;
 /// <summary>What the media loop hands each datagram and each timer tick to.</summary>
 internal interface IMediaLoopHandler
 {
-    /// <summary>A datagram arrived. <paramref name="datagram"/> and <paramref name="from"/> are reused after the call returns.</summary>
-    void OnDatagram(Span<byte> datagram, SocketAddress from);
+    /// <summary>
+    /// A datagram arrived on <paramref name="via"/> (a UDP socket or an ICE-TCP connection). <paramref name="datagram"/>
+    /// and <paramref name="from"/> are reused after the call returns.
+    /// </summary>
+    void OnDatagram(Span<byte> datagram, SocketAddress from, MediaSocket via);
 
     /// <summary>Called about every <see cref="MediaLoop.TickInterval"/> on the loop thread.</summary>
     void OnTick(long nowTicks);
+
+    /// <summary>An ICE-TCP connection ended (or was closed by the loop). Loop thread.</summary>
+    void OnTcpClosed(IceTcpConnection connection);
+}
+
+/// <summary>Where the media loop listens: one UDP socket per address, and an ICE-TCP listener per address when enabled.</summary>
+internal sealed record MediaLoopSettings(IReadOnlyList<MediaListenAddress> Addresses, int UdpPort, int? TcpPort)
+{
+    public TimeSpan TcpHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int MaxTcpConnections { get; init; } = 2000;
 }
 
 /// <summary>
-/// The node's media thread: one UDP socket and one dedicated thread that receives, demultiplexes, forwards and runs
-/// the media timers. Every piece of media state (transports, producers, consumers, SRTP contexts) is touched only
-/// here, so the packet path takes no locks; other threads hand work over with <see cref="Post"/>.
+/// The node's media thread: one UDP socket per listen address (so every reply leaves from the address it was sent
+/// to), the ICE-TCP listeners and connections, and one dedicated thread that waits on all of them, receives,
+/// demultiplexes, forwards and runs the media timers. Every piece of media state (transports, producers, consumers,
+/// SRTP contexts) is touched only here, so the packet path takes no locks; other threads hand work over with
+/// <see cref="Post"/>.
 /// </summary>
 internal sealed class MediaLoop : IDisposable
 {
     public const int MaxDatagram = 1500;
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(10);
 
-    private readonly Socket _socket;
+    /// <summary>Datagrams read from one socket before the others get their turn.</summary>
+    private const int Burst = 64;
+
+    private readonly UdpMediaSocket[] _udp;
+    private readonly (Socket Socket, MediaListenAddress Address)[] _tcpListeners;
+    private readonly List<IceTcpConnection> _tcp = [];
+    private readonly Dictionary<Socket, object> _bySocket = [];
+    private readonly List<Socket> _readable = [];
+    private readonly List<Socket> _writable = [];
     private readonly ConcurrentQueue<Action> _commands = new();
     private readonly byte[] _receiveBuffer = GC.AllocateUninitializedArray<byte>(MaxDatagram + 64, pinned: true);
-    private readonly SocketAddress _from;
     private readonly TimeProvider _time;
     private readonly MediaCounters _counters;
+    private readonly MediaLoopSettings _settings;
+    private readonly long _tcpHandshakeTicks;
     private readonly Thread _thread;
     private IMediaLoopHandler? _handler;
     private volatile bool _stopping;
 
-    public MediaLoop(IPEndPoint bindTo, TimeProvider time, MediaCounters counters)
+    public MediaLoop(MediaLoopSettings settings, TimeProvider time, MediaCounters counters)
     {
         _time = time;
         _counters = counters;
-        _socket = new Socket(bindTo.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.ReceiveBufferSize = 4 * 1024 * 1024;
-        _socket.SendBufferSize = 4 * 1024 * 1024;
-        _socket.Bind(bindTo);
-        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _from = new SocketAddress(bindTo.AddressFamily);
+        _settings = settings;
+        _tcpHandshakeTicks = (long)(settings.TcpHandshakeTimeout.TotalSeconds * time.TimestampFrequency);
+        var udp = new List<UdpMediaSocket>();
+        var tcp = new List<(Socket, MediaListenAddress)>();
+        try
+        {
+            foreach (var address in settings.Addresses)
+            {
+                var socket = new UdpMediaSocket(address, settings.UdpPort, counters);
+                udp.Add(socket);
+                _bySocket[socket.Socket] = socket;
+                if (settings.TcpPort is { } tcpPort)
+                {
+                    var listener = new Socket(address.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    tcp.Add((listener, address));
+                    listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                    listener.Bind(new IPEndPoint(address.Bind, tcpPort));
+                    listener.Listen(128);
+                    listener.Blocking = false;
+                    _bySocket[listener] = address;
+                }
+            }
+        }
+        catch
+        {
+            udp.ForEach(s => s.Dispose());
+            tcp.ForEach(t => t.Item1.Dispose());
+            throw;
+        }
+
+        _udp = [.. udp];
+        _tcpListeners = [.. tcp];
         _thread = new Thread(Run) { IsBackground = true, Name = "media-loop" };
     }
 
-    public IPEndPoint LocalEndPoint { get; }
+    /// <summary>The UDP sockets, one per listen address, in configuration order.</summary>
+    public IReadOnlyList<UdpMediaSocket> UdpSockets => _udp;
+
+    /// <summary>The ICE-TCP listening endpoint of each listen address (empty when ICE-TCP is off).</summary>
+    public IReadOnlyList<(MediaListenAddress Address, IPEndPoint EndPoint)> TcpEndPoints =>
+        _tcpListeners.Select(l => (l.Address, (IPEndPoint)l.Socket.LocalEndPoint!)).ToArray();
+
+    /// <summary>The first UDP socket's endpoint.</summary>
+    public IPEndPoint LocalEndPoint => _udp[0].LocalEndPoint;
 
     public int ManagedThreadId => _thread.ManagedThreadId;
 
     public bool IsOnLoop => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+
+    /// <summary>Open ICE-TCP connections (loop thread).</summary>
+    public IReadOnlyList<IceTcpConnection> TcpConnections => _tcp;
 
     public void Start(IMediaLoopHandler handler)
     {
@@ -81,18 +142,17 @@ internal sealed class MediaLoop : IDisposable
         return done.Task;
     }
 
-    /// <summary>Sends one datagram. Safe from any thread (the DTLS handshake threads send too).</summary>
-    public void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
+    /// <summary>Sends one datagram from the first UDP socket. Safe from any thread.</summary>
+    public void Send(ReadOnlySpan<byte> datagram, SocketAddress to) => _udp[0].Send(datagram, to);
+
+    /// <summary>Closes an ICE-TCP connection (its transport closed, or it never authenticated). Loop thread.</summary>
+    public void CloseTcp(IceTcpConnection connection)
     {
-        try
+        if (_tcp.Remove(connection))
         {
-            _socket.SendTo(datagram, SocketFlags.None, to);
-            _counters.DatagramsSent++;
-        }
-        catch (SocketException)
-        {
-            // A full send buffer or an unreachable peer loses this one datagram, like any UDP loss.
-            _counters.SendErrors++;
+            _bySocket.Remove(connection.Socket);
+            connection.Dispose();
+            _handler?.OnTcpClosed(connection);
         }
     }
 
@@ -101,6 +161,7 @@ internal sealed class MediaLoop : IDisposable
         var handler = _handler!;
         var tickEvery = (long)(TickInterval.TotalSeconds * _time.TimestampFrequency);
         var nextTick = _time.GetTimestamp();
+        var waitMicros = (int)(TickInterval.TotalMilliseconds * 1000);
         while (!_stopping)
         {
             while (_commands.TryDequeue(out var command))
@@ -120,37 +181,172 @@ internal sealed class MediaLoop : IDisposable
                 {
                     _counters.HandlerErrors++;
                 }
+
+                ExpireTcp(now);
             }
 
-            int received;
             try
             {
-                if (_socket.Available == 0 && !_socket.Poll(TickInterval, SelectMode.SelectRead))
+                // While UDP is busy, TCP is only polled (no wait) between two bursts; otherwise the loop waits on every socket.
+                var busy = DrainUdp(handler);
+                _readable.Clear();
+                _writable.Clear();
+                if (!busy)
+                {
+                    foreach (var udp in _udp)
+                    {
+                        _readable.Add(udp.Socket);
+                    }
+                }
+
+                foreach (var (listener, _) in _tcpListeners)
+                {
+                    _readable.Add(listener);
+                }
+
+                foreach (var connection in _tcp)
+                {
+                    _readable.Add(connection.Socket);
+                    if (connection.HasBacklog)
+                    {
+                        _writable.Add(connection.Socket);
+                    }
+                }
+
+                if (_readable.Count == 0 && _writable.Count == 0)
                 {
                     continue;
                 }
 
-                received = _socket.ReceiveFrom(_receiveBuffer.AsSpan(0, MaxDatagram), SocketFlags.None, _from);
+                Socket.Select(_readable, _writable.Count > 0 ? _writable : null, null, busy ? 0 : waitMicros);
+                foreach (var socket in _writable)
+                {
+                    if (_bySocket.TryGetValue(socket, out var owner) && owner is IceTcpConnection writable)
+                    {
+                        writable.Flush();
+                    }
+                }
+
+                foreach (var socket in _readable)
+                {
+                    if (!_bySocket.TryGetValue(socket, out var owner))
+                    {
+                        continue;
+                    }
+
+                    if (owner is UdpMediaSocket udp)
+                    {
+                        // Readable with nothing Available is an empty datagram at the head of the queue: take it.
+                        Receive(handler, udp);
+                    }
+                    else if (owner is MediaListenAddress address)
+                    {
+                        Accept(socket, address);
+                    }
+                    else if (owner is IceTcpConnection connection && !connection.Receive(handler))
+                    {
+                        CloseTcp(connection);
+                    }
+                }
             }
             catch (SocketException)
             {
-                // ICMP errors surface on the next receive of an unconnected UDP socket; they say nothing about this datagram.
-                continue;
+                // A failed wait or accept says nothing about the next round.
             }
             catch (ObjectDisposedException)
             {
-                break;
-            }
-
-            _counters.DatagramsReceived++;
-            try
-            {
-                handler.OnDatagram(_receiveBuffer.AsSpan(0, received), _from);
+                if (_stopping)
+                {
+                    break;
+                }
             }
             catch (Exception)
             {
-                // One bad datagram never stops the node: it is dropped and counted.
+                // Whatever went wrong in one round (a socket closed under the wait), the next round starts clean.
                 _counters.HandlerErrors++;
+            }
+        }
+    }
+
+    /// <summary>Reads up to <see cref="Burst"/> datagrams from each UDP socket that has some; true when any did.</summary>
+    private bool DrainUdp(IMediaLoopHandler handler)
+    {
+        var any = false;
+        foreach (var udp in _udp)
+        {
+            for (var i = 0; i < Burst && udp.Socket.Available > 0; i++)
+            {
+                any = true;
+                Receive(handler, udp);
+            }
+        }
+
+        return any;
+    }
+
+    private void Receive(IMediaLoopHandler handler, UdpMediaSocket udp)
+    {
+        int received;
+        try
+        {
+            received = udp.Socket.ReceiveFrom(_receiveBuffer.AsSpan(0, MaxDatagram), SocketFlags.None, udp.ReceiveAddress);
+        }
+        catch (SocketException)
+        {
+            // ICMP errors surface on the next receive of an unconnected UDP socket; they say nothing about this datagram.
+            return;
+        }
+
+        _counters.DatagramsReceived++;
+        try
+        {
+            handler.OnDatagram(_receiveBuffer.AsSpan(0, received), udp.ReceiveAddress, udp);
+        }
+        catch (Exception)
+        {
+            // One bad datagram never stops the node: it is dropped and counted.
+            _counters.HandlerErrors++;
+        }
+    }
+
+    private void Accept(Socket listener, MediaListenAddress address)
+    {
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = listener.Accept();
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                return;
+            }
+
+            if (_tcp.Count >= _settings.MaxTcpConnections)
+            {
+                _counters.TcpRefused++;
+                accepted.Dispose();
+                continue;
+            }
+
+            var connection = new IceTcpConnection(accepted, address, _counters, _time.GetTimestamp());
+            _tcp.Add(connection);
+            _bySocket[accepted] = connection;
+            _counters.TcpAccepted++;
+        }
+    }
+
+    /// <summary>Closes ICE-TCP connections that ended while sending, or never carried a valid check in time.</summary>
+    private void ExpireTcp(long now)
+    {
+        for (var i = _tcp.Count - 1; i >= 0; i--)
+        {
+            var connection = _tcp[i];
+            if (connection.IsClosed || (connection.Owner is null && now - connection.AcceptedAt > _tcpHandshakeTicks)
+                || connection.Owner is { IsClosed: true })
+            {
+                CloseTcp(connection);
             }
         }
     }
@@ -175,6 +371,19 @@ internal sealed class MediaLoop : IDisposable
             _thread.Join(TimeSpan.FromSeconds(2));
         }
 
-        _socket.Dispose();
+        foreach (var udp in _udp)
+        {
+            udp.Dispose();
+        }
+
+        foreach (var (listener, _) in _tcpListeners)
+        {
+            listener.Dispose();
+        }
+
+        foreach (var connection in _tcp)
+        {
+            connection.Dispose();
+        }
     }
 }

@@ -39,8 +39,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>SSRC this transport's own RTCP (receiver reports, feedback) is sent from.</summary>
     protected uint RtcpSsrc { get; } = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
 
-    /// <summary>Where packets go; null until known (ICE selection for a browser).</summary>
-    protected abstract SocketAddress? RemoteAddress { get; }
+    /// <summary>Where packets go and which local socket they leave from; null until known (ICE selection for a browser).</summary>
+    protected abstract MediaPath? Path { get; }
 
     public bool IsConnected => _srtpOut is not null && !IsClosed;
 
@@ -235,8 +235,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     public void SendRtp(Span<byte> buffer, int length)
     {
         var srtp = _srtpOut;
-        var remote = RemoteAddress;
-        if (srtp is null || remote is null || IsClosed)
+        var path = Path;
+        if (srtp is null || path is null || IsClosed)
         {
             return;
         }
@@ -244,22 +244,22 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         if (srtp.ProtectRtp(buffer, length, out var protectedLength) == SrtpResult.Ok)
         {
             Node.Counters.RtpForwarded++;
-            Node.Loop.Send(buffer[..protectedLength], remote);
+            path.Send(buffer[..protectedLength]);
         }
     }
 
     protected void SendRtcp(Span<byte> buffer, int length)
     {
         var srtp = _srtpOut;
-        var remote = RemoteAddress;
-        if (srtp is null || remote is null || IsClosed)
+        var path = Path;
+        if (srtp is null || path is null || IsClosed)
         {
             return;
         }
 
         if (srtp.ProtectRtcp(buffer, length, out var protectedLength) == SrtpResult.Ok)
         {
-            Node.Loop.Send(buffer[..protectedLength], remote);
+            path.Send(buffer[..protectedLength]);
         }
     }
 

@@ -23,15 +23,38 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     private readonly byte[] _rtcpBuffer = GC.AllocateUninitializedArray<byte>(MediaLoop.MaxDatagram + 128, pinned: true);
     private readonly long _originTimestamp;
 
+    /// <summary>A node on one address (tests, benchmarks): UDP only, announced as <paramref name="announcedAddress"/>.</summary>
     public NodeMedia(IPEndPoint bindTo, IPAddress announcedAddress, TimeProvider time, ILoggerFactory loggers)
+        : this(new MediaLoopSettings([new MediaListenAddress(bindTo.Address, announcedAddress)], bindTo.Port, TcpPort: null), null, time, loggers)
+    {
+    }
+
+    /// <param name="relayAddress">The announced address other nodes relay to; null: the first non-loopback one.</param>
+    public NodeMedia(MediaLoopSettings settings, IPAddress? relayAddress, TimeProvider time, ILoggerFactory loggers)
     {
         Time = time;
         Counters = new MediaCounters();
-        Loop = new MediaLoop(bindTo, time, Counters);
-        AnnouncedAddress = announcedAddress;
+        Loop = new MediaLoop(settings, time, Counters);
+        Candidates = NodeCandidates.Build(Loop.UdpSockets, Loop.TcpEndPoints);
+        RelaySocket = ChooseRelaySocket(Loop.UdpSockets, relayAddress);
         Certificate = DtlsCertificate.Generate(time);
         DtlsLogger = loggers.CreateLogger("Webinar.Media.Dtls");
         _originTimestamp = time.GetTimestamp();
+    }
+
+    private static UdpMediaSocket ChooseRelaySocket(IReadOnlyList<UdpMediaSocket> sockets, IPAddress? relayAddress)
+    {
+        foreach (var socket in sockets)
+        {
+            if (relayAddress is null ? !socket.Address.IsLoopback : socket.Address.Announced.Equals(relayAddress))
+            {
+                return socket;
+            }
+        }
+
+        return relayAddress is null
+            ? sockets[0]
+            : throw new InvalidOperationException($"Sfu:RelayAddress {relayAddress} is not an announced media address of this node.");
     }
 
     public MediaLoop Loop { get; }
@@ -44,9 +67,17 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 
     public ILogger DtlsLogger { get; }
 
-    public IPAddress AnnouncedAddress { get; }
+    /// <summary>The candidates every answer carries: each UDP socket, then each ICE-TCP listener (passive).</summary>
+    public NodeCandidates Candidates { get; }
 
-    public int Port => Loop.LocalEndPoint.Port;
+    /// <summary>The UDP socket relay links use; other nodes reach it at its announced address.</summary>
+    public UdpMediaSocket RelaySocket { get; }
+
+    /// <summary>The address other nodes relay to.</summary>
+    public IPAddress RelayHost => RelaySocket.Address.Announced;
+
+    /// <summary>The relay socket's port.</summary>
+    public int Port => RelaySocket.LocalEndPoint.Port;
 
     /// <summary>Scratch buffer for outgoing RTP (loop thread only).</summary>
     public Span<byte> SendBuffer => _sendBuffer;
@@ -80,24 +111,74 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         return copy;
     }
 
-    /// <summary>Routes datagrams from <paramref name="address"/> to <paramref name="transport"/>. Loop thread.</summary>
+    /// <summary>
+    /// Routes UDP datagrams from <paramref name="address"/> to <paramref name="transport"/>, taking the address from
+    /// whoever had it (a relay link's peer address is configured, not learnt). Loop thread.
+    /// </summary>
     public void Bind(SocketAddress address, MediaTransport transport)
+    {
+        if (_byAddress.TryGetValue(address, out var other) && other != transport)
+        {
+            _addressOf.Remove(other);
+        }
+
+        BindOwned(address, transport);
+    }
+
+    /// <summary>
+    /// Routes UDP datagrams from <paramref name="address"/> to <paramref name="transport"/> unless another transport
+    /// or a relay link owns that address: an ICE check never moves an address from its owner. Loop thread.
+    /// </summary>
+    public bool TryBind(SocketAddress address, MediaTransport transport)
+    {
+        if (_byAddress.TryGetValue(address, out var other) && other != transport)
+        {
+            Counters.SpoofedChecks++;
+            return false;
+        }
+
+        BindOwned(address, transport);
+        return true;
+    }
+
+    /// <summary>True when a transport other than <paramref name="transport"/> owns <paramref name="address"/>. Loop thread.</summary>
+    public bool IsOwnedByOther(SocketAddress address, MediaTransport transport) =>
+        _byAddress.TryGetValue(address, out var owner) && owner != transport;
+
+    /// <summary>Gives a transport an ICE-TCP connection (what arrives on it goes to that transport). Loop thread.</summary>
+    public bool TryBind(IceTcpConnection connection, MediaTransport transport)
+    {
+        if (connection.Owner is { } owner && owner != transport)
+        {
+            Counters.SpoofedChecks++;
+            return false;
+        }
+
+        connection.Owner = transport;
+        return true;
+    }
+
+    /// <summary>The transport's selected pair moved to ICE-TCP: its UDP address (if any) is free again. Loop thread.</summary>
+    public void ReleaseAddress(MediaTransport transport)
+    {
+        if (_addressOf.Remove(transport, out var previous))
+        {
+            _byAddress.Remove(previous);
+        }
+    }
+
+    private void BindOwned(SocketAddress address, MediaTransport transport)
     {
         if (_addressOf.Remove(transport, out var previous))
         {
             _byAddress.Remove(previous);
         }
 
-        if (_byAddress.TryGetValue(address, out var other) && other != transport)
-        {
-            _addressOf.Remove(other);
-        }
-
         _byAddress[address] = transport;
         _addressOf[transport] = address;
     }
 
-    /// <summary>Forgets a closed transport. Loop thread.</summary>
+    /// <summary>Forgets a closed transport and closes its ICE-TCP connections. Loop thread.</summary>
     public void Unregister(MediaTransport transport)
     {
         if (transport is WebRtcTransport webRtc)
@@ -111,23 +192,56 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         }
 
         _transports.Remove(transport);
+        var connections = Loop.TcpConnections;
+        for (var i = connections.Count - 1; i >= 0; i--)
+        {
+            if (i < connections.Count && connections[i].Owner == transport)
+            {
+                Loop.CloseTcp(connections[i]);
+            }
+        }
     }
 
-    public void OnDatagram(Span<byte> datagram, SocketAddress from)
+    public void OnDatagram(Span<byte> datagram, SocketAddress from, MediaSocket via)
     {
         var kind = PacketClassifier.Classify(datagram);
-        _byAddress.TryGetValue(from, out var transport);
+        MediaTransport? transport;
+        if (via is IceTcpConnection tcp)
+        {
+            transport = tcp.Owner;
+        }
+        else
+        {
+            _byAddress.TryGetValue(from, out transport);
+        }
+
         switch (kind)
         {
             case PacketKind.Stun:
-                var webRtc = transport as WebRtcTransport ?? FindByUsername(datagram);
+                WebRtcTransport? webRtc;
+                if (transport is null)
+                {
+                    webRtc = FindByUsername(datagram);
+                }
+                else if (transport is WebRtcTransport owner)
+                {
+                    // An address (or connection) belongs to one transport: checks from it go there, whatever their USERNAME says.
+                    webRtc = owner;
+                }
+                else
+                {
+                    // A relay link's peer address never carries ICE.
+                    Counters.SpoofedChecks++;
+                    return;
+                }
+
                 if (webRtc is null)
                 {
                     Counters.UnknownSource++;
                     return;
                 }
 
-                webRtc.OnStun(datagram, from);
+                webRtc.OnStun(datagram, from, via);
                 return;
             case PacketKind.Dtls when transport is WebRtcTransport dtls:
                 dtls.OnDtls(datagram);
@@ -144,6 +258,14 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
             default:
                 Counters.UnknownSource++;
                 return;
+        }
+    }
+
+    public void OnTcpClosed(IceTcpConnection connection)
+    {
+        if (connection.Owner is WebRtcTransport owner)
+        {
+            owner.OnPathClosed(connection);
         }
     }
 

@@ -15,13 +15,26 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
     private readonly Dictionary<Guid, Router> _routers = [];
     private readonly string _nodeId;
 
+    private readonly ILogger<NodeMediaPlane> _logger;
+
     public NodeMediaPlane(IOptions<SfuOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
+        _logger = loggers.CreateLogger<NodeMediaPlane>();
         var o = options.Value;
         _nodeId = o.EffectiveNodeId;
-        var announced = IPAddress.Parse(o.AnnouncedIp);
-        var bind = new IPEndPoint(announced.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, o.UdpPort);
-        Node = new NodeMedia(bind, announced, time, loggers);
+        var addresses = MediaAddressResolver.Resolve(o.MediaAddresses);
+        var settings = new MediaLoopSettings(addresses, o.UdpPort, o.IceTcp ? o.TcpPort ?? o.UdpPort : null)
+        {
+            TcpHandshakeTimeout = o.IceTcpHandshakeTimeout,
+            MaxTcpConnections = o.MaxIceTcpConnections,
+        };
+        IPAddress? relay = null;
+        if (!string.IsNullOrWhiteSpace(o.RelayAddress) && !IPAddress.TryParse(o.RelayAddress, out relay))
+        {
+            throw new InvalidOperationException($"Sfu:RelayAddress '{o.RelayAddress}' is not an IP address.");
+        }
+
+        Node = new NodeMedia(settings, relay, time, loggers);
     }
 
     public NodeMedia Node { get; }
@@ -90,6 +103,8 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var candidates = string.Join(", ", Node.Candidates.All.Select(c => $"{c.Transport} {c.Address}:{c.Port}"));
+        Log.MediaListening(_logger, candidates, $"{Node.RelayHost}:{Node.Port}");
         Node.Start();
         return Task.CompletedTask;
     }

@@ -130,8 +130,9 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         }
 
         var parameters = new SdpAnswerParameters(_transport.Ice.LocalCredentials.Ufrag, _transport.Ice.LocalCredentials.Password,
-            Node.Certificate.Fingerprint, Node.AnnouncedAddress, Node.Port)
+            Node.Certificate.Fingerprint, Node.Candidates.DefaultAddress, Node.Candidates.DefaultPort)
         {
+            Candidates = Node.Candidates.All,
             SessionId = _sessionId,
             SessionVersion = ++_sessionVersion,
             AcceptIncomingMedia = _canPublish != MediaKinds.None,

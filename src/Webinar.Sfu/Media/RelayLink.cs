@@ -26,7 +26,7 @@ internal sealed class RelayLink : MediaTransport
     public static readonly TimeSpan SilenceTimeout = TimeSpan.FromSeconds(6);
     private readonly long _keepaliveInterval;
 
-    private readonly SocketAddress _peer;
+    private readonly MediaPath _path;
     private readonly IRelayLinkListener _listener;
     private readonly long _silenceTicks;
     private long _lastHeard;
@@ -39,7 +39,7 @@ internal sealed class RelayLink : MediaTransport
         LinkId = linkId;
         PeerNodeId = peerNodeId;
         PeerEndPoint = peer;
-        _peer = peer.Serialize();
+        _path = new MediaPath(node.RelaySocket, peer.Serialize());
         _listener = listener;
         _silenceTicks = (long)(SilenceTimeout.TotalSeconds * node.Time.TimestampFrequency);
         _keepaliveInterval = node.Time.TimestampFrequency;
@@ -53,9 +53,10 @@ internal sealed class RelayLink : MediaTransport
 
     public IPEndPoint PeerEndPoint { get; }
 
-    public SocketAddress PeerAddress => _peer;
+    public SocketAddress PeerAddress => _path.Remote;
 
-    protected override SocketAddress? RemoteAddress => _peer;
+    /// <summary>Always from the node's relay socket, whose announced address is the one the peer registered.</summary>
+    protected override MediaPath? Path => _path;
 
     protected override void OnRtpReceived(RtpPacket packet, long nowMicros) => _lastHeard = Node.Time.GetTimestamp();
 

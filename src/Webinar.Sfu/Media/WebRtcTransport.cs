@@ -34,7 +34,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     private readonly IWebRtcTransportListener _listener;
     private readonly TransportFeedbackRecorder _feedback = new();
     private readonly DtlsTransport _dtls;
-    private volatile SocketAddress? _remote;
+    private volatile MediaPath? _path;
     private long _nextFeedback;
     private bool _handshakeStarted;
 
@@ -54,10 +54,26 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     /// <summary>The RFC 8285 id the browser uses for transport-wide sequence numbers (0: not negotiated).</summary>
     public byte TransportWideSequenceExtensionId { get; set; }
 
-    protected override SocketAddress? RemoteAddress => _remote;
+    protected override MediaPath? Path => _path;
 
-    public void OnStun(Span<byte> datagram, SocketAddress from)
+    /// <summary>The selected pair: the local socket (UDP or ICE-TCP connection) and the browser's address; null before ICE.</summary>
+    public MediaPath? SelectedPath => _path;
+
+    /// <summary>
+    /// An ICE check that came in on <paramref name="via"/> from <paramref name="from"/>: answered through the same
+    /// socket, so the response leaves from the address and port the check was sent to. A check from an address or
+    /// connection another transport or a relay link owns never gets here (see <see cref="NodeMedia.OnDatagram"/>),
+    /// and is refused again here before it could move the selected pair. Loop thread.
+    /// </summary>
+    public void OnStun(Span<byte> datagram, SocketAddress from, MediaSocket via)
     {
+        var tcp = via as IceTcpConnection;
+        if (tcp is null ? Node.IsOwnedByOther(from, this) : tcp.Owner is { } owner && owner != this)
+        {
+            Node.Counters.SpoofedChecks++;
+            return;
+        }
+
         Span<byte> response = stackalloc byte[IceLiteAgent.MaxResponseLength];
         var result = Ice.ProcessRequest(datagram, from, response, out var length);
         if (result == IceLiteResult.Dropped)
@@ -66,15 +82,53 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
             return;
         }
 
-        Node.Loop.Send(response[..length], from);
-        if (result == IceLiteResult.AnsweredAndSelected)
+        via.Send(response[..length], from);
+        if (result == IceLiteResult.Rejected)
         {
-            var remote = NodeMedia.Copy(from);
-            _remote = remote;
-            Node.Bind(remote, this);
-            StartHandshake();
+            return;
+        }
+
+        if (tcp is not null && tcp.Owner is null)
+        {
+            // An authenticated check claims the connection for this transport (one connection, one candidate pair).
+            Node.TryBind(tcp, this);
+        }
+
+        var current = _path;
+        var nominatedHere = result == IceLiteResult.AnsweredAndSelected
+            || (Ice.IsSelected(from) && current is not null && current.Socket != via && IsNomination(datagram));
+        if (!nominatedHere)
+        {
+            return;
+        }
+
+        // Selected (first valid check, or a nomination): media follows the pair, from the local socket it names.
+        var remote = tcp?.RemoteAddress ?? NodeMedia.Copy(from);
+        if (tcp is null && !Node.TryBind(remote, this))
+        {
+            return;
+        }
+
+        if (tcp is not null)
+        {
+            Node.ReleaseAddress(this);
+        }
+
+        _path = new MediaPath(via, remote);
+        StartHandshake();
+    }
+
+    /// <summary>The ICE-TCP connection of <paramref name="connection"/>'s pair closed: the pair is gone with it.</summary>
+    public void OnPathClosed(IceTcpConnection connection)
+    {
+        if (!IsClosed && _path?.Socket == connection)
+        {
+            Close("ice-tcp-closed");
         }
     }
+
+    private static bool IsNomination(ReadOnlySpan<byte> datagram) =>
+        Webinar.Media.Stun.StunMessage.TryParse(datagram, out var message) && message.HasAttribute(Webinar.Media.Stun.StunAttributeType.UseCandidate);
 
     public void OnDtls(Span<byte> datagram) => _dtls.OnDatagram(datagram);
 
@@ -89,11 +143,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     /// <summary>DTLS handshake datagrams (handshake thread or thread pool).</summary>
     void IDatagramSender.Send(ReadOnlySpan<byte> datagram)
     {
-        var remote = _remote;
-        if (remote is not null)
-        {
-            Node.Loop.Send(datagram, remote);
-        }
+        _path?.Send(datagram);
     }
 
     public override void OnTick(long now)

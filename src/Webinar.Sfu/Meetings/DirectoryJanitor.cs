@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Webinar.Contracts.JoinTokens;
 using Webinar.Sfu.Hosting;
 
 namespace Webinar.Sfu.Meetings;
@@ -27,7 +28,8 @@ internal sealed class DirectoryJanitor : BackgroundService
     public (int Tombstones, int Revocations) Prune()
     {
         var tombstones = _directory.PruneTombstones(_options.TombstoneRetention);
-        var revocations = _revoked.Prune(_options.RevocationRetention);
+        // A token is accepted up to the verifier's clock skew past its expiry: its revocation outlives that too.
+        var revocations = _revoked.Prune(_options.RevocationRetention + JoinTokenVerifier.ClockSkew);
         if (tombstones + revocations > 0)
         {
             Log.DirectoryPruned(_logger, tombstones, revocations);

@@ -3,8 +3,11 @@ using Webinar.Sfu.Media;
 
 namespace Webinar.Sfu.Relay;
 
-/// <summary>Primary's node: who subscribed to one primary here, and the streams promoted attendees elsewhere publish into it.</summary>
-internal sealed class PrimaryRelay(RelayService relay, Router router) : IRouterObserver
+/// <summary>
+/// Primary's node: who subscribed to one primary here, and the streams promoted attendees elsewhere publish into it.
+/// Each stream of the primary goes once per link, whatever the audience on the far node.
+/// </summary>
+internal sealed class PrimaryRelay(Router router, RelayOutbox outbox, TimeProvider time) : IRouterObserver
 {
     public Router Router { get; } = router;
 
@@ -18,8 +21,8 @@ internal sealed class PrimaryRelay(RelayService relay, Router router) : IRouterO
         {
             if (!link.IsClosed && producer.Transport != link)
             {
-                var consumer = relay.EnsureRelayConsumer(link, producer);
-                relay.Enqueue(link.PeerNodeId, new RelayStreamAdded(link.LinkId, Router.MeetingId, RelayService.ToRelayed(producer, consumer.Ssrc)));
+                var consumer = RelayStreamMapping.EnsureConsumer(link, producer, time);
+                outbox.Enqueue(link.PeerNodeId, new RelayStreamAdded(link.LinkId, Router.MeetingId, RelayStreamMapping.ToRelayed(producer, consumer.Ssrc)));
             }
         }
     }
@@ -30,9 +33,8 @@ internal sealed class PrimaryRelay(RelayService relay, Router router) : IRouterO
         {
             if (!link.IsClosed && producer.Transport != link)
             {
-                relay.Enqueue(link.PeerNodeId, new RelayStreamRemoved(link.LinkId, Router.MeetingId, producer.StreamId));
+                outbox.Enqueue(link.PeerNodeId, new RelayStreamRemoved(link.LinkId, Router.MeetingId, producer.StreamId));
             }
         }
     }
 }
-

@@ -4,7 +4,7 @@ using Webinar.Sfu.Media;
 namespace Webinar.Sfu.Relay;
 
 /// <summary>Replica's node: a primary hosted elsewhere, its proxy router here, and what came over the link.</summary>
-internal sealed class RemotePrimary(RelayService relay, Router proxy, string primaryNodeId) : IRouterObserver
+internal sealed class RemotePrimary(Router proxy, string primaryNodeId, string nodeId, RelayOutbox outbox, TimeProvider time) : IRouterObserver
 {
     private readonly Dictionary<string, Producer> _streams = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, RelayedAttendee> _attendees = [];
@@ -21,7 +21,7 @@ internal sealed class RemotePrimary(RelayService relay, Router proxy, string pri
 
     public void AddStream(RelayedStream stream)
     {
-        if (Link is null || _streams.ContainsKey(stream.StreamId) || !relay.TryCreateProducer(Proxy.MeetingId, stream, Link, out var producer))
+        if (Link is null || _streams.ContainsKey(stream.StreamId) || !RelayStreamMapping.TryCreateProducer(Proxy.MeetingId, stream, Link, time, out var producer))
         {
             return;
         }
@@ -111,8 +111,8 @@ internal sealed class RemotePrimary(RelayService relay, Router proxy, string pri
             return;
         }
 
-        var consumer = relay.EnsureRelayConsumer(link, producer);
-        relay.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, relay.NodeId, Proxy.MeetingId, RelayService.ToRelayed(producer, consumer.Ssrc), true));
+        var consumer = RelayStreamMapping.EnsureConsumer(link, producer, time);
+        outbox.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, nodeId, Proxy.MeetingId, RelayStreamMapping.ToRelayed(producer, consumer.Ssrc), true));
     }
 
     public void OnStreamRemoved(Producer producer)
@@ -122,6 +122,6 @@ internal sealed class RemotePrimary(RelayService relay, Router proxy, string pri
             return;
         }
 
-        relay.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, relay.NodeId, Proxy.MeetingId, RelayService.ToRelayed(producer, 0), false));
+        outbox.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, nodeId, Proxy.MeetingId, RelayStreamMapping.ToRelayed(producer, 0), false));
     }
 }

@@ -56,6 +56,9 @@ internal enum MediaRefusal
     /// <summary>The media plane cannot serve it now (no relay to the primary's node, no UDP socket, ...).</summary>
     Unavailable,
 
+    /// <summary>The primary attendee already holds a place in the primary (decided by the primary's node).</summary>
+    AlreadyConnected,
+
     /// <summary>The primary (on another node) has no room for a promoted attendee.</summary>
     MeetingFull,
 }

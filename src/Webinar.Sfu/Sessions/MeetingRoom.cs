@@ -56,6 +56,31 @@ internal sealed class MeetingRoom : IMeetingMediaListener
 
     public void OnStreamUnpublished(MediaStreamInfo stream) => _rooms.OnStream(this, stream, added: false);
 
+    /// <summary>
+    /// Queues a presence frame about <paramref name="attendeeId"/> for every session of the room but that attendee's own:
+    /// nobody sees themselves, including a session just demoted from being that attendee (the relayed leave of its own
+    /// promotion is swallowed once).
+    /// </summary>
+    public void BroadcastPresence(byte[] frame, Guid attendeeId, bool joined)
+    {
+        foreach (var session in Sessions.Values)
+        {
+            if (session.DemotedFrom == attendeeId)
+            {
+                session.DemotedFrom = null;
+                if (!joined)
+                {
+                    continue;
+                }
+            }
+
+            if (!session.IsSelf(attendeeId))
+            {
+                session.Send(frame);
+            }
+        }
+    }
+
     /// <summary>Queues a frame for every session of the room except those the member/attendee is.</summary>
     public void Broadcast(byte[] frame, Guid exceptAttendeeId)
     {

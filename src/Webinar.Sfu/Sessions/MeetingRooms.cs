@@ -10,6 +10,7 @@ internal enum AdmitResult
 {
     Admitted,
     MeetingFull,
+    AlreadyConnected,
     MeetingGone,
 }
 
@@ -35,6 +36,9 @@ internal sealed class MeetingRooms
     private readonly object _gate = new();
     private readonly Dictionary<Guid, MeetingRoom> _rooms = [];
     private readonly Dictionary<Guid, PrimaryRoster> _rosters = [];
+
+    /// <summary>Sessions here promoted as a primary attendee (into a primary here or on another node), by that attendee.</summary>
+    private readonly Dictionary<Guid, (Guid PrimaryMeetingId, Session Session)> _promotions = [];
     private readonly IMediaPlane _plane;
     private readonly MeetingDirectory _directory;
     private readonly IPrimaryPresenceObserver[] _observers;
@@ -77,14 +81,17 @@ internal sealed class MeetingRooms
             }
 
             var attendeeId = session.AttendeeId;
-            if (room.Sessions.TryGetValue(attendeeId, out var previous))
+            switch (PrimaryPlaces.Decide(room, attendeeId, PlaceRequest.Join))
             {
-                replaced = previous;
-            }
-            else if (room.Connections >= room.Capacity)
-            {
-                room = null;
-                return AdmitResult.MeetingFull;
+                case PlaceDecision.Replaces:
+                    replaced = room.Sessions[attendeeId];
+                    break;
+                case PlaceDecision.MeetingFull:
+                    room = null;
+                    return AdmitResult.MeetingFull;
+                case PlaceDecision.AlreadyConnected:
+                    room = null;
+                    return AdmitResult.AlreadyConnected;
             }
 
             var roster = _rosters[placement.PresenceMeetingId];
@@ -223,7 +230,11 @@ internal sealed class MeetingRooms
         return sessions.Count;
     }
 
-    /// <summary>An attendee was deleted: its live session is disconnected and a promotion made with its token ends.</summary>
+    /// <summary>
+    /// An attendee was deleted: its live session is disconnected and a promotion made with its token ends, wherever the
+    /// primary is (issue 8, item 1). On the primary's node a promotion from another node leaves the primary's presence at
+    /// once; the replica's node, which gets the same event, demotes the session there.
+    /// </summary>
     public void Revoke(Guid meetingId, Guid attendeeId)
     {
         Session? live = null;
@@ -233,7 +244,12 @@ internal sealed class MeetingRooms
             if (_rooms.TryGetValue(meetingId, out var room))
             {
                 room.Sessions.TryGetValue(attendeeId, out live);
-                room.Promoted.TryGetValue(attendeeId, out promoted);
+                ReleaseRemotePromotionLocked(room, attendeeId);
+            }
+
+            if (_promotions.TryGetValue(attendeeId, out var promotion) && promotion.PrimaryMeetingId == meetingId)
+            {
+                promoted = promotion.Session;
             }
         }
 
@@ -255,9 +271,16 @@ internal sealed class MeetingRooms
                 return PromotionResult.MeetingGone;
             }
 
+            if (_promotions.ContainsKey(member.AttendeeId))
+            {
+                return PromotionResult.AlreadyConnected;
+            }
+
             if (placement.NodeId != _options.EffectiveNodeId)
             {
+                // The primary's node decides (AdmitRemotePromotion, by the same rule); the session holds the promotion here.
                 session.PromotedAs = member;
+                _promotions[member.AttendeeId] = (primaryMeetingId, session);
                 return PromotionResult.Remote;
             }
 
@@ -267,17 +290,16 @@ internal sealed class MeetingRooms
                 return PromotionResult.MeetingGone;
             }
 
-            if (primary.Sessions.ContainsKey(member.AttendeeId) || primary.Promoted.ContainsKey(member.AttendeeId))
+            switch (PrimaryPlaces.Decide(primary, member.AttendeeId, PlaceRequest.Promotion))
             {
-                return PromotionResult.AlreadyConnected;
-            }
-
-            if (primary.Connections >= primary.Capacity)
-            {
-                return PromotionResult.MeetingFull;
+                case PlaceDecision.MeetingFull:
+                    return PromotionResult.MeetingFull;
+                case PlaceDecision.AlreadyConnected or PlaceDecision.Replaces:
+                    return PromotionResult.AlreadyConnected;
             }
 
             primary.Promoted[member.AttendeeId] = session;
+            _promotions[member.AttendeeId] = (primaryMeetingId, session);
             session.PromotedAs = member;
             session.PromotedInto = primary;
             var roster = _rosters[primaryMeetingId];
@@ -340,15 +362,12 @@ internal sealed class MeetingRooms
                 return PromotionResult.MeetingGone;
             }
 
-            if (primary.Sessions.ContainsKey(member.AttendeeId) || primary.Promoted.ContainsKey(member.AttendeeId)
-                || primary.RemotePromoted.ContainsKey(member.AttendeeId))
+            switch (PrimaryPlaces.Decide(primary, member.AttendeeId, PlaceRequest.Promotion))
             {
-                return PromotionResult.AlreadyConnected;
-            }
-
-            if (primary.Connections >= primary.Capacity)
-            {
-                return PromotionResult.MeetingFull;
+                case PlaceDecision.MeetingFull:
+                    return PromotionResult.MeetingFull;
+                case PlaceDecision.AlreadyConnected or PlaceDecision.Replaces:
+                    return PromotionResult.AlreadyConnected;
             }
 
             primary.RemotePromoted[member.AttendeeId] = fromNodeId;
@@ -398,21 +417,29 @@ internal sealed class MeetingRooms
         }
     }
 
-    /// <summary>Live connections per meeting, for the heartbeat.</summary>
-    public IReadOnlyList<MeetingConnections> ConnectionCounts()
+    /// <summary>
+    /// Live connections per meeting and the id of every one (the ids its AttendeeJoined carried), taken together
+    /// for the heartbeat: the control plane reconciles its records with this list.
+    /// </summary>
+    public (IReadOnlyList<MeetingConnections> Meetings, IReadOnlyList<Guid> ConnectionIds) ConnectionSnapshot()
     {
         lock (_gate)
         {
-            var result = new List<MeetingConnections>(_rooms.Count);
+            var meetings = new List<MeetingConnections>(_rooms.Count);
+            var ids = new List<Guid>();
             foreach (var room in _rooms.Values)
             {
                 if (room.Sessions.Count > 0)
                 {
-                    result.Add(new MeetingConnections(room.MeetingId, room.Sessions.Count));
+                    meetings.Add(new MeetingConnections(room.MeetingId, room.Sessions.Count));
+                    foreach (var session in room.Sessions.Values)
+                    {
+                        ids.Add(session.ConnectionId);
+                    }
                 }
             }
 
-            return result;
+            return (meetings, ids);
         }
     }
 
@@ -478,6 +505,11 @@ internal sealed class MeetingRooms
         return room;
     }
 
+    /// <summary>
+    /// Ends a session's promotion. The primary's presence shows it leaving while the session still is that attendee, so
+    /// the session itself is never told about itself (issue 8, item 7); for a primary on another node the leave comes
+    /// back relayed later, and the session skips that one too (<see cref="Session.DemotedFrom"/>).
+    /// </summary>
     private void ReleasePromotionLocked(Session session)
     {
         if (session.PromotedAs is not { } member)
@@ -485,19 +517,27 @@ internal sealed class MeetingRooms
             return;
         }
 
-        session.PromotedAs = null;
-        var primary = session.PromotedInto;
-        session.PromotedInto = null;
-        if (primary is null || !primary.Promoted.TryGetValue(member.AttendeeId, out var holder) || holder != session)
+        if (_promotions.TryGetValue(member.AttendeeId, out var promotion) && promotion.Session == session)
         {
-            return;
+            _promotions.Remove(member.AttendeeId);
         }
 
-        primary.Promoted.Remove(member.AttendeeId);
-        if (_rosters.TryGetValue(primary.MeetingId, out var roster) && roster.Members.Remove(member.AttendeeId))
+        var primary = session.PromotedInto;
+        if (primary is null)
         {
-            AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
+            session.DemotedFrom = member.AttendeeId;
         }
+        else if (primary.Promoted.TryGetValue(member.AttendeeId, out var holder) && holder == session)
+        {
+            primary.Promoted.Remove(member.AttendeeId);
+            if (_rosters.TryGetValue(primary.MeetingId, out var roster) && roster.Members.Remove(member.AttendeeId))
+            {
+                AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
+            }
+        }
+
+        session.PromotedAs = null;
+        session.PromotedInto = null;
     }
 
     private void AnnounceLocked(Guid primaryMeetingId, PrimaryRoster roster, PresenceMember member, bool joined, bool notifyObservers)
@@ -505,7 +545,7 @@ internal sealed class MeetingRooms
         var frame = joined ? ServerFrames.AttendeeJoined(member) : ServerFrames.AttendeeLeft(member);
         foreach (var room in roster.Rooms)
         {
-            room.Broadcast(frame, member.AttendeeId);
+            room.BroadcastPresence(frame, member.AttendeeId, joined);
         }
 
         if (notifyObservers)

@@ -25,6 +25,7 @@ internal sealed class Session : IPeerMediaListener
     private readonly ISessionOutput _output;
     private readonly SessionServices _services;
     private readonly SemaphoreSlim _mediaGate = new(1, 1);
+    private readonly SemaphoreSlim _promotionGate = new(1, 1);
     private JoinTokenClaims? _claims;
     private IPeerMedia? _peer;
     private MediaKinds _promotedKinds;
@@ -53,6 +54,9 @@ internal sealed class Session : IPeerMediaListener
     public PresenceMember? PromotedAs { get; set; }
 
     public MeetingRoom? PromotedInto { get; set; }
+
+    /// <summary>The primary attendee this session was promoted as (into a primary on another node) until its relayed leave arrives.</summary>
+    public Guid? DemotedFrom { get; set; }
 
     /// <summary>True when <paramref name="attendeeId"/> is this session's attendee or the primary attendee it is promoted as.</summary>
     public bool IsSelf(Guid attendeeId) => attendeeId == AttendeeId || (PromotedAs is { } p && p.AttendeeId == attendeeId);
@@ -105,7 +109,16 @@ internal sealed class Session : IPeerMediaListener
                 await OfferAsync(frame, cancellationToken).ConfigureAwait(false);
                 return true;
             case ClientFrameType.Promote:
-                await PromoteAsync(frame, cancellationToken).ConfigureAwait(false);
+                await _promotionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await PromoteAsync(frame, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _promotionGate.Release();
+                }
+
                 return true;
             case ClientFrameType.Demote:
                 await DemoteAsync(frame.IdJson, "requested", fromClient: true, cancellationToken).ConfigureAwait(false);
@@ -220,12 +233,13 @@ internal sealed class Session : IPeerMediaListener
         if (result != AdmitResult.Admitted || room is null)
         {
             _claims = null;
-            var full = result == AdmitResult.MeetingFull;
-            RefuseJoin(
-                full ? ErrorCodes.MeetingFull : ErrorCodes.WrongMeetingNode,
-                full ? "The meeting has reached its connection limit." : "The meeting is not hosted on this node.",
-                frame.IdJson,
-                full ? CloseCodes.MeetingFull : CloseCodes.WrongMeetingNode);
+            var (refusal, text, close) = result switch
+            {
+                AdmitResult.MeetingFull => (ErrorCodes.MeetingFull, "The meeting has reached its connection limit.", CloseCodes.MeetingFull),
+                AdmitResult.AlreadyConnected => (ErrorCodes.AlreadyConnected, "This attendee is connected already, as a promoted speaker; demote it first.", CloseCodes.AlreadyConnected),
+                _ => (ErrorCodes.WrongMeetingNode, "The meeting is not hosted on this node.", CloseCodes.WrongMeetingNode),
+            };
+            RefuseJoin(refusal, text, frame.IdJson, close);
             return false;
         }
 
@@ -357,6 +371,12 @@ internal sealed class Session : IPeerMediaListener
             return;
         }
 
+        // A primary this node missed (created while the node was not yet healthy) is asked of the control plane, as joins do.
+        if (_services.Directory.Find(claims.MeetingId) is null && !_services.Directory.IsDeleted(claims.MeetingId))
+        {
+            await _services.Placements.ResolveAsync(claims.MeetingId, cancellationToken).ConfigureAwait(false);
+        }
+
         var member = new PresenceMember(claims.AttendeeId, claims.ExternalUserId, ConnectionId);
         switch (_services.Rooms.ReservePromotion(this, claims.MeetingId, member))
         {
@@ -364,7 +384,7 @@ internal sealed class Session : IPeerMediaListener
                 Error(ErrorCodes.MeetingFull, "The primary meeting has reached its connection limit.", frame.IdJson);
                 return;
             case PromotionResult.AlreadyConnected:
-                Error(ErrorCodes.NotAllowed, "That primary attendee is already connected.", frame.IdJson);
+                Error(ErrorCodes.AlreadyConnected, "That primary attendee is already connected.", frame.IdJson);
                 return;
             case PromotionResult.MeetingGone:
                 Error(ErrorCodes.NotAllowed, "The primary meeting is not known to this node.", frame.IdJson);
@@ -383,7 +403,7 @@ internal sealed class Session : IPeerMediaListener
         // DeleteAttendee of the promotion's attendee may have landed during the checks.
         if (_services.Revoked.IsRevoked(claims.AttendeeId))
         {
-            await DemoteAsync(null, DisconnectReasons.AttendeeDeleted, fromClient: false, cancellationToken).ConfigureAwait(false);
+            await DemoteLockedAsync(null, DisconnectReasons.AttendeeDeleted, cancellationToken).ConfigureAwait(false);
             Error(ErrorCodes.TokenRevoked, "The promotion token's attendee was deleted.", frame.IdJson);
             return;
         }
@@ -400,18 +420,44 @@ internal sealed class Session : IPeerMediaListener
             return;
         }
 
-        if (PromotedAs is null)
+        try
         {
-            if (fromClient)
-            {
-                Error(ErrorCodes.NotAllowed, "This connection is not promoted.", idJson);
-            }
-
+            await _promotionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
             return;
         }
 
-        _services.Rooms.ReleasePromotion(this);
+        try
+        {
+            if (PromotedAs is null)
+            {
+                if (fromClient)
+                {
+                    Error(ErrorCodes.NotAllowed, "This connection is not promoted.", idJson);
+                }
+
+                return;
+            }
+
+            await DemoteLockedAsync(idJson, reason, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _promotionGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reverts a promotion in the order docs/signaling.md gives: the streams go (<c>stream-removed</c>), then the primary
+    /// attendee leaves presence (<c>attendee-left</c>), then the client gets <c>demoted</c>. Neither of the first two
+    /// reaches the client itself: it is still that attendee while they are announced. Holds the promotion gate.
+    /// </summary>
+    private async ValueTask DemoteLockedAsync(string? idJson, string reason, CancellationToken cancellationToken)
+    {
         await CallMediaAsync(p => p.DemoteAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        _services.Rooms.ReleasePromotion(this);
         Log.Demoted(_services.Logger, ConnectionId, reason);
         if (Volatile.Read(ref _disposed) == 0)
         {
@@ -492,6 +538,7 @@ internal sealed class Session : IPeerMediaListener
         MediaRefusal.BadOffer => ErrorCodes.BadOffer,
         MediaRefusal.NotAllowed => ErrorCodes.NotAllowed,
         MediaRefusal.MeetingFull => ErrorCodes.MeetingFull,
+        MediaRefusal.AlreadyConnected => ErrorCodes.AlreadyConnected,
         _ => ErrorCodes.MediaUnavailable,
     };
 

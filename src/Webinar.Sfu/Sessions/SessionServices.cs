@@ -9,7 +9,7 @@ namespace Webinar.Sfu.Sessions;
 
 /// <summary>What every session needs, resolved once.</summary>
 internal sealed class SessionServices(
-    JoinTokenVerifier verifier,
+    JoinTokenKeyFile verifier,
     MeetingDirectory directory,
     RevokedAttendees revoked,
     MeetingRooms rooms,
@@ -20,7 +20,7 @@ internal sealed class SessionServices(
     TimeProvider time,
     ILogger<Session> logger)
 {
-    public JoinTokenVerifier Verifier { get; } = verifier;
+    public JoinTokenKeyFile Verifier { get; } = verifier;
 
     public MeetingDirectory Directory { get; } = directory;
 

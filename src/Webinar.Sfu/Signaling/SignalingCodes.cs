@@ -14,6 +14,7 @@ internal static class ErrorCodes
     public const string NotAllowed = "not-allowed";
     public const string NotJoined = "not-joined";
     public const string AlreadyJoined = "already-joined";
+    public const string AlreadyConnected = "already-connected";
     public const string BadOffer = "bad-offer";
     public const string MediaUnavailable = "media-unavailable";
     public const string ArchiveInProgress = "archive-in-progress";
@@ -36,6 +37,7 @@ internal static class CloseCodes
     public const int SlowClient = 4008;
     public const int TransportClosed = 4009;
     public const int NodeShutdown = 4010;
+    public const int AlreadyConnected = 4011;
 }
 
 /// <summary>The <c>reason</c> of a <c>disconnected</c> frame and of AttendeeLeft.</summary>

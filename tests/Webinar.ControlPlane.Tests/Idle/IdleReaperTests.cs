@@ -12,6 +12,9 @@ public sealed class IdleFixture : ControlPlaneFixture
     protected override int IdleTimeoutSeconds => TimeoutSeconds;
 
     protected override int Instances => 2;
+
+    /// <summary>A node silent for 6 s while the other nodes beat is gone (the default is 30 s).</summary>
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Nodes:GoneAfter", "00:00:06")];
 }
 
 public sealed class IdleReaperTests(IdleFixture fixture) : IClassFixture<IdleFixture>

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Dapper;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -19,6 +20,11 @@ namespace Webinar.ControlPlane.Tests.Infrastructure;
 public class ControlPlaneFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-api-key";
+
+    /// <summary>A second platform, <see cref="OtherPlatformId"/>, with its own key and webhook secret.</summary>
+    public const string OtherApiKey = "test-api-key-other-platform";
+    public const string OtherPlatformId = "other-platform";
+    public const string OtherWebhookSecret = "other-platform-webhook-secret";
     public static readonly string[] NodeRegions = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 
     private readonly List<WebApplication> _apps = [];
@@ -47,6 +53,9 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
 
+    /// <summary>A client of the first instance acting for the other platform.</summary>
+    public HttpClient OtherPlatformClient { get; private set; } = null!;
+
     public static string NodeId(string region) => "node-" + region;
 
     public static string SignalingUrl(string nodeId) => $"ws://127.0.0.1:9/{nodeId}";
@@ -65,11 +74,13 @@ public class ControlPlaneFixture : IAsyncLifetime
         var clients = new List<HttpClient>();
         for (var i = 0; i < Instances; i++)
         {
+            var index = i;
             var app = ControlPlaneApp.Build([], builder =>
             {
                 builder.WebHost.UseTestServer();
                 builder.Configuration.AddInMemoryCollection(Settings());
                 builder.Configuration.AddInMemoryCollection(ExtraSettings);
+                ConfigureInstance(index, builder);
             });
             _apps.Add(app);
             await app.StartAsync();
@@ -80,6 +91,8 @@ public class ControlPlaneFixture : IAsyncLifetime
 
         Clients = clients;
         Client = clients[0];
+        OtherPlatformClient = _apps[0].GetTestClient();
+        OtherPlatformClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherApiKey);
         _heartbeats = Task.Run(() => SendHeartbeatsAsync(_stop.Token));
         await WaitUntilAsync(async () => await CountNodesAsync() >= NodeRegions.Length, TimeSpan.FromSeconds(30), "fake nodes registered");
     }
@@ -119,7 +132,16 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     /// <summary>Publishes one heartbeat as an SFU node would.</summary>
     public Task HeartbeatAsync(string nodeId, string region, int load, IReadOnlyList<MeetingConnections>? meetings = null) =>
-        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow));
+        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), load, meetings ?? [], DateTimeOffset.UtcNow), c => SignAsNode(c, nodeId));
+
+    /// <summary>The services of the first instance.</summary>
+    internal IServiceProvider Services => _apps[0].Services;
+
+    /// <summary>Signs what the fake nodes publish when the control plane verifies bus messages (nothing by default).</summary>
+    protected virtual void SignAsNode<T>(PublishContext<T> context, string nodeId)
+        where T : class
+    {
+    }
 
     public async Task<T> QueryScalarAsync<T>(string sql, object? args = null)
     {
@@ -143,6 +165,22 @@ public class ControlPlaneFixture : IAsyncLifetime
         throw new TimeoutException("Timed out waiting for: " + what);
     }
 
+    /// <summary>Services one instance registers before the control plane's own (e.g. a skewed TimeProvider).</summary>
+    protected virtual void ConfigureInstance(int index, WebApplicationBuilder builder)
+    {
+    }
+
+    /// <summary>Runs SQL on the fixture's database.</summary>
+    public async Task<int> ExecuteAsync(string sql, object? args = null)
+    {
+        await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString(Database));
+        return await connection.ExecuteAsync(sql, args);
+    }
+
+    /// <summary>Publishes one heartbeat that also lists the node's live connections.</summary>
+    public Task HeartbeatListingAsync(string nodeId, string region, IReadOnlyList<MeetingConnections> meetings, IReadOnlyList<Guid> connectionIds) =>
+        Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), meetings.Sum(m => m.Connections), meetings, DateTimeOffset.UtcNow, connectionIds));
+
     protected virtual Task StartBrokerAsync() => Task.CompletedTask;
 
     protected virtual Task StopBrokerAsync() => Task.CompletedTask;
@@ -154,10 +192,14 @@ public class ControlPlaneFixture : IAsyncLifetime
         ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["RabbitMq:VirtualHost"] = VirtualHost,
         ["ApiKeys:DevelopmentKey"] = ApiKey,
+        ["Platforms:0:Id"] = OtherPlatformId,
+        ["Platforms:0:ApiKeys:0"] = OtherApiKey,
+        ["Platforms:0:WebhookSecret"] = OtherWebhookSecret,
         ["Meetings:Regions"] = "us-east-1 eu-west-1 ap-southeast-1 sa-east-1 ca-central-1",
         ["Idle:TimeoutSeconds"] = IdleTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Idle:SweepIntervalSeconds"] = "1",
         ["Outbox:PollInterval"] = "00:00:00.500",
+        ["Retention:Interval"] = "00:00:01",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 

@@ -19,7 +19,10 @@ internal static class TestEnvironment
         $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database={database};Maximum Pool Size=40;Timeout=30";
 
     /// <summary>Runs infra/rabbitmq with the given AMQP port (and its distribution port) and arguments.</summary>
-    public static async Task RabbitAsync(int amqpPort, params string[] args)
+    public static async Task RabbitAsync(int amqpPort, params string[] args) => await RabbitOutputAsync(amqpPort, args);
+
+    /// <summary>Runs infra/rabbitmq like <see cref="RabbitAsync"/> and returns what it printed.</summary>
+    public static async Task<string> RabbitOutputAsync(int amqpPort, params string[] args)
     {
         var psi = new ProcessStartInfo(Path.Combine(RepoRoot, "infra", "rabbitmq"))
         {
@@ -46,6 +49,8 @@ internal static class TestEnvironment
         {
             throw new InvalidOperationException($"infra/rabbitmq {string.Join(' ', args)} failed ({process.ExitCode}): {await stdout} {await stderr}");
         }
+
+        return await stdout;
     }
 
     /// <summary>Two consecutive free TCP ports (AMQP and Erlang distribution) for a private broker.</summary>

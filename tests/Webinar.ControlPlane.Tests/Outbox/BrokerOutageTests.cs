@@ -4,7 +4,7 @@ using Webinar.ControlPlane.Tests.Infrastructure;
 namespace Webinar.ControlPlane.Tests.Outbox;
 
 /// <summary>A control plane on a private RabbitMQ broker that the test stops and starts.</summary>
-public sealed class PrivateBrokerFixture : ControlPlaneFixture
+public class PrivateBrokerFixture : ControlPlaneFixture
 {
     private readonly int _port = TestEnvironment.FreePortPair();
 
@@ -49,5 +49,28 @@ public sealed class BrokerOutageTests(PrivateBrokerFixture fixture) : IClassFixt
         Assert.Equal("during-outage", created.ExternalUserId);
         Assert.Equal(MeetingDeletionReason.Api, deleted.Reason);
         Assert.Equal(0, await fixture.QueryScalarAsync<long>("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task Readiness_is_503_while_the_broker_is_down_and_200_when_it_is_back()
+    {
+        var anonymous = fixture.CreateAnonymousClient();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+
+        await fixture.StopBrokerNowAsync();
+        try
+        {
+            await ControlPlaneFixture.WaitUntilAsync(
+                async () => (await anonymous.GetAsync("/readyz")).StatusCode == System.Net.HttpStatusCode.ServiceUnavailable,
+                TimeSpan.FromSeconds(60), "/readyz answering 503 during the outage");
+        }
+        finally
+        {
+            await fixture.StartBrokerNowAsync();
+        }
+
+        await ControlPlaneFixture.WaitUntilAsync(
+            async () => (await anonymous.GetAsync("/readyz")).StatusCode == System.Net.HttpStatusCode.OK,
+            TimeSpan.FromSeconds(90), "/readyz answering 200 once the broker is back");
     }
 }

@@ -20,6 +20,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     private readonly List<ReceivedWebhook> _received = [];
     private readonly Dictionary<string, Queue<int>> _statuses = [];
     private readonly Dictionary<string, TaskCompletionSource> _hangs = [];
+    private readonly Dictionary<string, string> _redirects = [];
     private readonly WebApplication _app;
 
     private WebhookReceiver(WebApplication app) => _app = app;
@@ -49,6 +50,15 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         lock (_received)
         {
             _statuses[new Uri(url).AbsolutePath] = new Queue<int>(statuses);
+        }
+    }
+
+    /// <summary>The path answers <c>302 Found</c> with <c>Location: <paramref name="target"/></c>.</summary>
+    public void Redirect(string url, string target)
+    {
+        lock (_received)
+        {
+            _redirects[new Uri(url).AbsolutePath] = target;
         }
     }
 
@@ -138,6 +148,12 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             if (_hangs.TryGetValue(path, out var tcs))
             {
                 hang = tcs.Task;
+            }
+
+            if (_redirects.TryGetValue(path, out var location))
+            {
+                status = StatusCodes.Status302Found;
+                context.Response.Headers.Location = location;
             }
         }
 

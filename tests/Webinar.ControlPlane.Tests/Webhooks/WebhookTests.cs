@@ -21,19 +21,31 @@ public sealed class WebhookFixture : ControlPlaneFixture
 
     internal WebhookReceiver Receiver { get; private set; } = null!;
 
+    /// <summary>Another receiver (another port, so another receiver for the per-receiver limit).</summary>
+    internal WebhookReceiver OtherReceiver { get; private set; } = null!;
+
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
     [
         new("Webhooks:SigningSecret", Secret),
+
+        // The receivers listen on 127.0.0.1, which webhooks may not reach by default.
+        new("Webhooks:AllowedNetworks", "127.0.0.0/8"),
         new("Webhooks:MaxAttempts", MaxAttempts.ToString(CultureInfo.InvariantCulture)),
         new("Webhooks:InitialBackoff", InitialBackoff.ToString("c", CultureInfo.InvariantCulture)),
         new("Webhooks:MaxBackoff", "00:00:10"),
         new("Webhooks:RequestTimeout", "00:00:03"),
         new("Webhooks:PollInterval", "00:00:00.100"),
+        new("Webhooks:MaxConcurrentDeliveries", MaxConcurrentDeliveries.ToString(CultureInfo.InvariantCulture)),
+        new("Webhooks:MaxConcurrentPerReceiver", MaxConcurrentPerReceiver.ToString(CultureInfo.InvariantCulture)),
     ];
+
+    public const int MaxConcurrentDeliveries = 8;
+    public const int MaxConcurrentPerReceiver = 2;
 
     public override async Task InitializeAsync()
     {
         Receiver = await WebhookReceiver.StartAsync();
+        OtherReceiver = await WebhookReceiver.StartAsync();
         await base.InitializeAsync();
     }
 
@@ -41,6 +53,7 @@ public sealed class WebhookFixture : ControlPlaneFixture
     {
         await base.DisposeAsync();
         await Receiver.DisposeAsync();
+        await OtherReceiver.DisposeAsync();
     }
 }
 
@@ -229,6 +242,62 @@ public sealed class WebhookTests(WebhookFixture fixture) : IClassFixture<Webhook
         {
             Receiver.Release(slowUrl);
         }
+    }
+
+    [Fact]
+    public async Task A_receiver_that_hangs_with_many_deliveries_holds_only_its_own_slots()
+    {
+        var slowUrl = fixture.OtherReceiver.NewUrl();
+        var fastUrl = Receiver.NewUrl();
+        fixture.OtherReceiver.Hang(slowUrl);
+        var (slow, _) = await CreateMeetingAsync(slowUrl);
+        var (fast, _) = await CreateMeetingAsync(fastUrl);
+        var many = WebhookFixture.MaxConcurrentDeliveries * 2;
+        var batch = await ApiClient.PostAsync(fixture.Client, $"/meetings/{slow}/attendees?operation=batch-create",
+            new { Attendees = Enumerable.Range(0, many).Select(i => new { ExternalUserId = $"viewer-{i}" }).ToArray() });
+        var slowAttendees = batch.Body.GetProperty("Attendees").EnumerateArray().Select(a => a.GetProperty("AttendeeId").GetGuid()).ToList();
+        var fastAttendee = await CreateAttendeeAsync(fast, "presenter-8");
+
+        try
+        {
+            foreach (var attendee in slowAttendees)
+            {
+                await ApiClient.DeleteAsync(fixture.Client, $"/meetings/{slow}/attendees/{attendee}");
+            }
+
+            await fixture.OtherReceiver.WaitForAsync(slowUrl, WebhookFixture.MaxConcurrentPerReceiver);
+            await ApiClient.DeleteAsync(fixture.Client, $"/meetings/{fast}/attendees/{fastAttendee}");
+            await Receiver.WaitForAsync(fastUrl, 1);
+
+            // Every hanging POST is still open (3 s request timeout, none answered or given up): the other
+            // receiver's webhook went out meanwhile, and the hanging one never had more than its share.
+            Assert.Equal(0, await fixture.QueryScalarAsync<int>("SELECT count(*) FROM webhook_deliveries WHERE url = @url AND attempts > 0", new { url = slowUrl }));
+            Assert.Equal(WebhookFixture.MaxConcurrentPerReceiver, fixture.OtherReceiver.For(slowUrl).Count);
+        }
+        finally
+        {
+            fixture.OtherReceiver.Release(slowUrl);
+        }
+    }
+
+    [Fact]
+    public async Task Redirects_are_never_followed_and_count_as_a_failed_attempt()
+    {
+        var url = Receiver.NewUrl();
+        var target = Receiver.NewUrl();
+        Receiver.Redirect(url, target);
+        var (meeting, _) = await CreateMeetingAsync(url);
+        var attendee = await CreateAttendeeAsync(meeting, "presenter-9");
+
+        await ApiClient.DeleteAsync(fixture.Client, $"/meetings/{meeting}/attendees/{attendee}");
+        await Receiver.WaitForAsync(url, 2);
+        await ConditionAsync(
+            async () => await fixture.QueryScalarAsync<int>("SELECT attempts FROM webhook_deliveries WHERE url = @url", new { url }) >= 2,
+            "the redirected delivery is retried");
+
+        Assert.Empty(Receiver.For(target));
+        Assert.Equal("HTTP 302", await fixture.QueryScalarAsync<string?>("SELECT last_error FROM webhook_deliveries WHERE url = @url", new { url }));
+        Assert.Null(await fixture.QueryScalarAsync<DateTime?>("SELECT delivered_at FROM webhook_deliveries WHERE url = @url", new { url }));
     }
 
     private static JsonElement Body(ReceivedWebhook r) => JsonDocument.Parse(r.Body).RootElement.Clone();

@@ -4,7 +4,8 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// Launches Debian's Chromium through Playwright (never a downloaded browser): headless, fake camera and microphone
-/// (the fake camera plays <see cref="FakeCamera"/>'s 1280x720 clip), loopback ICE allowed.
+/// (the fake camera plays <see cref="FakeCamera"/>'s 1280x720 clip), and nothing that changes how WebRTC picks its
+/// network: like a user's browser, it gathers candidates on the machine's real interfaces only (no loopback).
 /// </summary>
 public static class Chromium
 {
@@ -22,10 +23,10 @@ public static class Chromium
         "--disable-sync",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        "--allow-loopback-in-peer-connection",
     ];
 
-    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    /// <param name="executable">Another launcher (e.g. a script that starts Chromium in a network namespace); default Debian's Chromium.</param>
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(string? executable = null)
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
@@ -33,7 +34,7 @@ public static class Chromium
         {
             var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
-                ExecutablePath = ExecutablePath,
+                ExecutablePath = executable ?? ExecutablePath,
                 Headless = true,
                 Args = [.. Arguments, "--use-file-for-fake-video-capture=" + FakeCamera.Ensure()],
                 Timeout = 60_000,
@@ -56,7 +57,17 @@ public sealed class ChromiumFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
-    public async Task InitializeAsync() => (_playwright, Browser) = await Chromium.LaunchAsync();
+    private string? _executable;
+
+    /// <summary>A Chromium started through <paramref name="executable"/> (see <see cref="Chromium.LaunchAsync"/>), launched.</summary>
+    public static async Task<ChromiumFixture> LaunchThroughAsync(string executable)
+    {
+        var fixture = new ChromiumFixture { _executable = executable };
+        await fixture.InitializeAsync();
+        return fixture;
+    }
+
+    public async Task InitializeAsync() => (_playwright, Browser) = await Chromium.LaunchAsync(_executable);
 
     public async Task DisposeAsync()
     {

@@ -144,6 +144,22 @@ public sealed class MeetingPage
         }
         """);
 
+    /// <summary>
+    /// The selected ICE candidate pair, from getStats(): "protocol local-address -> remote-address:port", e.g.
+    /// "tcp 10.1.9.2 -> 10.1.9.1:20001"; null before one is selected.
+    /// </summary>
+    public Task<string?> SelectedCandidatePairAsync() => Page.EvaluateAsync<string?>("""
+        async () => {
+          const stats = await window.client.peerConnection.getStats();
+          let pairId = null;
+          stats.forEach(s => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+          const pair = pairId && stats.get(pairId);
+          if (!pair) return null;
+          const local = stats.get(pair.localCandidateId), remote = stats.get(pair.remoteCandidateId);
+          return `${local.protocol} ${local.address} -> ${remote.address}:${remote.port}`;
+        }
+        """);
+
     /// <summary>Total video bytes this page has sent.</summary>
     public Task<long> VideoBytesSentAsync() => Page.EvaluateAsync<long>(SentBytesScript);
 

@@ -12,7 +12,7 @@ namespace Webinar.EndToEnd.Tests.Infrastructure;
 /// An SFU node: its identity, ports and environment stay the same across restarts; <see cref="Process"/> is the
 /// process running it now.
 /// </summary>
-public sealed class SfuNode(string region, string nodeId, int wsPort, int udpPort, string address, string? networkNamespace, IReadOnlyDictionary<string, string> environment)
+public sealed class SfuNode(string region, string nodeId, int wsPort, int udpPort, int tcpPort, string address, string? networkNamespace, IReadOnlyDictionary<string, string> environment)
 {
     public string Region { get; } = region;
 
@@ -22,7 +22,10 @@ public sealed class SfuNode(string region, string nodeId, int wsPort, int udpPor
 
     public int UdpPort { get; } = udpPort;
 
-    /// <summary>The address it listens on and announces (127.0.0.1, or its namespace's address).</summary>
+    /// <summary>The ICE-TCP port (passive candidates), on every media address.</summary>
+    public int TcpPort { get; } = tcpPort;
+
+    /// <summary>The address its signalling listens on (127.0.0.1, or its namespace's address); media listens on every address.</summary>
     public string Address { get; } = address;
 
     public string? NetworkNamespace { get; } = networkNamespace;
@@ -140,30 +143,43 @@ public class WebinarSystemFixture : IAsyncLifetime
 
         try
         {
-            ControlPlane = Track(ServiceProcess.Start("control-plane", "Webinar.ControlPlane", new Dictionary<string, string>(common)
+            var controlPlane = new Dictionary<string, string>(common)
             {
                 ["WEBINAR_HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture),
                 ["WEBINAR_API_KEY"] = ApiKey,
                 ["WEBINAR_JOIN_TOKEN_PRIVATE_KEY_FILE"] = privatePem,
                 ["WEBINAR_IDLE_TIMEOUT_SECONDS"] = "300",
-            }));
+            };
+            ConfigureControlPlane(controlPlane);
+            ControlPlane = Track(ServiceProcess.Start("control-plane", "Webinar.ControlPlane", controlPlane));
 
             foreach (var region in NodeRegions)
             {
                 var placement = PlaceNode(region);
                 var ws = FreePort(SocketType.Stream, ProtocolType.Tcp);
                 var udp = FreePort(SocketType.Dgram, ProtocolType.Udp);
+                var tcp = FreePort(SocketType.Stream, ProtocolType.Tcp);
                 var nodeId = $"{region}-e2e{_suffix[..6]}";
-                var node = new SfuNode(region, nodeId, ws, udp, placement.Address, placement.NetworkNamespace, new Dictionary<string, string>(common)
+                var environment = new Dictionary<string, string>(common)
                 {
                     ["WEBINAR_SFU_REGION"] = region,
                     ["WEBINAR_SFU_NODE_ID"] = nodeId,
                     ["WEBINAR_SFU_WS_PORT"] = ws.ToString(CultureInfo.InvariantCulture),
                     ["WEBINAR_SFU_UDP_PORT"] = udp.ToString(CultureInfo.InvariantCulture),
-                    ["WEBINAR_SFU_ANNOUNCED_IP"] = placement.Address,
+                    ["WEBINAR_SFU_TCP_PORT"] = tcp.ToString(CultureInfo.InvariantCulture),
                     ["WEBINAR_SFU_LISTEN_ADDRESS"] = placement.Address,
                     ["WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE"] = publicPem,
-                });
+                };
+                if (placement.NetworkNamespace is not null)
+                {
+                    // A node in a namespace of its own listens and announces its namespace's address only; in the
+                    // root namespace it takes the default, as infra/up does: every address of the machine.
+                    environment["WEBINAR_SFU_MEDIA_ADDRESSES"] = placement.Address;
+                    environment["WEBINAR_SFU_ANNOUNCED_IP"] = placement.Address;
+                }
+
+                ConfigureNode(region, environment);
+                var node = new SfuNode(region, nodeId, ws, udp, tcp, placement.Address, placement.NetworkNamespace, environment);
                 StartProcess(node);
                 _nodes.Add(node);
             }
@@ -218,6 +234,16 @@ public class WebinarSystemFixture : IAsyncLifetime
     protected virtual Task CleanUpNetworkAsync() => Task.CompletedTask;
 
     protected virtual NodePlacement PlaceNode(string region) => NodePlacement.Loopback;
+
+    /// <summary>Last word on a node's environment before it starts.</summary>
+    protected virtual void ConfigureNode(string region, IDictionary<string, string> environment)
+    {
+    }
+
+    /// <summary>Last word on the control plane's environment before it starts.</summary>
+    protected virtual void ConfigureControlPlane(IDictionary<string, string> environment)
+    {
+    }
 
     /// <summary>Every process's output, for the test log.</summary>
     public string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));

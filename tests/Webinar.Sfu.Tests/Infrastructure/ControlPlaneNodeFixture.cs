@@ -151,6 +151,23 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
         return json.GetProperty("Meeting").GetProperty("MeetingId").GetGuid();
     }
 
+    /// <summary>Waits until the control plane sees <paramref name="nodeId"/> healthy (a heartbeat within the last 2 s).</summary>
+    public async Task WaitForHealthyNodeAsync(string nodeId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        while (!await connection.ExecuteScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM nodes WHERE node_id = @nodeId AND last_heartbeat_at > now() - interval '3 seconds')", new { nodeId }))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Node {nodeId} never became healthy.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>CreateAttendee through the API; returns its id and join token.</summary>
     public async Task<(Guid AttendeeId, string JoinToken)> CreateAttendeeAsync(Guid meetingId, string user)
     {
@@ -174,8 +191,12 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
         return new JoinTokenSigner(_key).Sign(new JoinTokenClaims(meetingId, attendeeId, user, null, AttendeeCapabilities.SendReceiveAll, now, now.AddHours(1)));
     }
 
-    /// <summary>Starts an SFU node process in process on a free port with the fake media plane; the bus is connected when it returns.</summary>
-    internal async Task<RunningNode> StartNodeAsync(string nodeId, string region)
+    /// <summary>
+    /// Starts an SFU node host in process on a free port; the bus is connected when it returns. With the fake media
+    /// plane by default; <paramref name="realMedia"/> runs the real one and the relay (its own UDP media socket), as
+    /// <c>infra/up</c> runs a node.
+    /// </summary>
+    internal async Task<RunningNode> StartNodeAsync(string nodeId, string region, bool realMedia = false)
     {
         var port = FreeTcpPort();
         var media = new FakeMediaPlane();
@@ -191,12 +212,27 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
                 ["RabbitMq:Port"] = SfuNodeFixture.RabbitPort.ToString(CultureInfo.InvariantCulture),
                 ["RabbitMq:VirtualHost"] = _vhost,
                 ["RabbitMq:WaitUntilStarted"] = "true",
+                ["Sfu:UdpPort"] = realMedia ? FreeUdpPort().ToString(CultureInfo.InvariantCulture) : "0",
                 ["Logging:LogLevel:Default"] = "Warning",
             });
-            builder.Services.AddSingleton<IMediaPlane>(media);
+            if (!realMedia)
+            {
+                builder.Services.AddSingleton<IMediaPlane>(media);
+            }
         });
         await app.StartAsync();
         return new RunningNode(app, new Uri($"ws://127.0.0.1:{port}/signal"), media);
+    }
+
+    /// <summary>Publishes a control-plane event on the fixture's virtual host as the control plane would.</summary>
+    public Task PublishAsync<T>(T message)
+        where T : class => _bus!.Publish(message);
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     private static int FreeTcpPort()

@@ -84,8 +84,17 @@ internal sealed class FakePeerMedia(FakeMeetingMedia meeting, MediaPeer peer, IP
         return ValueTask.FromResult(MediaOutcome.Ok);
     }
 
+    /// <summary>Streams the test published as this peer's promotion; demotion unpublishes them, as the real plane does.</summary>
+    public List<(FakeMeetingMedia Meeting, MediaStreamInfo Stream)> PromotedStreams { get; } = [];
+
     public ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken)
     {
+        foreach (var (meeting, stream) in PromotedStreams)
+        {
+            meeting.Unpublish(stream);
+        }
+
+        PromotedStreams.Clear();
         Promotion = null;
         Demotions++;
         return ValueTask.FromResult(MediaOutcome.Ok);

@@ -93,7 +93,38 @@ internal sealed class SignalingClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The frames that arrive within <paramref name="window"/> (stops at close).</summary>
+    /// <summary>Every frame up to and including the first of <paramref name="type"/>; fails on close or timeout.</summary>
+    public async Task<List<JsonElement>> ReadThroughAsync(string type, TimeSpan? wait = null)
+    {
+        var frames = new List<JsonElement>();
+        var deadline = DateTime.UtcNow + (wait ?? DefaultWait);
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            JsonElement? frame;
+            try
+            {
+                frame = left > TimeSpan.Zero ? await ReceiveAsync(left) : throw new OperationCanceledException();
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"No '{type}' frame; saw: {string.Join(", ", frames.Select(f => f.GetRawText()))}");
+            }
+
+            if (frame is null)
+            {
+                throw new InvalidOperationException($"Closed ({CloseStatus}) before a '{type}' frame; saw: {string.Join(", ", frames.Select(f => f.GetRawText()))}");
+            }
+
+            frames.Add(frame.Value);
+            if (frame.Value.GetProperty("type").GetString() == type)
+            {
+                return frames;
+            }
+        }
+    }
+
+    /// <summary>The frames that arrive within <paramref name="window"/> (stops at close; the socket is aborted after).</summary>
     public async Task<List<JsonElement>> CollectAsync(TimeSpan window)
     {
         var frames = new List<JsonElement>();

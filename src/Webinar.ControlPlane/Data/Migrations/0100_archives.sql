@@ -7,6 +7,7 @@ ALTER TABLE attendees ADD COLUMN IF NOT EXISTS role text NOT NULL DEFAULT 'Atten
 
 CREATE TABLE IF NOT EXISTS archives (
     archive_id           uuid             PRIMARY KEY,
+    platform_id          text             NOT NULL,
     meeting_id           uuid             NOT NULL,
     external_meeting_id  text             NULL,
     node_id              text             NOT NULL,

@@ -1,0 +1,91 @@
+using MassTransit;
+using Webinar.Contracts.Relay;
+using Webinar.Sfu.Media;
+using Webinar.Sfu.Sessions;
+using Webinar.Sfu.Signaling;
+
+namespace Webinar.Sfu.Relay;
+
+/// <summary>
+/// A replica attendee here promoted into a primary on another node. The replica's node asks (<see cref="AskAsync"/>,
+/// <c>AdmitPromotion</c>) over the link its primary is subscribed on; the primary's node answers (<see cref="AnswerAsync"/>)
+/// by the meeting's one admission rule (<see cref="MeetingRooms.AdmitRemotePromotion"/>) and counts the attendee until
+/// <c>RelayPromotionEnded</c> or the link closing. The refusal reasons on the wire, both ways, are mapped here only.
+/// </summary>
+internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId)
+{
+    public const string MeetingFull = "meeting-full";
+    public const string AlreadyConnected = "already-connected";
+    public const string UnknownLink = "unknown-link";
+    public const string NotPlacedHere = "not-placed-here";
+    private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
+
+    /// <summary>The primary's node's decision on the wire.</summary>
+    public static PromotionAdmission Answer(PromotionResult result) => result switch
+    {
+        PromotionResult.Reserved => new PromotionAdmission(true, null),
+        PromotionResult.MeetingFull => new PromotionAdmission(false, MeetingFull),
+        PromotionResult.AlreadyConnected => new PromotionAdmission(false, AlreadyConnected),
+        _ => new PromotionAdmission(false, NotPlacedHere),
+    };
+
+    /// <summary>The decision as the replica's node tells its client.</summary>
+    public static MediaOutcome Outcome(PromotionAdmission admission) => admission switch
+    {
+        { Admitted: true } => MediaOutcome.Ok,
+        { Reason: MeetingFull } => new MediaOutcome(MediaRefusal.MeetingFull, "The primary meeting has reached its connection limit."),
+        { Reason: AlreadyConnected } => new MediaOutcome(MediaRefusal.AlreadyConnected, "That primary attendee is already connected."),
+        var refused => new MediaOutcome(MediaRefusal.Unavailable, $"The primary's node refused the promotion ({refused.Reason})."),
+    };
+
+    /// <summary>Primary's node: answers another node's <c>AdmitPromotion</c>. Bus thread.</summary>
+    public async Task<PromotionAdmission> AnswerAsync(AdmitPromotion request)
+    {
+        var linked = await node.Loop.InvokeAsync(() => links.IsCurrent(request.FromNodeId, request.LinkId, out _)).ConfigureAwait(false);
+        if (!linked)
+        {
+            return new PromotionAdmission(false, UnknownLink);
+        }
+
+        var member = new PresenceMember(request.Attendee.AttendeeId, request.Attendee.ExternalUserId, Guid.Empty);
+        return Answer(rooms().AdmitRemotePromotion(request.PrimaryMeetingId, member, request.FromNodeId));
+    }
+
+    /// <summary>Replica's node: asks the primary's node to admit <paramref name="attendee"/>. Any thread.</summary>
+    public async Task<MediaOutcome> AskAsync(Guid primaryMeetingId, ProducerOwner attendee, CancellationToken cancellationToken)
+    {
+        var link = await node.Loop.InvokeAsync(() => remotes.LinkOf(primaryMeetingId)).ConfigureAwait(false);
+        if (link is null)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable, "The relay to the primary's node is not up; try again shortly.");
+        }
+
+        try
+        {
+            var client = bus.CreateRequestClient<AdmitPromotion>(RelayService.NodeQueue(link.PeerNodeId), RequestTimeout);
+            var response = await client.GetResponse<PromotionAdmission>(new AdmitPromotion(link.LinkId, nodeId, primaryMeetingId,
+                new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)), cancellationToken).ConfigureAwait(false);
+            return Outcome(response.Message);
+        }
+        catch (RequestTimeoutException)
+        {
+            return new MediaOutcome(MediaRefusal.Unavailable, "The primary's node did not answer; try again shortly.");
+        }
+    }
+
+    /// <summary>Replica's node: a promotion admitted by <see cref="AskAsync"/> ended. Loop thread.</summary>
+    public void Ended(Guid primaryMeetingId, ProducerOwner attendee)
+    {
+        if (remotes.LinkOf(primaryMeetingId) is { } link)
+        {
+            outbox.Enqueue(link.PeerNodeId, new RelayPromotionEnded(link.LinkId, nodeId, primaryMeetingId,
+                new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)));
+        }
+    }
+
+    /// <summary>Primary's node: the replica's node says a promotion ended; the place frees.</summary>
+    public void OnEnded(RelayPromotionEnded message) => rooms().ReleaseRemotePromotion(message.PrimaryMeetingId, message.Attendee.AttendeeId);
+
+    /// <summary>Primary's node: a link closed, so every promotion from its node ends.</summary>
+    public void LinkClosed(RelayLink link) => rooms().ReleaseRemotePromotionsFrom(link.PeerNodeId);
+}
