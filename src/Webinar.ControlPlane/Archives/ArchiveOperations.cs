@@ -22,12 +22,13 @@ internal sealed class StartArchiveHandler(NpgsqlDataSource dataSource, OutboxSig
 {
     public async Task<ArchiveResponse> Handle(StartArchive request, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var meeting = await MeetingStore.GetOwnedAsync(connection, tx, request.PlatformId, request.MeetingId, forUpdate: true, ct)
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
-        var archive = await ArchiveLifecycle.StartAsync(connection, tx, meeting, ArchiveRules.Settings(request.Body, options.Value.MaxDuration), now, ct);
+
+        // Read once the meeting is locked: the archive's StartedAt is as close to the answer as it can be.
+        var archive = await ArchiveLifecycle.StartAsync(connection, tx, meeting, ArchiveRules.Settings(request.Body, options.Value.MaxDuration), time.GetUtcNow(), ct);
         await tx.CommitAsync(ct);
         outbox.Notify();
         return new ArchiveResponse(archive.ToArchive(urls.For(archive)));

@@ -33,11 +33,10 @@ internal sealed class ArchiveRecording
     private Task? _writer;
     private volatile string? _writeError;
 
-    public ArchiveRecording(ArchiveStarted started, string workDirectory, long startTimestamp, TimeProvider time, int queueCapacity)
+    public ArchiveRecording(ArchiveStarted started, string workDirectory, TimeProvider time, int queueCapacity)
     {
         Started = started;
         WorkDirectory = workDirectory;
-        StartTimestamp = startTimestamp;
         _time = time;
         _queueCapacity = queueCapacity;
     }
@@ -48,8 +47,6 @@ internal sealed class ArchiveRecording
 
     public string WorkDirectory { get; }
 
-    public long StartTimestamp { get; }
-
     /// <summary>Packets the writer could not keep up with (the queue was full); each is lost to the archive only.</summary>
     public long DroppedPackets => Interlocked.Read(ref _dropped);
 
@@ -58,8 +55,11 @@ internal sealed class ArchiveRecording
 
     public bool IsStopped => _stopped;
 
-    /// <summary>Seconds since the archive started on this node.</summary>
-    public double Elapsed => _time.GetElapsedTime(StartTimestamp).TotalSeconds;
+    /// <summary>
+    /// Seconds since the archive started, by the control plane's StartedAt (the time the platform's call was
+    /// answered): the archive covers StartedAt to StoppedAt, whatever the bus's delivery delays.
+    /// </summary>
+    public double Elapsed => Math.Max(0, (_time.GetUtcNow() - Started.StartedAt).TotalSeconds);
 
     public void StartWriter() => _writer = Task.Factory.StartNew(WriteLoopAsync, TaskCreationOptions.LongRunning).Unwrap();
 

@@ -97,7 +97,7 @@ internal sealed class ArchiveService : BackgroundService
             return;
         }
 
-        var recording = new ArchiveRecording(started, dir, _time.GetTimestamp(), _time, _options.QueueCapacity);
+        var recording = new ArchiveRecording(started, dir, _time, _options.QueueCapacity);
         if (!_recordings.TryAdd(started.ArchiveId, recording))
         {
             return;
@@ -112,7 +112,7 @@ internal sealed class ArchiveService : BackgroundService
     /// Stops recording and finishes the archive in the background. <paramref name="reason"/> is reported as
     /// ArchiveStopped when the node decided the stop itself (<paramref name="report"/>).
     /// </summary>
-    public Task StopAsync(Guid archiveId, string reason, bool report)
+    public Task StopAsync(Guid archiveId, string reason, bool report, DateTimeOffset? stoppedAt = null)
     {
         if (!_recordings.TryRemove(archiveId, out var recording))
         {
@@ -120,10 +120,10 @@ internal sealed class ArchiveService : BackgroundService
         }
 
         _finished[archiveId] = 0;
-        return FinishAsync(recording, reason, report);
+        return FinishAsync(recording, reason, report, stoppedAt);
     }
 
-    private async Task FinishAsync(ArchiveRecording recording, string reason, bool report)
+    private async Task FinishAsync(ArchiveRecording recording, string reason, bool report, DateTimeOffset? stoppedAt)
     {
         var started = recording.Started;
         double duration = 0;
@@ -132,7 +132,7 @@ internal sealed class ArchiveService : BackgroundService
             duration = await _plane.Node.Loop.InvokeAsync(() =>
             {
                 recording.Detach();
-                return Math.Round(recording.Elapsed, 3);
+                return Math.Round(stoppedAt is { } at ? Math.Max(0, (at - recording.Started.StartedAt).TotalSeconds) : recording.Elapsed, 3);
             }).ConfigureAwait(false);
             Log.ArchiveStopping(_logger, started.ArchiveId, reason, recording.DroppedPackets);
             if (report)
@@ -334,7 +334,7 @@ internal sealed class ArchiveEventsConsumer(ArchiveService archives, ArchiveCont
     {
         control.OnStopped(context.Message.MeetingId, context.Message.ArchiveId, context.Message.Reason);
         // Finishing runs in the background: the queue is not held while ffmpeg works.
-        _ = archives.StopAsync(context.Message.ArchiveId, context.Message.Reason, report: false);
+        _ = archives.StopAsync(context.Message.ArchiveId, context.Message.Reason, report: false, context.Message.StoppedAt);
         return Task.CompletedTask;
     }
 }

@@ -22,12 +22,18 @@ public sealed class ArchiveTests(WebinarSystemFixture system, ChromiumFixture ch
         var meeting = await _system.Api.CreateMeetingAsync("us-east-1");
         var presenter = await PublishingPresenterAsync(meeting, "presenter");
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var started = await _system.Api.StartArchiveAsync(meeting.MeetingId,
             new { Name = "ten seconds", OutputMode = "Composed", HasAudio = true, HasVideo = true, Resolution = "1280x720", Layout = "Grid" });
+        var startCall = clock.Elapsed;
         Assert.Equal("Started", started.GetProperty("Status").GetString());
         var archiveId = started.GetProperty("ArchiveId").GetGuid();
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        // The archive runs from its CreatedAt (the control plane's clock, this machine's): stop it ten seconds later.
+        var stopAt = started.GetProperty("CreatedAt").GetDateTimeOffset() + TimeSpan.FromSeconds(10);
+        await Task.Delay(stopAt - DateTimeOffset.UtcNow);
+        clock.Restart();
         var stopped = await _system.Api.StopArchiveAsync(meeting.MeetingId, archiveId);
+        _output.WriteLine($"StartArchive answered in {startCall.TotalMilliseconds:0} ms, StopArchive in {clock.Elapsed.TotalMilliseconds:0} ms");
         Assert.Equal("Stopped", stopped.GetProperty("Status").GetString());
 
         var available = await _system.Api.WaitForArchiveAsync(archiveId, FinishTimeout, "Available", "Failed");
