@@ -16,8 +16,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${WEBINAR_REGIONS:=us-east-1 eu-west-1 ap-southeast-1}"
 : "${WEBINAR_IDLE_TIMEOUT_SECONDS:=300}"
 : "${WEBINAR_CONFIGURATION:=Release}"
+: "${WEBINAR_ARCHIVE_DIR:=$WEBINAR_DATA_DIR/archives}"
 export WEBINAR_DATA_DIR WEBINAR_HTTP_PORT WEBINAR_PG_PORT WEBINAR_RABBITMQ_PORT WEBINAR_RABBITMQ_DIST_PORT \
-  WEBINAR_EPMD_PORT WEBINAR_SFU_WS_BASE_PORT WEBINAR_SFU_UDP_BASE_PORT WEBINAR_REGIONS WEBINAR_IDLE_TIMEOUT_SECONDS
+  WEBINAR_EPMD_PORT WEBINAR_SFU_WS_BASE_PORT WEBINAR_SFU_UDP_BASE_PORT WEBINAR_REGIONS WEBINAR_IDLE_TIMEOUT_SECONDS WEBINAR_ARCHIVE_DIR
 export WEBINAR_PG_HOST=127.0.0.1 WEBINAR_RABBITMQ_HOST=127.0.0.1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -63,6 +64,7 @@ ensure_packages() {
   command -v ss >/dev/null || missing+=(iproute2)
   command -v curl >/dev/null || missing+=(curl)
   command -v turnserver >/dev/null || missing+=(coturn)
+  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
   for p in "$@"; do
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;

@@ -11,13 +11,14 @@ namespace Webinar.Contracts.JoinTokens;
 /// <summary>
 /// The wire form of a join token: a compact JWS (RFC 7515) signed with ES256 (ECDSA P-256, SHA-256,
 /// signature as r‖s). Header <c>{"alg":"ES256","typ":"JWT","kid":…}</c>; payload claims
-/// <c>iss, sub, mid, aid, uid, pmid, cap{a,v,c}, iat, exp</c> and, when TURN is configured,
+/// <c>iss, sub, mid, aid, uid, pmid, cap{a,v,c}, role (moderators only), iat, exp</c> and, when TURN is configured,
 /// <c>ice: [{urls: [...], u, p}]</c> (the attendee's TURN URLs, username and credential).
 /// </summary>
 internal static class JoinTokenFormat
 {
     public const string Algorithm = "ES256";
     public const string Issuer = "webinar-control-plane";
+    public const string ModeratorRole = "moderator";
 
     public static string KeyId(ECDsa key)
     {
@@ -80,6 +81,10 @@ public sealed class JoinTokenSigner
             w.WriteString("v", JoinTokenFormat.Capability(claims.Capabilities.Video));
             w.WriteString("c", JoinTokenFormat.Capability(claims.Capabilities.Content));
             w.WriteEndObject();
+            if (claims.IsModerator)
+            {
+                w.WriteString("role", JoinTokenFormat.ModeratorRole);
+            }
             w.WriteNumber("iat", claims.IssuedAt.ToUnixTimeSeconds());
             w.WriteNumber("exp", claims.ExpiresAt.ToUnixTimeSeconds());
             if (claims.IceServers is { Count: > 0 } servers)
@@ -279,7 +284,8 @@ public sealed class JoinTokenVerifier
             new AttendeeCapabilities(audio, video, content),
             DateTimeOffset.FromUnixTimeSeconds(iatSeconds),
             DateTimeOffset.FromUnixTimeSeconds(expSeconds),
-            ice);
+            ice,
+            p.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String && role.GetString() == JoinTokenFormat.ModeratorRole);
         return true;
     }
 

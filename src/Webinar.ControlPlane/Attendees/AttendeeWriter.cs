@@ -27,11 +27,14 @@ internal sealed class AttendeeRow
 
     public long Seq { get; init; }
 
+    public string Role { get; init; } = nameof(AttendeeRole.Attendee);
+
     public Attendee ToAttendee() => new(
         AttendeeId,
         ExternalUserId,
         JoinToken,
-        new AttendeeCapabilities(Enum.Parse<MediaCapability>(Audio), Enum.Parse<MediaCapability>(Video), Enum.Parse<MediaCapability>(Content)));
+        new AttendeeCapabilities(Enum.Parse<MediaCapability>(Audio), Enum.Parse<MediaCapability>(Video), Enum.Parse<MediaCapability>(Content)),
+        Enum.Parse<AttendeeRole>(Role));
 }
 
 /// <summary>The rules for one attendee in a request, independent of the meeting.</summary>
@@ -59,6 +62,11 @@ internal static class AttendeeRules
         if (request.Capabilities is { } c && (!Defined(c.Audio) || !Defined(c.Video) || !Defined(c.Content)))
         {
             return "Capabilities must be SendReceive, Send, Receive or None.";
+        }
+
+        if (request.Role is { } role && !Enum.IsDefined(role))
+        {
+            return "Role must be Attendee or Moderator.";
         }
 
         return null;
@@ -120,8 +128,9 @@ internal sealed class AttendeeWriter(JoinTokenIssuer tokens)
             }
 
             var id = Guid.CreateVersion7(now);
-            var issued = tokens.Issue(meeting.MeetingId, id, request.ExternalUserId!, meeting.PrimaryMeetingId, capabilities!, now);
-            created.Add(new Attendee(id, request.ExternalUserId!, issued.Token, capabilities!, issued.IceServers.Count == 0 ? null : issued.IceServers.Select(s => new IceServerShape(s.Urls, s.Username, s.Credential)).ToList()));
+            var role = request.Role ?? AttendeeRole.Attendee;
+            var issued = tokens.Issue(meeting.MeetingId, id, request.ExternalUserId!, meeting.PrimaryMeetingId, capabilities!, role == AttendeeRole.Moderator, now);
+            created.Add(new Attendee(id, request.ExternalUserId!, issued.Token, capabilities!, role, issued.IceServers.Count == 0 ? null : issued.IceServers.Select(s => new IceServerShape(s.Urls, s.Username, s.Credential)).ToList()));
         }
 
         if (created.Count == 0)
@@ -136,6 +145,7 @@ internal sealed class AttendeeWriter(JoinTokenIssuer tokens)
         var video = new string[n];
         var content = new string[n];
         var joinTokens = new string[n];
+        var roles = new string[n];
         var events = new AttendeeCreated[n];
         for (var i = 0; i < n; i++)
         {
@@ -146,17 +156,18 @@ internal sealed class AttendeeWriter(JoinTokenIssuer tokens)
             video[i] = a.Capabilities.Video.ToString();
             content[i] = a.Capabilities.Content.ToString();
             joinTokens[i] = a.JoinToken;
+            roles[i] = a.Role.ToString();
             events[i] = new AttendeeCreated(meeting.MeetingId, a.AttendeeId, a.ExternalUserId, a.Capabilities, now);
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO attendees (attendee_id, meeting_id, external_user_id, audio, video, content, join_token, created_at)
-            SELECT a, @meetingId, u, au, vi, co, jt, @now
-            FROM unnest(@ids, @users, @audio, @video, @content, @joinTokens) WITH ORDINALITY AS t(a, u, au, vi, co, jt, n)
+            INSERT INTO attendees (attendee_id, meeting_id, external_user_id, audio, video, content, join_token, created_at, role)
+            SELECT a, @meetingId, u, au, vi, co, jt, @now, ro
+            FROM unnest(@ids, @users, @audio, @video, @content, @joinTokens, @roles) WITH ORDINALITY AS t(a, u, au, vi, co, jt, ro, n)
             ORDER BY n
             """,
-            new { meetingId = meeting.MeetingId, now, ids, users, audio, video, content, joinTokens },
+            new { meetingId = meeting.MeetingId, now, ids, users, audio, video, content, joinTokens, roles },
             tx,
             cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(

@@ -17,7 +17,7 @@ internal sealed class GetAttendeeHandler(NpgsqlDataSource dataSource) : IRequest
             ?? throw ApiException.NotFound($"Attendee {request.AttendeeId} does not exist in meeting {request.MeetingId}.");
         var row = await connection.QuerySingleOrDefaultAsync<AttendeeRow?>(new CommandDefinition(
             """
-            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq
+            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq, role
             FROM attendees WHERE attendee_id = @attendeeId AND meeting_id = @meetingId AND deleted_at IS NULL
             """,
             new { attendeeId = request.AttendeeId, meetingId = request.MeetingId },

@@ -69,7 +69,7 @@ internal sealed class ListAttendeesHandler(NpgsqlDataSource dataSource) : IReque
             ?? throw ApiException.NotFound($"Meeting {request.MeetingId} does not exist.");
         var rows = (await connection.QueryAsync<AttendeeRow>(new CommandDefinition(
             """
-            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq
+            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq, role
             FROM attendees WHERE meeting_id = @meetingId AND deleted_at IS NULL AND seq > @after
             ORDER BY seq LIMIT @limit
             """,

@@ -1,7 +1,9 @@
 using Dapper;
 using MassTransit;
 using Npgsql;
+using Microsoft.Extensions.Options;
 using Webinar.Contracts.Nodes;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
 using Webinar.ControlPlane.Webhooks;
@@ -14,7 +16,7 @@ namespace Webinar.ControlPlane.Connections;
 /// neither does a join whose AttendeeLeft was handled first (the two travel on separate queues): the Left left a
 /// tombstone in <c>ended_connections</c>. Times are the database's clock.
 /// </summary>
-internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimeProvider time) : IConsumer<AttendeeJoined>
+internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimeProvider time, IOptions<ArchiveOptions> archives) : IConsumer<AttendeeJoined>
 {
     public async Task Consume(ConsumeContext<AttendeeJoined> context)
     {
@@ -62,6 +64,7 @@ internal sealed class AttendeeJoinedConsumer(NpgsqlDataSource dataSource, TimePr
 
         await WebhookWriter.AddAsync(connection, tx, meeting,
             new WebhookEvent(WebhookEventTypes.AttendeeJoined, now, meeting.MeetingId, meeting.ExternalMeetingId, m.AttendeeId, m.ExternalUserId), ct);
+        await ArchiveAutomation.OnConnectedAsync(connection, tx, meeting.PrimaryMeetingId ?? meeting.MeetingId, archives.Value.MaxDuration, now, ct);
         await tx.CommitAsync(ct);
     }
 }
@@ -104,6 +107,7 @@ internal sealed class AttendeeLeftConsumer(NpgsqlDataSource dataSource, NodeLive
                 new { primary },
                 tx,
                 cancellationToken: ct));
+            await ArchiveAutomation.OnIdleAsync(connection, tx, primary, now, ct);
         }
 
         await WebhookWriter.AddAsync(connection, tx, meeting,

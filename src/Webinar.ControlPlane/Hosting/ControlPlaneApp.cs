@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.JoinTokens;
@@ -57,7 +58,12 @@ internal static class ControlPlaneApp
             .RequireAuthorization()
             .WithTags("Meetings")
             .MapMeetings()
-            .MapAttendees();
+            .MapAttendees()
+            .MapMeetingArchives();
+        app.MapGroup("/archives")
+            .RequireAuthorization()
+            .WithTags("Archives")
+            .MapArchives();
         return app;
     }
 }

@@ -10,9 +10,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
+using Webinar.Contracts.Archives;
 using Webinar.Contracts.Trust;
 using Webinar.Contracts.Tls;
 using Webinar.ControlPlane.Api;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Attendees;
 using Webinar.ControlPlane.Connections;
 using Webinar.ControlPlane.Data;
@@ -57,6 +59,9 @@ internal static class ServiceCollectionExtensions
             .Validate(o => o.MaxConcurrentDeliveries >= 1 && o.MaxConcurrentPerReceiver >= 1,
                 "Webhooks:MaxConcurrentDeliveries and Webhooks:MaxConcurrentPerReceiver must be at least 1.")
             .ValidateOnStart();
+        services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section)
+            .Validate(o => o.MaxDuration > TimeSpan.Zero && o.UrlLifetime > TimeSpan.Zero, "Archives:MaxDuration and Archives:UrlLifetime must be positive.");
+        services.AddOptions<ArchiveStorageOptions>().BindConfiguration(ArchiveStorageOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
@@ -90,6 +95,8 @@ internal static class ServiceCollectionExtensions
             bus.AddConsumer<AttendeeLeftConsumer>();
             bus.AddConsumer<GetMeetingPlacementConsumer>();
             bus.AddConsumer<GetNodeMeetingsConsumer>();
+            bus.AddConsumer<ArchiveReportsConsumer>();
+            bus.AddConsumer<ArchiveCommandConsumer>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var o = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
@@ -198,6 +205,8 @@ internal static class ServiceCollectionExtensions
             .AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
         services.AddMediation(typeof(ServiceCollectionExtensions).Assembly);
         services.TryAddSingleton<AttendeeWriter>();
+        services.TryAddSingleton<ArchiveUrls>();
+        services.TryAddSingleton<IArchiveStorage>(sp => new DirectoryArchiveStorage(sp.GetRequiredService<IOptions<ArchiveStorageOptions>>().Value.EffectiveDirectory));
         return services;
     }
 

@@ -32,6 +32,7 @@ internal static class WebinarEnvironment
         ("WEBINAR_TLS_CERT_FILE", "Tls:CertificateFile"),
         ("WEBINAR_TLS_KEY_FILE", "Tls:KeyFile"),
         ("WEBINAR_HTTPS_PORT", "Tls:Port"),
+        ("WEBINAR_ARCHIVE_DIR", "Archives:Directory"),
     ];
 
     /// <summary>Adds the mapped variables as a configuration source; sources added later still override them.</summary>

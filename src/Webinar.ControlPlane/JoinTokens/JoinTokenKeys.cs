@@ -87,11 +87,11 @@ internal sealed record IssuedJoinToken(string Token, IReadOnlyList<IceServer> Ic
 /// <summary>Mints an attendee's join token with the configured lifetime, carrying TURN credentials that expire with it.</summary>
 internal sealed class JoinTokenIssuer(JoinTokenKeys keys, TurnCredentialIssuer turn, IOptions<JoinTokenOptions> options)
 {
-    public IssuedJoinToken Issue(Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, Contracts.Meetings.AttendeeCapabilities capabilities, DateTimeOffset now)
+    public IssuedJoinToken Issue(Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, Contracts.Meetings.AttendeeCapabilities capabilities, bool moderator, DateTimeOffset now)
     {
         var expires = now + options.Value.Lifetime;
         var iceServers = turn.Issue(attendeeId, expires);
-        var token = keys.Signer.Sign(new JoinTokenClaims(meetingId, attendeeId, externalUserId, primaryMeetingId, capabilities, now, expires, iceServers));
+        var token = keys.Signer.Sign(new JoinTokenClaims(meetingId, attendeeId, externalUserId, primaryMeetingId, capabilities, now, expires, iceServers, moderator));
         return new IssuedJoinToken(token, iceServers);
     }
 }

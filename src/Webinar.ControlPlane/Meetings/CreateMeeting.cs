@@ -99,6 +99,11 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options, W
             }
         }
 
+        if (b.ArchiveMode is { } mode && (!Enum.IsDefined(mode) || (mode == Archives.ArchiveMode.Always && b.PrimaryMeetingId is not null)))
+        {
+            return "ArchiveMode must be Manual or Always, and only a primary meeting is archived.";
+        }
+
         if (request.WithAttendees)
         {
             if (b.Attendees is not { Count: >= 1 and <= AttendeeRules.MaxBatch })
@@ -165,9 +170,9 @@ internal sealed class CreateMeetingHandler(
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO meetings (meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,
-                                  max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since)
+                                  max_attendees, tags, client_request_token, request_hash, webhook_url, created_at, idle_since, archive_mode)
             VALUES (@meetingId, @platformId, @primaryId, @externalId, @region, @nodeId, @url, @maxAttendees, @tags::jsonb, @token, @hash, @webhook, @now,
-                    CASE WHEN @primaryId IS NULL THEN now() END)
+                    CASE WHEN @primaryId IS NULL THEN now() END, @archiveMode)
             ON CONFLICT (platform_id, client_request_token) DO NOTHING
             """,
             new
@@ -185,6 +190,7 @@ internal sealed class CreateMeetingHandler(
                 hash,
                 webhook = body.NotificationsConfiguration?.WebhookUrl,
                 now,
+                archiveMode = (body.ArchiveMode ?? Archives.ArchiveMode.Manual).ToString(),
             },
             tx,
             cancellationToken: ct));
@@ -231,7 +237,7 @@ internal sealed class CreateMeetingHandler(
 
         var current = (await connection.QueryAsync<AttendeeRow>(new CommandDefinition(
             """
-            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq
+            SELECT attendee_id, meeting_id, external_user_id, audio, video, content, join_token, seq, role
             FROM attendees WHERE meeting_id = @id AND deleted_at IS NULL ORDER BY seq LIMIT 100
             """,
             new { id = existing.MeetingId },

@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Dapper;
+using Webinar.Contracts.Archives;
 using Webinar.Contracts.Meetings;
+using Webinar.ControlPlane.Archives;
 using Webinar.ControlPlane.Outbox;
 using Webinar.ControlPlane.Webhooks;
 
@@ -49,6 +51,7 @@ internal static class MeetingDeleter
             ids[i + 1] = replicas[i].MeetingId;
         }
 
+        await ArchiveLifecycle.StopForMeetingsAsync(connection, tx, ids, ArchiveStopReasons.MeetingEnded, now, ct);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             DELETE FROM live_connections WHERE meeting_id = ANY(@ids);

@@ -15,7 +15,14 @@ internal sealed record NotificationsConfiguration(string? WebhookUrl);
 
 internal sealed record CapabilitiesRequest(MediaCapability? Audio, MediaCapability? Video, MediaCapability? Content);
 
-internal sealed record CreateAttendeeRequest(string? ExternalUserId, CapabilitiesRequest? Capabilities);
+/// <summary>A Moderator may start and stop the meeting's archive over signalling (its join token carries the role).</summary>
+internal enum AttendeeRole
+{
+    Attendee,
+    Moderator,
+}
+
+internal sealed record CreateAttendeeRequest(string? ExternalUserId, CapabilitiesRequest? Capabilities, AttendeeRole? Role = null);
 
 internal sealed record CreateMeetingRequest(
     string? ClientRequestToken,
@@ -25,7 +32,8 @@ internal sealed record CreateMeetingRequest(
     MeetingFeatures? MeetingFeatures,
     IReadOnlyList<Tag>? Tags,
     NotificationsConfiguration? NotificationsConfiguration,
-    IReadOnlyList<CreateAttendeeRequest>? Attendees);
+    IReadOnlyList<CreateAttendeeRequest>? Attendees,
+    Archives.ArchiveMode? ArchiveMode = null);
 
 internal sealed record MediaPlacement(string SignalingUrl);
 
@@ -34,13 +42,14 @@ internal sealed record Meeting(
     string? ExternalMeetingId,
     string MediaRegion,
     Guid? PrimaryMeetingId,
+    Archives.ArchiveMode ArchiveMode,
     MediaPlacement MediaPlacement,
     MeetingFeatures MeetingFeatures,
     IReadOnlyList<Tag> Tags,
     DateTimeOffset CreatedAt);
 
 /// <summary>An attendee; <see cref="IceServers"/> (TURN URLs and credentials) only in the responses that create it.</summary>
-internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities, IReadOnlyList<IceServerShape>? IceServers = null);
+internal sealed record Attendee(Guid AttendeeId, string ExternalUserId, string JoinToken, AttendeeCapabilities Capabilities, AttendeeRole Role, IReadOnlyList<IceServerShape>? IceServers = null);
 
 /// <summary>A TURN server as the API shows it (the fields of a browser's RTCIceServer, in PascalCase).</summary>
 internal sealed record IceServerShape(IReadOnlyList<string> Urls, string Username, string Credential);

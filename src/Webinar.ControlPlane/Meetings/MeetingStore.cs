@@ -35,6 +35,8 @@ internal sealed class MeetingRow
 
     public DateTime CreatedAt { get; init; }
 
+    public string ArchiveMode { get; init; } = nameof(Archives.ArchiveMode.Manual);
+
     public bool IsReplica => PrimaryMeetingId is not null;
 
     public Meeting ToMeeting() => new(
@@ -42,6 +44,7 @@ internal sealed class MeetingRow
         ExternalMeetingId,
         MediaRegion,
         PrimaryMeetingId,
+        Enum.Parse<Archives.ArchiveMode>(ArchiveMode),
         new MediaPlacement(SignalingUrl),
         new MeetingFeatures(new AttendeeFeatures(MaxAttendees)),
         JsonSerializer.Deserialize<List<Tag>>(Tags) ?? [],
@@ -56,7 +59,7 @@ internal static class MeetingStore
 {
     private const string Columns =
         "meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url, max_attendees, " +
-        "attendee_count, replica_count, tags::text AS tags, request_hash, webhook_url, created_at";
+        "attendee_count, replica_count, tags::text AS tags, request_hash, webhook_url, created_at, archive_mode";
 
     public static Task<MeetingRow?> GetAsync(DbConnection connection, DbTransaction? tx, Guid meetingId, bool forUpdate, CancellationToken ct) =>
         connection.QuerySingleOrDefaultAsync<MeetingRow?>(new CommandDefinition(

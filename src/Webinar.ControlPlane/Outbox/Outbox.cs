@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
+using Webinar.Contracts.Archives;
 using Webinar.Contracts.Meetings;
 
 namespace Webinar.ControlPlane.Outbox;
@@ -21,6 +22,8 @@ internal static class OutboxMessageTypes
         [nameof(MeetingDeleted)] = typeof(MeetingDeleted),
         [nameof(AttendeeCreated)] = typeof(AttendeeCreated),
         [nameof(AttendeeDeleted)] = typeof(AttendeeDeleted),
+        [nameof(ArchiveStarted)] = typeof(ArchiveStarted),
+        [nameof(ArchiveStopped)] = typeof(ArchiveStopped),
     };
 
     public static bool TryResolve(string name, out Type type) => ByName.TryGetValue(name, out type!);

@@ -14,6 +14,10 @@ internal static class WebhookEventTypes
     public const string AttendeeJoined = "AttendeeJoined";
     public const string AttendeeLeft = "AttendeeLeft";
     public const string AttendeeDeleted = "AttendeeDeleted";
+    public const string ArchiveStarted = "ArchiveStarted";
+    public const string ArchiveStopped = "ArchiveStopped";
+    public const string ArchiveAvailable = "ArchiveAvailable";
+    public const string ArchiveFailed = "ArchiveFailed";
 }
 
 /// <summary>The JSON body POSTed to a webhook URL.</summary>
@@ -24,7 +28,10 @@ internal sealed record WebhookEvent(
     string? ExternalMeetingId,
     Guid? AttendeeId = null,
     string? ExternalUserId = null,
-    string? Reason = null);
+    string? Reason = null,
+    Guid? ArchiveId = null,
+    double? Duration = null,
+    long? Size = null);
 
 /// <summary>Queues webhook deliveries inside the caller's transaction (the webhook outbox).</summary>
 internal static class WebhookWriter
@@ -35,9 +42,13 @@ internal static class WebhookWriter
     };
 
     /// <summary>Queues <paramref name="e"/> for <paramref name="meeting"/>'s webhook URL, if it has one, signed later with its platform's secret.</summary>
-    public static Task AddAsync(DbConnection connection, DbTransaction tx, Meetings.MeetingRow meeting, WebhookEvent e, CancellationToken ct)
+    public static Task AddAsync(DbConnection connection, DbTransaction tx, Meetings.MeetingRow meeting, WebhookEvent e, CancellationToken ct) =>
+        AddAsync(connection, tx, meeting.PlatformId, meeting.WebhookUrl, e, ct);
+
+    /// <summary>Queues <paramref name="e"/> for a webhook URL of <paramref name="platformId"/> (an archive keeps its meeting's after the meeting is gone).</summary>
+    public static Task AddAsync(DbConnection connection, DbTransaction tx, string platformId, string? webhookUrl, WebhookEvent e, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(meeting.WebhookUrl) || !Uri.TryCreate(meeting.WebhookUrl, UriKind.Absolute, out var uri))
+        if (string.IsNullOrEmpty(webhookUrl) || !Uri.TryCreate(webhookUrl, UriKind.Absolute, out var uri))
         {
             return Task.CompletedTask;
         }
@@ -49,8 +60,8 @@ internal static class WebhookWriter
             """,
             new
             {
-                platformId = meeting.PlatformId,
-                url = meeting.WebhookUrl,
+                platformId,
+                url = webhookUrl,
                 receiver = Receiver(uri),
                 type = e.EventType,
                 payload = JsonSerializer.Serialize(e, Json),

@@ -21,8 +21,10 @@ export class WebinarApi {
     }).then((r) => r.Meeting);
   }
 
-  createAttendee(meetingId, externalUserId, capabilities) {
-    return this.#call('POST', `/meetings/${meetingId}/attendees`, { ExternalUserId: externalUserId, ...(capabilities ? { Capabilities: capabilities } : {}) })
+  createAttendee(meetingId, externalUserId, capabilities, role) {
+    return this.#call('POST', `/meetings/${meetingId}/attendees`, {
+      ExternalUserId: externalUserId, ...(capabilities ? { Capabilities: capabilities } : {}), ...(role ? { Role: role } : {}),
+    })
       .then((r) => r.Attendee);
   }
 

@@ -46,12 +46,14 @@ function row(meeting, label, action, presenter, primary) {
   button.addEventListener('click', async () => {
     try {
       const user = `${presenter ? 'presenter' : 'viewer'}-${++counter}`;
-      const attendee = await api().createAttendee(meeting.MeetingId, user, presenter ? undefined : audienceCapabilities);
+      // Presenters moderate: they may start and stop the recording.
+      const attendee = await api().createAttendee(meeting.MeetingId, user, presenter ? undefined : audienceCapabilities, presenter ? 'Moderator' : undefined);
       const view = new URLSearchParams({
         token: attendee.JoinToken,
         signalingUrl: meeting.MediaPlacement.SignalingUrl,
         user,
         role: presenter ? 'presenter' : 'audience',
+        ...(presenter ? { moderator: '1' } : {}),
         meetingId: meeting.MeetingId,
         attendeeId: attendee.AttendeeId,
         ...(primary ? { primaryMeetingId: primary.MeetingId } : {}),

@@ -47,6 +47,17 @@ client.addEventListener('stream-removed', (e) => {
   const video = t?.querySelector('video');
   if (video && (!video.srcObject || video.srcObject.getTracks().length === 0)) t.remove();
 });
+const recording = (on) => {
+  $('recording').hidden = !on;
+  $('record').textContent = on ? 'Stop recording' : 'Start recording';
+};
+client.addEventListener('archive-started', () => recording(true));
+client.addEventListener('archive-stopped', () => recording(false));
+$('record').addEventListener('click', async () => {
+  try {
+    if (client.recording) await client.stopArchive(); else await client.startArchive();
+  } catch (e) { state(`recording: ${e.code ?? ''} ${e.message}`, true); }
+});
 client.addEventListener('meeting-ended', (e) => state(`meeting ended (${e.detail.reason})`, true));
 client.addEventListener('disconnected', (e) => state(`disconnected (${e.detail.reason})`, true));
 client.addEventListener('error', (e) => state(`error: ${e.detail.code} — ${e.detail.message}`, true));
@@ -86,6 +97,7 @@ $('demote').addEventListener('click', async () => {
 
 try {
   await client.join(p.get('signalingUrl'), p.get('token'));
+  if (p.get('moderator') === '1') { $('record').hidden = false; }
   if (role === 'presenter') { $('publish').hidden = false; }
   else if (p.get('primaryMeetingId') && p.get('apiKey')) { $('promote').hidden = false; }
 } catch (e) {

@@ -15,6 +15,11 @@
 //   promoted {meetingId, attendeeId, externalUserId, canPublish} / demoted {reason}
 //   meeting-ended {reason} / disconnected {reason, code} / error {code, message, id}
 //   connectionstatechange {state}
+//   archive-started {archiveId} / archive-stopped {archiveId, reason} — a recording of the meeting runs / ended
+//     (also right after joining while one runs); show an indicator. client.recording is the running archive id.
+//
+// Moderators (a join token created with Role: "Moderator") may call startArchive() / stopArchive(); anyone else is
+// refused with error code 'not-allowed'.
 
 export class WebinarClient extends EventTarget {
   #ws = null;
@@ -42,6 +47,15 @@ export class WebinarClient extends EventTarget {
 
   get joinedInfo() { return this.#joined; }
   get peerConnection() { return this.#pc; }
+
+  /** The id of the archive recording the meeting now, or null. */
+  get recording() { return this.#recording; }
+
+  /** Moderators: starts recording the meeting. Resolves with archive-started; rejects with the error frame's code. */
+  startArchive() { return this.#archiveCommand('start-archive', 'archive-started'); }
+
+  /** Moderators: stops the meeting's recording. Resolves with archive-stopped. */
+  stopArchive() { return this.#archiveCommand('stop-archive', 'archive-stopped'); }
 
   /** Connects, joins with the token and starts the peer connection. Resolves with the joined frame. */
   join(signalingUrl, token) {
@@ -155,6 +169,12 @@ export class WebinarClient extends EventTarget {
         this.#streams.delete(frame.streamId);
         this.#dropTrack(frame.streamId);
         return this.#emit(frame.type, frame);
+      case 'archive-started':
+        this.#recording = frame.archiveId;
+        return this.#emit(frame.type, frame);
+      case 'archive-stopped':
+        this.#recording = null;
+        return this.#emit(frame.type, frame);
       case 'meeting-ended':
       case 'disconnected':
         this.#endReason = frame;
@@ -165,6 +185,18 @@ export class WebinarClient extends EventTarget {
   }
 
   #endReason = null;
+  #recording = null;
+
+  #archiveCommand(type, doneType) {
+    this.#requireJoined();
+    const id = String(this.#nextId++);
+    return new Promise((resolve, reject) => {
+      const done = (e) => { this.#pending.delete(id); resolve(e.detail); };
+      this.addEventListener(doneType, done, { once: true });
+      this.#pending.set(id, { resolve: () => {}, reject: (err) => { this.removeEventListener(doneType, done); reject(err); } });
+      this.#send({ type, id });
+    });
+  }
 
   #onClose(e) {
     if (this.#closed) return;

@@ -24,6 +24,7 @@ internal static class BusExtensions
             if (withRelay)
             {
                 bus.AddConsumer<Relay.RelayConsumer>();
+                bus.AddConsumer<Archives.ArchiveEventsConsumer>();
             }
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -48,6 +49,7 @@ internal static class BusExtensions
                     if (withRelay)
                     {
                         endpoint.ConfigureConsumer<Relay.RelayConsumer>(context);
+                        endpoint.ConfigureConsumer<Archives.ArchiveEventsConsumer>(context);
                     }
                 });
             });

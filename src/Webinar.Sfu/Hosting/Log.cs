@@ -98,3 +98,25 @@ internal static partial class Log
     [LoggerMessage(1404, LogLevel.Debug, "Pruned {Tombstones} meeting tombstones and {Revocations} attendee revocations")]
     public static partial void DirectoryPruned(ILogger logger, int tombstones, int revocations);
 }
+
+/// <summary>Archive recording (event ids 1700–1799).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1700, LogLevel.Information, "Archive {ArchiveId} of meeting {MeetingId} recording ({OutputMode})")]
+    public static partial void ArchiveRecording(ILogger logger, Guid archiveId, Guid meetingId, string outputMode);
+
+    [LoggerMessage(1701, LogLevel.Information, "Archive {ArchiveId} stopping ({Reason}); {Dropped} packets dropped by the recorder")]
+    public static partial void ArchiveStopping(ILogger logger, Guid archiveId, string reason, long dropped);
+
+    [LoggerMessage(1702, LogLevel.Information, "Archive {ArchiveId} available: {Duration} s, {Size} bytes")]
+    public static partial void ArchiveAvailable(ILogger logger, Guid archiveId, double duration, long size);
+
+    [LoggerMessage(1703, LogLevel.Warning, "Archive {ArchiveId} failed: {Reason}")]
+    public static partial void ArchiveFailed(ILogger logger, Guid archiveId, string reason);
+
+    [LoggerMessage(1704, LogLevel.Information, "Archive {ArchiveId} left recording by the previous run: finishing {Tracks} tracks as a partial archive")]
+    public static partial void ArchiveRecovering(ILogger logger, Guid archiveId, int tracks);
+
+    [LoggerMessage(1705, LogLevel.Warning, "Reporting {Message} failed, retrying: {Error}")]
+    public static partial void ArchiveReportRetry(ILogger logger, string message, string error);
+}

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Webinar.Contracts.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Webinar.Sfu.Archives;
 using Webinar.Sfu.Bus;
 using Webinar.Sfu.Diagnostics;
 using Webinar.Sfu.Media;
@@ -29,7 +30,7 @@ internal static class SfuApplication
         var realMedia = !builder.Services.Any(d => d.ServiceType == typeof(IMediaPlane));
         if (realMedia)
         {
-            builder.Services.AddMedia().AddRelay();
+            builder.Services.AddMedia().AddRelay().AddArchives();
         }
 
         builder.Services.AddJoinTokens().AddMeetingDirectory().AddSessions().AddNodeBus(withRelay: realMedia);

@@ -19,6 +19,7 @@ internal static class SfuConfiguration
         ("WEBINAR_TLS_CERT_FILE", "Sfu:Tls:CertificateFile"),
         ("WEBINAR_TLS_KEY_FILE", "Sfu:Tls:KeyFile"),
         ("WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE", "Sfu:JoinTokenPublicKeyFile"),
+        ("WEBINAR_ARCHIVE_DIR", "Archives:Directory"),
         ("WEBINAR_RABBITMQ_HOST", "RabbitMq:Host"),
         ("WEBINAR_RABBITMQ_PORT", "RabbitMq:Port"),
         ("WEBINAR_RABBITMQ_VHOST", "RabbitMq:VirtualHost"),

@@ -74,6 +74,9 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
         return router;
     }
 
+    /// <summary>The router of <paramref name="meetingId"/> when it is open on this node. Loop thread.</summary>
+    internal Router? FindRouter(Guid meetingId) => _routers.GetValueOrDefault(meetingId);
+
     /// <summary>A primary on another node, as this node holds it: a proxy router the relay fills. Loop thread.</summary>
     private Router GetOrCreateRemotePrimary(Guid primaryMeetingId, string primaryNodeId)
     {

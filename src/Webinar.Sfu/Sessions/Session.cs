@@ -161,6 +161,9 @@ internal sealed class Session : IPeerMediaListener
             case ClientFrameType.Demote:
                 await DemoteAsync(frame.IdJson, "requested", fromClient: true, cancellationToken).ConfigureAwait(false);
                 return true;
+            case ClientFrameType.StartArchive or ClientFrameType.StopArchive:
+                await ArchiveAsync(frame, cancellationToken).ConfigureAwait(false);
+                return true;
             default:
                 End(null, CloseCodes.Normal, DisconnectReasons.Left);
                 return false;
@@ -299,6 +302,11 @@ internal sealed class Session : IPeerMediaListener
             _mediaGate.Release();
         }
 
+        if (_services.Archives.RecordingOf(room.Placement.PrimaryMeetingId ?? room.MeetingId) is { } archiveId)
+        {
+            Send(ServerFrames.ArchiveStarted(archiveId, null));
+        }
+
         // DeleteAttendee may have landed between the revocation check and admission.
         if (_services.Revoked.IsRevoked(claims.AttendeeId))
         {
@@ -307,6 +315,26 @@ internal sealed class Session : IPeerMediaListener
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// start-archive / stop-archive: a moderator's token only; the control plane decides and every attendee of the
+    /// primary and its replicas then gets archive-started / archive-stopped.
+    /// </summary>
+    private async ValueTask ArchiveAsync(ClientFrame frame, CancellationToken cancellationToken)
+    {
+        if (_claims is not { IsModerator: true } claims || Room is not { } room)
+        {
+            Error(ErrorCodes.NotAllowed, "Only a moderator may start or stop the meeting's archive.", frame.IdJson);
+            return;
+        }
+
+        var (code, message) = await _services.Archives.CommandAsync(
+            room.Placement.PrimaryMeetingId ?? room.MeetingId, claims.AttendeeId, frame.Type == ClientFrameType.StartArchive, cancellationToken).ConfigureAwait(false);
+        if (code is not null)
+        {
+            Error(code, message!, frame.IdJson);
+        }
     }
 
     private async ValueTask OfferAsync(ClientFrame frame, CancellationToken cancellationToken)

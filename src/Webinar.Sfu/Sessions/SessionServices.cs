@@ -15,6 +15,7 @@ internal sealed class SessionServices(
     MeetingRooms rooms,
     NodeEvents events,
     PlacementClient placements,
+    Archives.ArchiveControl archives,
     IOptions<SfuOptions> options,
     TimeProvider time,
     ILogger<Session> logger)
@@ -31,6 +32,8 @@ internal sealed class SessionServices(
 
     public PlacementClient Placements { get; } = placements;
 
+    public Archives.ArchiveControl Archives { get; } = archives;
+
     public SfuOptions Options { get; } = options.Value;
 
     public TimeProvider Time { get; } = time;
@@ -45,6 +48,7 @@ internal static class SessionsExtensions
     {
         services.TryAddSingleton<MeetingRooms>();
         services.TryAddSingleton<SessionServices>();
+        services.TryAddSingleton<Archives.ArchiveControl>();
         return services;
     }
 }

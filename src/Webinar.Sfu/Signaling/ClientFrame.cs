@@ -9,6 +9,8 @@ internal enum ClientFrameType
     Promote,
     Demote,
     Leave,
+    StartArchive,
+    StopArchive,
 }
 
 /// <summary>
@@ -83,6 +85,14 @@ internal static class ClientFrameParser
                     return TryWithString(root, "sdp", ClientFrameType.Offer, idJson, out frame, out error);
                 case "demote":
                     frame = new ClientFrame(ClientFrameType.Demote, null, null, idJson);
+                    error = string.Empty;
+                    return true;
+                case "start-archive":
+                    frame = new ClientFrame(ClientFrameType.StartArchive, null, null, idJson);
+                    error = string.Empty;
+                    return true;
+                case "stop-archive":
+                    frame = new ClientFrame(ClientFrameType.StopArchive, null, null, idJson);
                     error = string.Empty;
                     return true;
                 case "leave":

@@ -127,6 +127,20 @@ internal static class ServerFrames
         w.WriteString("reason", reason);
     });
 
+    public static byte[] ArchiveStarted(Guid archiveId, string? idJson) => Write(w =>
+    {
+        w.WriteString("type", "archive-started");
+        WriteId(w, idJson);
+        w.WriteString("archiveId", archiveId);
+    });
+
+    public static byte[] ArchiveStopped(Guid archiveId, string reason) => Write(w =>
+    {
+        w.WriteString("type", "archive-stopped");
+        w.WriteString("archiveId", archiveId);
+        w.WriteString("reason", reason);
+    });
+
     public static byte[] Error(string code, string message, string? idJson) => Write(w =>
     {
         w.WriteString("type", "error");

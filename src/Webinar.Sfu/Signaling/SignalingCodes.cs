@@ -18,6 +18,9 @@ internal static class ErrorCodes
     public const string AlreadyConnected = "already-connected";
     public const string BadOffer = "bad-offer";
     public const string MediaUnavailable = "media-unavailable";
+    public const string ArchiveInProgress = "archive-in-progress";
+    public const string NoArchive = "no-archive";
+    public const string ArchiveUnavailable = "archive-unavailable";
 }
 
 /// <summary>WebSocket close codes the node uses (docs/signaling.md).</summary>

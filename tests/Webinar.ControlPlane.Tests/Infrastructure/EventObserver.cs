@@ -1,4 +1,5 @@
 using MassTransit;
+using Webinar.Contracts.Archives;
 using Webinar.Contracts.Meetings;
 
 namespace Webinar.ControlPlane.Tests.Infrastructure;
@@ -34,6 +35,8 @@ internal sealed class EventObserver : IAsyncDisposable
                 e.Handler<MeetingDeleted>(c => observer!.Add(c.Message));
                 e.Handler<AttendeeCreated>(c => observer!.Add(c.Message));
                 e.Handler<AttendeeDeleted>(c => observer!.Add(c.Message));
+                e.Handler<ArchiveStarted>(c => observer!.Add(c.Message));
+                e.Handler<ArchiveStopped>(c => observer!.Add(c.Message));
             });
         });
         observer = new EventObserver(bus);

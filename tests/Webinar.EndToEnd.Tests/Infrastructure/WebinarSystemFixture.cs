@@ -71,6 +71,12 @@ public class WebinarSystemFixture : IAsyncLifetime
 
     public string VirtualHost => "webinar_e2e_" + _suffix;
 
+    /// <summary>Where the control plane and the nodes keep archives (WEBINAR_ARCHIVE_DIR), removed with the fixture.</summary>
+    public string ArchiveDirectory => Path.Combine(Path.GetTempPath(), "webinar-e2e-archives-" + _suffix);
+
+    /// <summary>More variables for every service process (a subclass shortens a limit, for instance).</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment { get; } = new Dictionary<string, string>();
+
     /// <summary>The regions this fixture runs a node in.</summary>
     public virtual IReadOnlyList<string> NodeRegions => Regions;
 
@@ -143,7 +149,13 @@ public class WebinarSystemFixture : IAsyncLifetime
             ["WEBINAR_REGIONS"] = string.Join(' ', NodeRegions),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["WEBINAR_TRUST_KEYS_DIR"] = trustDir,
+            ["WEBINAR_ARCHIVE_DIR"] = ArchiveDirectory,
         };
+        foreach (var (key, value) in ExtraEnvironment)
+        {
+            common[key] = value;
+        }
+
         foreach (var (key, value) in Broker.Environment)
         {
             common[key] = value;
@@ -304,6 +316,11 @@ public class WebinarSystemFixture : IAsyncLifetime
         if (_keyDir.Length > 0)
         {
             Directory.Delete(_keyDir, recursive: true);
+        }
+
+        if (Directory.Exists(ArchiveDirectory))
+        {
+            Directory.Delete(ArchiveDirectory, recursive: true);
         }
     }
 
