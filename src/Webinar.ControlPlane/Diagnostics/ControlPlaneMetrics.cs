@@ -73,7 +73,7 @@ internal sealed class ControlPlaneMetrics : IDisposable
 
 /// <summary>Reads the control plane's figures from PostgreSQL every <see cref="MetricsOptions.RefreshInterval"/>.</summary>
 internal sealed class ControlPlaneMetricsSampler(
-    ControlPlaneMetrics metrics, NpgsqlDataSource dataSource, Placement placement, IOptions<MetricsOptions> options, TimeProvider time, ILogger<ControlPlaneMetricsSampler> logger)
+    ControlPlaneMetrics metrics, NpgsqlDataSource dataSource, NodeLiveness liveness, IOptions<MetricsOptions> options, TimeProvider time, ILogger<ControlPlaneMetricsSampler> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -96,17 +96,16 @@ internal sealed class ControlPlaneMetricsSampler(
     private async Task<ControlPlaneMetrics.Snapshot> SampleAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var healthySince = placement.HealthySince;
         var nodes = await connection.QueryAsync<ControlPlaneMetrics.NodeRow>(new CommandDefinition(
-            "SELECT node_id, region, load FROM nodes WHERE last_heartbeat_at > @healthySince ORDER BY node_id",
-            new { healthySince }, cancellationToken: ct));
+            $"SELECT node_id, region, load FROM nodes n WHERE {NodeLiveness.HealthySql("n")} ORDER BY node_id",
+            liveness.Parameters(), cancellationToken: ct));
         var connections = await connection.QueryAsync<ControlPlaneMetrics.ConnectionRow>(new CommandDefinition(
-            """
+            $"""
             SELECT c.node_id, c.meeting_id, c.connections FROM node_meeting_connections c
-            JOIN nodes n ON n.node_id = c.node_id AND n.last_heartbeat_at > @healthySince
+            JOIN nodes n ON n.node_id = c.node_id AND {NodeLiveness.HealthySql("n")}
             WHERE c.connections > 0
             """,
-            new { healthySince }, cancellationToken: ct));
+            liveness.Parameters(), cancellationToken: ct));
         var counts = await connection.QuerySingleAsync<(long Outbox, long Pending, long GivenUp)>(new CommandDefinition(
             """
             SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL),

@@ -256,6 +256,9 @@ internal sealed class ArchiveRecording
 
         public bool IsConnected => true;
 
+        // A recorder never sends NACKs, so it never asks for a resend; the default budget is never used.
+        public RetransmissionOptions Retransmission { get; } = new();
+
         public Span<byte> SendBuffer => _sendBuffer;
 
         public void SendRtp(Span<byte> buffer, int length) => _owner.Enqueue(this, buffer[..length]);

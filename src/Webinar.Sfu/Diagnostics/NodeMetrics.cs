@@ -48,7 +48,7 @@ internal sealed class NodeMetrics : IDisposable
 
     private static IEnumerable<Measurement<int>> Connections(MeetingRooms rooms)
     {
-        foreach (var meeting in rooms.ConnectionCounts())
+        foreach (var meeting in rooms.ConnectionSnapshot().Meetings)
         {
             yield return new Measurement<int>(meeting.Connections, new KeyValuePair<string, object?>("meeting", meeting.MeetingId.ToString()));
         }

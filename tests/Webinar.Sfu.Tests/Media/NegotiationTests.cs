@@ -25,7 +25,7 @@ public sealed class NegotiationTests : IAsyncLifetime
         MaxMediaSectionsPerOffer = 8,
         MediaConnectTimeout = TimeSpan.FromSeconds(3),
         MediaSilenceTimeout = TimeSpan.FromSeconds(2),
-    }), TimeProvider.System, NullLoggerFactory.Instance);
+    }), Options.Create(new MediaLimitsOptions()), TimeProvider.System, NullLoggerFactory.Instance);
 
     private readonly Guid _meetingId = Guid.NewGuid();
     private readonly MeetingListener _meeting = new();
