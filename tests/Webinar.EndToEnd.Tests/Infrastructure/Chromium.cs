@@ -66,7 +66,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
     }
 
     /// <summary>A Chromium with extra environment and a choice of <see cref="Chromium.Arguments"/>, started by its owner.</summary>
-    public ChromiumFixture(IReadOnlyDictionary<string, string> environment, Func<string, bool> keepArgument)
+    internal ChromiumFixture(IReadOnlyDictionary<string, string> environment, Func<string, bool> keepArgument)
     {
         _environment = environment;
         _keepArgument = keepArgument;

@@ -101,7 +101,8 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
 
     protected override void ConfigureNode(string region, IDictionary<string, string> environment)
     {
-        environment["WEBINAR_SFU_ANNOUNCED_IP"] = NodeMediaAddress;
+        // Media listens and is announced on the address only coturn can reach; signalling on the routed one.
+        environment["WEBINAR_SFU_MEDIA_ADDRESSES"] = NodeMediaAddress;
         environment["WEBINAR_SFU_SIGNALING_HOST"] = NodeSignalingAddress;
         environment["WEBINAR_TLS_CERT_FILE"] = Path.Combine(CertificateDirectory, "server.pem");
         environment["WEBINAR_TLS_KEY_FILE"] = Path.Combine(CertificateDirectory, "server.key.pem");

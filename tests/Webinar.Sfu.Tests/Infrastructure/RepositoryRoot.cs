@@ -10,7 +10,10 @@ internal static class RepositoryRoot
     public static string EpmdPort => Environment.GetEnvironmentVariable("WEBINAR_EPMD_PORT") is { Length: > 0 } p ? p : "54369";
 
     /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
-    public static async Task RabbitCtlAsync(params string[] args)
+    public static async Task RabbitCtlAsync(params string[] args) => await RabbitCtlOutputAsync(args);
+
+    /// <summary>Runs <c>infra/rabbitmq ctl</c> against the shared broker and returns what it printed.</summary>
+    public static async Task<string> RabbitCtlOutputAsync(params string[] args)
     {
         var start = new ProcessStartInfo(System.IO.Path.Combine(Path, "infra", "rabbitmq"))
         {
@@ -34,6 +37,8 @@ internal static class RepositoryRoot
         {
             throw new InvalidOperationException($"infra/rabbitmq ctl {string.Join(' ', args)} failed: {await stdout} {await stderr}");
         }
+
+        return await stdout;
     }
 
     private static string Find()

@@ -101,8 +101,20 @@ internal sealed class SfuNodeProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        // The node's queue is bound once its first heartbeat is out.
         await Recorder.WaitForAsync<NodeHeartbeat>(h => h.NodeId == NodeId, TimeSpan.FromSeconds(60));
+
+        // A heartbeat can go out before the node's consumers are bound (MassTransit starts its receive endpoints
+        // alongside the hosted services): an event published earlier would be lost, so wait for the binding itself.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(await RepositoryRoot.RabbitCtlOutputAsync("list_bindings", "-p", _vhost, "source_name")).Contains("MeetingCreated", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Node {NodeId} never bound its queue to MeetingCreated.");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>Places a primary meeting on this node, as the control plane does.</summary>
