@@ -271,11 +271,17 @@ public class WebinarSystemFixture : IAsyncLifetime
     public virtual string Logs() => string.Join(Environment.NewLine, _processes.Select(p => p.Log()));
 
     /// <summary>Runs a test body; on failure writes every process's output to the test output, then rethrows.</summary>
+    /// <summary>
+    /// Longest any one end-to-end test may take: a test that awaits something that never comes (a page promise, a
+    /// frame) fails with the system's logs instead of holding the whole run until CI gives up.
+    /// </summary>
+    public static readonly TimeSpan TestLimit = TimeSpan.FromMinutes(4);
+
     public async Task RunAsync(ITestOutputHelper output, Func<Task> test)
     {
         try
         {
-            await test();
+            await test().WaitAsync(TestLimit);
         }
         catch
         {

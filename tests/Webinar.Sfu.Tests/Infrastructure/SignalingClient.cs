@@ -80,7 +80,10 @@ internal sealed class SignalingClient : IAsyncDisposable
     }
 
     /// <summary>Reads until a frame of <paramref name="type"/>; fails on close or timeout.</summary>
-    public async Task<JsonElement> ExpectAsync(string type, TimeSpan? wait = null)
+    public Task<JsonElement> ExpectAsync(string type, TimeSpan? wait = null) => ExpectAsync(type, _ => true, wait);
+
+    /// <summary>Reads until a frame of <paramref name="type"/> that <paramref name="match"/> accepts; fails on close or timeout.</summary>
+    public async Task<JsonElement> ExpectAsync(string type, Func<JsonElement, bool> match, TimeSpan? wait = null)
     {
         var seen = new List<string>();
         var deadline = DateTime.UtcNow + (wait ?? DefaultWait);
@@ -107,7 +110,7 @@ internal sealed class SignalingClient : IAsyncDisposable
                 throw new InvalidOperationException($"Closed ({CloseStatus}) before a '{type}' frame; saw: {string.Join(", ", seen)}");
             }
 
-            if (frame.Value.GetProperty("type").GetString() == type)
+            if (frame.Value.GetProperty("type").GetString() == type && match(frame.Value))
             {
                 return frame.Value;
             }
