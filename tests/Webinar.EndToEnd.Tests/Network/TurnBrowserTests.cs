@@ -67,7 +67,7 @@ public sealed class TurnBrowserTests(TurnSystemFixture system, ITestOutputHelper
         }
 
         environment["HOME"] = _home;
-        _chromium = new ChromiumFixture(environment, argument => argument != "--allow-loopback-in-peer-connection");
+        _chromium = new ChromiumFixture(environment, _ => true);
         await _chromium.InitializeAsync();
     }
 
