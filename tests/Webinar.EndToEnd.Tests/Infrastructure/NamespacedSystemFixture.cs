@@ -90,28 +90,7 @@ public sealed class NamespacedSystemFixture : WebinarSystemFixture
     {
         foreach (var ns in _namespaces)
         {
-            // Whatever still runs in our namespaces (the broker's epmd) is ours: end it, or the namespace lingers.
-            try
-            {
-                var pids = await RepositoryRoot.RunAsync("ip", ["netns", "pids", ns], null);
-                foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    await RepositoryRoot.RunAsync("kill", ["-9", pid], null);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Gone already.
-            }
-
-            try
-            {
-                await Ip("netns", "del", ns);
-            }
-            catch (InvalidOperationException)
-            {
-                // Gone already.
-            }
+            await NetworkNamespaces.RemoveAsync(ns);
         }
 
         _namespaces.Clear();

@@ -162,27 +162,7 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
         _coturn?.Dispose();
         foreach (var ns in _namespaces)
         {
-            try
-            {
-                var pids = await RepositoryRoot.RunAsync("ip", ["netns", "pids", ns], null);
-                foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    await RepositoryRoot.RunAsync("kill", ["-9", pid], null);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Gone already.
-            }
-
-            try
-            {
-                await Ip("netns", "del", ns);
-            }
-            catch (InvalidOperationException)
-            {
-                // Gone already.
-            }
+            await NetworkNamespaces.RemoveAsync(ns);
         }
 
         _namespaces.Clear();
