@@ -386,6 +386,19 @@ public sealed class Session : IAsyncDisposable
 
     private void OnEvent(string type, JsonElement frame)
     {
+        try
+        {
+            Dispatch(type, frame);
+        }
+        catch (Exception e) when (type != "error")
+        {
+            // A handler threw (or the frame was not what the protocol says): the session carries on.
+            Error?.Invoke(this, new SessionErrorEventArgs("event-failed", $"Handling '{type}' failed: {e.Message}"));
+        }
+    }
+
+    private void Dispatch(string type, JsonElement frame)
+    {
         switch (type)
         {
             case "attendee-joined":

@@ -192,6 +192,55 @@ public sealed class ConnectorTests(WebinarSystemFixture system, ChromiumFixture 
         await presenter.Page.WaitForFunctionAsync("window.presence.includes('-agent-speaker')", null, new PageWaitForFunctionOptions { Timeout = 20_000 });
     });
 
+    [Fact]
+    public Task The_example_bot_in_a_replica_records_the_presenters_audio_and_a_frame_per_second_and_prints_presence() => _system.RunAsync(_output, async () =>
+    {
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var replica = await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId);
+        var presenter = await JoinAsync(primary, "presenter");
+        await presenter.PublishAsync();
+        await presenter.MaintainResolutionAsync();
+        var bot = await _system.Api.CreateAttendeeAsync(replica.MeetingId, "example-bot", "Receive");
+        var directory = Directory.CreateTempSubdirectory("webinar-connector-example-").FullName;
+        try
+        {
+            // In process (a fresh process JITs for long on a loaded machine), exactly as Program.cs drives it.
+            var log = new StringWriter();
+            var recorder = new Webinar.Connector.Example.RecorderBot(directory, "presenter", log);
+            await using (recorder)
+            {
+                await recorder.StartAsync(new Uri(replica.SignalingUrl), bot.JoinToken, CancellationToken.None);
+                await WaitUntilAsync(() => recorder.AudioWritten > TimeSpan.FromSeconds(4) && recorder.FramesWritten >= 3,
+                    "4 s of audio and 3 frames written", () => $"{recorder.AudioWritten.TotalSeconds:0.0} s, {recorder.FramesWritten} frames; {log}");
+            }
+
+            var stdout = log.ToString();
+            _output.WriteLine(stdout);
+            Assert.Contains("present: presenter", stdout);
+            Assert.Contains("(replica,", stdout);
+
+            // The WAV: 48 kHz mono 16-bit, seconds long, with the fake microphone's beep in it.
+            var wav = await File.ReadAllBytesAsync(Path.Combine(directory, "presenter.wav"));
+            Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(wav, 0, 4));
+            Assert.Equal(48000, BitConverter.ToInt32(wav, 24));
+            int dataBytes = BitConverter.ToInt32(wav, 40);
+            Assert.Equal(wav.Length - 44, dataBytes);
+            Assert.True(dataBytes > 48000 * 2 * 3, $"only {dataBytes} bytes of audio");
+            var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(wav.AsSpan(44));
+            Assert.True(Signals.PowerAt(samples, 1, 48000, FakeMicrophoneHz) > 10 * Signals.PowerAt(samples, 1, 48000, 1000));
+
+            // Frames: one a second, full size PPMs.
+            var frames = Directory.GetFiles(directory, "frame-*.ppm");
+            Assert.True(frames.Length >= 3);
+            var header = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(frames[0]), 0, 16);
+            Assert.StartsWith($"P6\n{FakeCamera.Width} {FakeCamera.Height}\n255\n", header);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    });
+
     /// <summary>Feeds 20 ms of tone and one pattern frame per frame interval, as an application would, until cancelled.</summary>
     private static Task FeedAsync(Publisher publisher, PublisherSettings settings, double frequency, CancellationToken cancellationToken) => Task.Run(async () =>
     {
