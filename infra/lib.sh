@@ -65,6 +65,8 @@ ensure_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v turnserver >/dev/null || missing+=(coturn)
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+  dpkg -s libvpx7 >/dev/null 2>&1 || missing+=(libvpx7)   # VP8 for the connector (P/Invoke)
+  dpkg -s libopus0 >/dev/null 2>&1 || missing+=(libopus0) # Opus for the connector (P/Invoke)
   for p in "$@"; do
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;
