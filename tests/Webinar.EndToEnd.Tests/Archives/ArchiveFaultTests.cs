@@ -77,9 +77,12 @@ public sealed partial class ArchiveFaultTests(ArchiveFaultsSystemFixture system,
     public Task The_primary_node_killed_mid_archive_and_restarted_finishes_a_partial_archive_that_plays() => _system.RunAsync(_output, async () =>
     {
         var meeting = await CreateMeetingAsync("us-east-1");
-        await PublishingPresenterAsync(meeting, "presenter");
+        var presenter = await PublishingPresenterAsync(meeting, "presenter");
         var archiveId = (await _system.Api.StartArchiveAsync(meeting.MeetingId, new { OutputMode = "Composed", Resolution = "640x480" })).GetProperty("ArchiveId").GetGuid();
+        var sent = await presenter.VideoBytesSentAsync();
         await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.Null(await presenter.EndedReasonAsync());
+        Assert.True(await presenter.VideoBytesSentAsync() > sent + 20_000, "the presenter stopped sending while the archive ran");
 
         await _system.StopNodeAsync("us-east-1", crash: true);
         Assert.Equal("Started", (await _system.Api.GetArchiveAsync(archiveId)).GetProperty("Status").GetString());

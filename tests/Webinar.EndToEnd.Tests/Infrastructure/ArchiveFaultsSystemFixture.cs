@@ -10,7 +10,7 @@ public sealed class ArchiveFaultsSystemFixture : WebinarSystemFixture
 {
     public static readonly TimeSpan MaxDuration = TimeSpan.FromSeconds(10);
 
-    public static readonly TimeSpan NodeLostAfter = TimeSpan.FromSeconds(25);
+    public static readonly TimeSpan NodeLostAfter = TimeSpan.FromSeconds(60);
 
     public const int WorkDiskBytes = 128 * 1024;
 
