@@ -12,6 +12,12 @@ namespace Webinar.Sfu.Archives;
 internal sealed record TrackInfo(int Index, Guid AttendeeId, string ExternalUserId, string Kind, string Codec, string File, double StartOffset)
 {
     public double? StopOffset { get; set; }
+
+    /// <summary>When the track's first packet reached the recorder, seconds into the archive.</summary>
+    public double? FirstFrameOffset { get; set; }
+
+    /// <summary>The sender's wallclock (NTP seconds) of the first packet's RTP timestamp, from the stream's sender report.</summary>
+    public double? FirstFrameWallclock { get; set; }
 }
 
 /// <summary>
@@ -33,6 +39,7 @@ internal sealed class ArchiveRecording
     private volatile bool _stopped;
     private Task? _writer;
     private volatile string? _writeError;
+    private bool _tracksChanged;
 
     public ArchiveRecording(ArchiveStarted started, string workDirectory, TimeProvider time, int queueCapacity, TimeSpan flushInterval)
     {
@@ -73,6 +80,14 @@ internal sealed class ArchiveRecording
             return;
         }
 
+        foreach (var track in _byProducer.Values)
+        {
+            if (track.ResolveWallclock())
+            {
+                _tracksChanged = true;
+            }
+        }
+
         foreach (var producer in router.OwnProducers)
         {
             if (producer.IsClosed || _byProducer.ContainsKey(producer) || !Wanted(producer))
@@ -97,6 +112,12 @@ internal sealed class ArchiveRecording
 
             producer.Attach(consumer);
             consumer.OnTransportConnected();
+            _tracksChanged = true;
+        }
+
+        if (_tracksChanged)
+        {
+            _tracksChanged = false;
             SaveTracks();
         }
     }
@@ -107,6 +128,7 @@ internal sealed class ArchiveRecording
         _stopped = true;
         foreach (var track in _byProducer.Values)
         {
+            track.ResolveWallclock();
             track.End();
             track.Consumer?.Dispose();
         }
@@ -263,6 +285,7 @@ internal sealed class ArchiveRecording
         private readonly int _channels;
         private TrackFileWriter? _writer;
         private bool _closed;
+        private uint? _firstTimestamp;
 
         public Track(ArchiveRecording owner, TrackInfo info, int channels)
         {
@@ -286,11 +309,38 @@ internal sealed class ArchiveRecording
 
         public Span<byte> SendBuffer => _sendBuffer;
 
-        public void SendRtp(Span<byte> buffer, int length) => _owner.Enqueue(this, buffer[..length]);
+        public void SendRtp(Span<byte> buffer, int length)
+        {
+            if (_firstTimestamp is null && length >= 12)
+            {
+                _firstTimestamp = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer[4..]);
+                Info.FirstFrameOffset = Math.Round(_owner.Elapsed, 3);
+            }
+
+            _owner.Enqueue(this, buffer[..length]);
+        }
+
+        /// <summary>
+        /// Loop thread: once the first packet was sent and the producer has a sender report, the sender's wallclock
+        /// of that packet (the report's RTP time mapped into the recorded stream's space). True when it was found now.
+        /// </summary>
+        public bool ResolveWallclock()
+        {
+            if (Info.FirstFrameWallclock is not null || _firstTimestamp is not { } first || Consumer is not { } consumer || !consumer.Producer.HasSenderReport)
+            {
+                return false;
+            }
+
+            var producer = consumer.Producer;
+            var clock = new SenderReportClock(producer.LastSenderReportNtp, consumer.MapTimestamp(producer.LastSenderReportRtp), producer.Codec.ClockRate);
+            Info.FirstFrameWallclock = clock.WallclockOf(first);
+            return true;
+        }
 
         /// <summary>The producer ended (the presenter unpublished or left): the track stops here.</summary>
         public void OnConsumerClosed(Consumer consumer)
         {
+            ResolveWallclock();
             End();
             _owner._byProducer.Remove(consumer.Producer);
             _owner.SaveTracks();
