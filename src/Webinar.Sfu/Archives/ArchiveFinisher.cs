@@ -29,7 +29,12 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
         foreach (var t in tracks)
         {
             var probed = starts[t.Index] + await ProbeDurationAsync(Path.Combine(workDirectory, t.File), ct).ConfigureAwait(false);
-            t.StopOffset ??= knownDuration is { } known ? Math.Min(known, probed) : probed;
+            t.StopOffset ??= probed;
+            if (knownDuration is { } known)
+            {
+                // The node heard of the stop after StoppedAt: what it recorded past the archive's end is not part of it.
+                t.StopOffset = Math.Min(known, t.StopOffset.Value);
+            }
         }
 
         if (tracks.Count == 0 && knownDuration is null)
@@ -51,7 +56,8 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
         foreach (var t in tracks)
         {
             var webm = $"{t.Index:00}-{Sanitize(t.ExternalUserId)}-{t.Kind}.webm";
-            await RunAsync(options.FfmpegPath, ["-y", "-v", "error", "-i", Path.Combine(dir, t.File), "-c", "copy", Path.Combine(dir, webm)], ct).ConfigureAwait(false);
+            var length = Seconds(Math.Max(0, (t.StopOffset ?? duration) - starts[t.Index]));
+            await RunAsync(options.FfmpegPath, ["-y", "-v", "error", "-i", Path.Combine(dir, t.File), "-c", "copy", "-t", length, Path.Combine(dir, webm)], ct).ConfigureAwait(false);
             // StartOffset: where the file's first frame belongs on the archive's timeline, in sync with the attendee's other tracks.
             files.Add(new { FileName = webm, t.AttendeeId, t.ExternalUserId, Kind = t.Kind, t.Codec, StartOffset = starts[t.Index], t.StopOffset });
         }
