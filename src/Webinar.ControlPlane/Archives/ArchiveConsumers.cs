@@ -8,9 +8,10 @@ namespace Webinar.ControlPlane.Archives;
 
 /// <summary>
 /// What nodes report about archives: a stop of their own (maximum length, restart), the stored file, a failure.
-/// The control plane's own ArchiveStopped arrives here too and changes nothing (the archive is already Stopped).
+/// The control plane's own ArchiveStopped and ArchiveFailed (<see cref="ArchiveSweepJob"/>) arrive here too and
+/// change nothing (statuses only move forward).
 /// </summary>
-internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource) :
+internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource, IArchiveStorage storage) :
     IConsumer<ArchiveStopped>,
     IConsumer<ArchiveAvailable>,
     IConsumer<ArchiveFailed>
@@ -34,8 +35,12 @@ internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource) :
         var ct = context.CancellationToken;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await ArchiveLifecycle.AvailableAsync(connection, tx, context.Message, ct);
+        var unwanted = await ArchiveLifecycle.AvailableAsync(connection, tx, context.Message, ct);
         await tx.CommitAsync(ct);
+        if (unwanted)
+        {
+            await storage.DeleteAsync(context.Message.ArchiveId, ct);
+        }
     }
 
     public async Task Consume(ConsumeContext<ArchiveFailed> context)

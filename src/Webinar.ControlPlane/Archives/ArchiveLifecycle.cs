@@ -167,13 +167,22 @@ internal static class ArchiveLifecycle
         }
     }
 
-    /// <summary>The node stored the file. Started or Stopped → Available; anything else stays.</summary>
-    public static async Task AvailableAsync(DbConnection connection, DbTransaction tx, ArchiveAvailable m, CancellationToken ct)
+    /// <summary>
+    /// The node stored the file. Started or Stopped → Available; anything else stays. Returns true when the file
+    /// came for an archive already Failed (its node came back after <see cref="ArchiveSweepJob"/> gave it up, or it
+    /// was deleted): nobody can fetch that file, so the caller removes it.
+    /// </summary>
+    public static async Task<bool> AvailableAsync(DbConnection connection, DbTransaction tx, ArchiveAvailable m, CancellationToken ct)
     {
         var archive = await ArchiveStore.GetAsync(connection, tx, m.ArchiveId, forUpdate: true, ct);
-        if (archive is null || archive.State is ArchiveStatus.Available or ArchiveStatus.Failed)
+        if (archive is null || archive.State is ArchiveStatus.Failed)
         {
-            return;
+            return true;
+        }
+
+        if (archive.State is ArchiveStatus.Available)
+        {
+            return false;
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
@@ -188,6 +197,18 @@ internal static class ArchiveLifecycle
         await WebhookWriter.AddAsync(connection, tx, archive.PlatformId, archive.WebhookUrl,
             new WebhookEvent(WebhookEventTypes.ArchiveAvailable, m.AvailableAt, archive.MeetingId, archive.ExternalMeetingId,
                 ArchiveId: archive.ArchiveId, Duration: m.DurationSeconds, Size: m.SizeBytes), ct);
+        return false;
+    }
+
+    /// <summary>
+    /// The archive's node is gone for good (<see cref="ArchiveSweepJob"/>): Failed with the reason, and ArchiveFailed
+    /// on the bus so every node clears the recording indicator of the meeting's attendees.
+    /// </summary>
+    public static async Task NodeLostAsync(DbConnection connection, DbTransaction tx, ArchiveRow archive, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var failed = new ArchiveFailed(archive.ArchiveId, archive.MeetingId, reason, now);
+        await FailedAsync(connection, tx, failed, ct);
+        await OutboxWriter.AddAsync(connection, tx, failed, now, ct);
     }
 
     /// <summary>The node could not produce the archive. Started or Stopped → Failed with the reason.</summary>

@@ -54,6 +54,15 @@ internal sealed class ArchiveOptions
     /// <summary>HMAC key of playback links; defaults to the archive's platform's webhook secret.</summary>
     public string? UrlSigningSecret { get; set; }
 
+    /// <summary>
+    /// An archive whose node is gone (silent while other nodes' heartbeats arrive) and whose last heartbeat is older
+    /// than this is Failed by <see cref="ArchiveSweepJob"/>; a node back sooner finishes it as a partial archive.
+    /// </summary>
+    public TimeSpan NodeLostAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often <see cref="ArchiveSweepJob"/> looks for archives of lost nodes.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a playback link in an Archive's <c>Url</c> works.</summary>
     public TimeSpan UrlLifetime { get; set; } = TimeSpan.FromHours(1);
 }

@@ -18,6 +18,7 @@ internal static class EventIds
     public const int WebhookAttemptFailed = 1402;
     public const int IdleMeetingDeleted = 1501;
     public const int MetricsSampleFailed = 1601;
+    public const int ArchiveNodeLost = 1701;
 }
 
 internal static partial class Log
@@ -66,4 +67,7 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.MetricsSampleFailed, LogLevel.Warning, "Reading the metrics figures from the database failed; /metrics keeps the previous ones")]
     public static partial void MetricsSampleFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventIds.ArchiveNodeLost, LogLevel.Warning, "Archive {ArchiveId} failed: its node {NodeId} is gone")]
+    public static partial void ArchiveNodeLost(this ILogger logger, Guid archiveId, string nodeId);
 }

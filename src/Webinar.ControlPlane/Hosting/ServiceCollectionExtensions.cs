@@ -60,7 +60,8 @@ internal static class ServiceCollectionExtensions
                 "Webhooks:MaxConcurrentDeliveries and Webhooks:MaxConcurrentPerReceiver must be at least 1.")
             .ValidateOnStart();
         services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section)
-            .Validate(o => o.MaxDuration > TimeSpan.Zero && o.UrlLifetime > TimeSpan.Zero, "Archives:MaxDuration and Archives:UrlLifetime must be positive.");
+            .Validate(o => o.MaxDuration > TimeSpan.Zero && o.UrlLifetime > TimeSpan.Zero && o.NodeLostAfter > TimeSpan.Zero && o.SweepInterval > TimeSpan.Zero,
+                "Archives:MaxDuration, UrlLifetime, NodeLostAfter and SweepInterval must be positive.");
         services.AddOptions<ArchiveStorageOptions>().BindConfiguration(ArchiveStorageOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         return services;
@@ -179,6 +180,15 @@ internal static class ServiceCollectionExtensions
                         .RepeatForever()
                         .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
                 (_, job) => job.WithIdentity(RetentionJob.Key).StoreDurably());
+            quartz.ScheduleJob<ArchiveSweepJob>(
+                (sp, trigger) => trigger
+                    .WithIdentity("archive-sweep", "webinar")
+                    .StartNow()
+                    .WithSimpleSchedule(s => s
+                        .WithInterval(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.SweepInterval)
+                        .RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+                (_, job) => job.WithIdentity(ArchiveSweepJob.Key).StoreDurably());
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return services;

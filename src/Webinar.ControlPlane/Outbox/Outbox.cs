@@ -24,6 +24,7 @@ internal static class OutboxMessageTypes
         [nameof(AttendeeDeleted)] = typeof(AttendeeDeleted),
         [nameof(ArchiveStarted)] = typeof(ArchiveStarted),
         [nameof(ArchiveStopped)] = typeof(ArchiveStopped),
+        [nameof(ArchiveFailed)] = typeof(ArchiveFailed),
     };
 
     public static bool TryResolve(string name, out Type type) => ByName.TryGetValue(name, out type!);

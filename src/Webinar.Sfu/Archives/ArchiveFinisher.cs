@@ -25,10 +25,16 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
     public async Task<FinishedArchive> FinishAsync(ArchiveStarted archive, string workDirectory, IReadOnlyList<TrackInfo> recorded, double? knownDuration, CancellationToken ct)
     {
         var tracks = recorded.Where(t => File.Exists(Path.Combine(workDirectory, t.File)) && new FileInfo(Path.Combine(workDirectory, t.File)).Length > 64).ToList();
+        var starts = ArchiveSync.StartOffsets(tracks);
         foreach (var t in tracks)
         {
-            var probed = t.StartOffset + await ProbeDurationAsync(Path.Combine(workDirectory, t.File), ct).ConfigureAwait(false);
-            t.StopOffset ??= knownDuration is { } known ? Math.Min(known, probed) : probed;
+            var probed = starts[t.Index] + await ProbeDurationAsync(Path.Combine(workDirectory, t.File), ct).ConfigureAwait(false);
+            t.StopOffset ??= probed;
+            if (knownDuration is { } known)
+            {
+                // The node heard of the stop after StoppedAt: what it recorded past the archive's end is not part of it.
+                t.StopOffset = Math.Min(known, t.StopOffset.Value);
+            }
         }
 
         if (tracks.Count == 0 && knownDuration is null)
@@ -39,19 +45,21 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
         var duration = knownDuration ?? tracks.Max(t => t.StopOffset ?? 0);
 
         return archive.Settings.OutputMode == ArchiveOutputMode.Individual
-            ? await IndividualAsync(archive, workDirectory, tracks, duration, ct).ConfigureAwait(false)
-            : await ComposedAsync(archive, workDirectory, tracks, duration, ct).ConfigureAwait(false);
+            ? await IndividualAsync(archive, workDirectory, tracks, starts, duration, ct).ConfigureAwait(false)
+            : await ComposedAsync(archive, workDirectory, tracks, starts, duration, ct).ConfigureAwait(false);
     }
 
-    private async Task<FinishedArchive> IndividualAsync(ArchiveStarted archive, string dir, List<TrackInfo> tracks, double duration, CancellationToken ct)
+    private async Task<FinishedArchive> IndividualAsync(ArchiveStarted archive, string dir, List<TrackInfo> tracks, Dictionary<int, double> starts, double duration, CancellationToken ct)
     {
         var files = new List<object>();
         var zipPath = Path.Combine(dir, "archive.zip");
         foreach (var t in tracks)
         {
             var webm = $"{t.Index:00}-{Sanitize(t.ExternalUserId)}-{t.Kind}.webm";
-            await RunAsync(options.FfmpegPath, ["-y", "-v", "error", "-i", Path.Combine(dir, t.File), "-c", "copy", Path.Combine(dir, webm)], ct).ConfigureAwait(false);
-            files.Add(new { FileName = webm, t.AttendeeId, t.ExternalUserId, Kind = t.Kind, t.Codec, t.StartOffset, t.StopOffset });
+            var length = Seconds(Math.Max(0, (t.StopOffset ?? duration) - starts[t.Index]));
+            await RunAsync(options.FfmpegPath, ["-y", "-v", "error", "-i", Path.Combine(dir, t.File), "-c", "copy", "-t", length, Path.Combine(dir, webm)], ct).ConfigureAwait(false);
+            // StartOffset: where the file's first frame belongs on the archive's timeline, in sync with the attendee's other tracks.
+            files.Add(new { FileName = webm, t.AttendeeId, t.ExternalUserId, Kind = t.Kind, t.Codec, StartOffset = starts[t.Index], t.StopOffset });
         }
 
         await using (var zip = new FileStream(zipPath, FileMode.Create))
@@ -82,7 +90,7 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
         return new FinishedArchive(zipPath, "archive.zip", "application/zip", duration);
     }
 
-    private async Task<FinishedArchive> ComposedAsync(ArchiveStarted archive, string dir, List<TrackInfo> tracks, double duration, CancellationToken ct)
+    private async Task<FinishedArchive> ComposedAsync(ArchiveStarted archive, string dir, List<TrackInfo> tracks, Dictionary<int, double> starts, double duration, CancellationToken ct)
     {
         var s = archive.Settings;
         var output = Path.Combine(dir, "archive.mp4");
@@ -104,7 +112,7 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
             for (var i = 0; i < video.Count; i++)
             {
                 var (x, y, w, h) = cells[i];
-                var start = Seconds(video[i].StartOffset);
+                var start = Seconds(starts[video[i].Index]);
                 var stop = Seconds(video[i].StopOffset ?? duration);
                 graph.Append(CultureInfo.InvariantCulture,
                     $"[{i}:v]setpts=PTS-STARTPTS+{start}/TB,scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v{i}];");
@@ -125,7 +133,7 @@ internal sealed class ArchiveFinisher(ArchiveNodeOptions options)
             {
                 for (var j = 0; j < audio.Count; j++)
                 {
-                    var delay = (long)(audio[j].StartOffset * 1000);
+                    var delay = (long)(starts[audio[j].Index] * 1000);
                     graph.Append(CultureInfo.InvariantCulture,
                         $"[{video.Count + j}:a]aresample=48000:async=1:first_pts=0,adelay=delays={delay}:all=1[a{j}];");
                 }

@@ -24,6 +24,9 @@ internal sealed class ArchiveNodeOptions
     /// <summary>How often new presenter tracks are attached, the maximum length checked and write errors noticed.</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often recorded tracks are handed to the operating system: a killed node loses at most this much of an archive.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Packets queued between the media thread and the writer before new ones are dropped (and counted).</summary>
     public int QueueCapacity { get; set; } = 8192;
 

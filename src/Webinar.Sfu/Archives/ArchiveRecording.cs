@@ -12,6 +12,12 @@ namespace Webinar.Sfu.Archives;
 internal sealed record TrackInfo(int Index, Guid AttendeeId, string ExternalUserId, string Kind, string Codec, string File, double StartOffset)
 {
     public double? StopOffset { get; set; }
+
+    /// <summary>When the track's first packet reached the recorder, seconds into the archive.</summary>
+    public double? FirstFrameOffset { get; set; }
+
+    /// <summary>The sender's wallclock (NTP seconds) of the first packet's RTP timestamp, from the stream's sender report.</summary>
+    public double? FirstFrameWallclock { get; set; }
 }
 
 /// <summary>
@@ -27,18 +33,21 @@ internal sealed class ArchiveRecording
     private readonly List<TrackInfo> _tracks = [];
     private readonly TimeProvider _time;
     private readonly int _queueCapacity;
+    private readonly TimeSpan _flushInterval;
     private int _queued;
     private long _dropped;
     private volatile bool _stopped;
     private Task? _writer;
     private volatile string? _writeError;
+    private bool _tracksChanged;
 
-    public ArchiveRecording(ArchiveStarted started, string workDirectory, TimeProvider time, int queueCapacity)
+    public ArchiveRecording(ArchiveStarted started, string workDirectory, TimeProvider time, int queueCapacity, TimeSpan flushInterval)
     {
         Started = started;
         WorkDirectory = workDirectory;
         _time = time;
         _queueCapacity = queueCapacity;
+        _flushInterval = flushInterval;
     }
 
     public ArchiveStarted Started { get; }
@@ -71,6 +80,14 @@ internal sealed class ArchiveRecording
             return;
         }
 
+        foreach (var track in _byProducer.Values)
+        {
+            if (track.ResolveWallclock())
+            {
+                _tracksChanged = true;
+            }
+        }
+
         foreach (var producer in router.OwnProducers)
         {
             if (producer.IsClosed || _byProducer.ContainsKey(producer) || !Wanted(producer))
@@ -95,6 +112,12 @@ internal sealed class ArchiveRecording
 
             producer.Attach(consumer);
             consumer.OnTransportConnected();
+            _tracksChanged = true;
+        }
+
+        if (_tracksChanged)
+        {
+            _tracksChanged = false;
             SaveTracks();
         }
     }
@@ -105,6 +128,7 @@ internal sealed class ArchiveRecording
         _stopped = true;
         foreach (var track in _byProducer.Values)
         {
+            track.ResolveWallclock();
             track.End();
             track.Consumer?.Dispose();
         }
@@ -170,6 +194,7 @@ internal sealed class ArchiveRecording
 
     private async Task WriteLoopAsync()
     {
+        var lastFlush = _time.GetTimestamp();
         while (true)
         {
             var drained = false;
@@ -199,6 +224,12 @@ internal sealed class ArchiveRecording
                 break;
             }
 
+            if (_writeError is null && _time.GetElapsedTime(lastFlush) >= _flushInterval)
+            {
+                lastFlush = _time.GetTimestamp();
+                Checkpoint();
+            }
+
             if (!drained)
             {
                 await Task.Delay(10).ConfigureAwait(false);
@@ -220,6 +251,22 @@ internal sealed class ArchiveRecording
 
     private readonly List<Track> _allTracks = [];
 
+    /// <summary>Writer thread: every open file to the operating system, so a killed node leaves readable tracks.</summary>
+    private void Checkpoint()
+    {
+        foreach (var track in _trackWriters())
+        {
+            try
+            {
+                track.Checkpoint();
+            }
+            catch (IOException e)
+            {
+                _writeError ??= e.Message;
+            }
+        }
+    }
+
     private List<Track> _trackWriters()
     {
         lock (_allTracks)
@@ -238,6 +285,7 @@ internal sealed class ArchiveRecording
         private readonly int _channels;
         private TrackFileWriter? _writer;
         private bool _closed;
+        private uint? _firstTimestamp;
 
         public Track(ArchiveRecording owner, TrackInfo info, int channels)
         {
@@ -261,11 +309,38 @@ internal sealed class ArchiveRecording
 
         public Span<byte> SendBuffer => _sendBuffer;
 
-        public void SendRtp(Span<byte> buffer, int length) => _owner.Enqueue(this, buffer[..length]);
+        public void SendRtp(Span<byte> buffer, int length)
+        {
+            if (_firstTimestamp is null && length >= 12)
+            {
+                _firstTimestamp = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer[4..]);
+                Info.FirstFrameOffset = Math.Round(_owner.Elapsed, 3);
+            }
+
+            _owner.Enqueue(this, buffer[..length]);
+        }
+
+        /// <summary>
+        /// Loop thread: once the first packet was sent and the producer has a sender report, the sender's wallclock
+        /// of that packet (the report's RTP time mapped into the recorded stream's space). True when it was found now.
+        /// </summary>
+        public bool ResolveWallclock()
+        {
+            if (Info.FirstFrameWallclock is not null || _firstTimestamp is not { } first || Consumer is not { } consumer || !consumer.Producer.HasSenderReport)
+            {
+                return false;
+            }
+
+            var producer = consumer.Producer;
+            var clock = new SenderReportClock(producer.LastSenderReportNtp, consumer.MapTimestamp(producer.LastSenderReportRtp), producer.Codec.ClockRate);
+            Info.FirstFrameWallclock = clock.WallclockOf(first);
+            return true;
+        }
 
         /// <summary>The producer ended (the presenter unpublished or left): the track stops here.</summary>
         public void OnConsumerClosed(Consumer consumer)
         {
+            ResolveWallclock();
             End();
             _owner._byProducer.Remove(consumer.Producer);
             _owner.SaveTracks();
@@ -284,6 +359,9 @@ internal sealed class ArchiveRecording
             _writer ??= Open();
             _writer.Write(packet);
         }
+
+        /// <summary>Writer thread.</summary>
+        public void Checkpoint() => _writer?.Checkpoint();
 
         /// <summary>Writer thread, after the last packet.</summary>
         public void Close()

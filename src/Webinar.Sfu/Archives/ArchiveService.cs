@@ -97,7 +97,7 @@ internal sealed class ArchiveService : BackgroundService
             return;
         }
 
-        var recording = new ArchiveRecording(started, dir, _time, _options.QueueCapacity);
+        var recording = new ArchiveRecording(started, dir, _time, _options.QueueCapacity, _options.FlushInterval);
         if (!_recordings.TryAdd(started.ArchiveId, recording))
         {
             return;

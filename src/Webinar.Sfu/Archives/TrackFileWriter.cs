@@ -59,6 +59,21 @@ internal abstract class TrackFileWriter : IDisposable
     /// <summary>Writes what is still held and the container's closing fields.</summary>
     protected abstract void Finish();
 
+    /// <summary>The container's header fields as they stand now (sizes, counts), written in place.</summary>
+    protected virtual void UpdateHeader()
+    {
+    }
+
+    /// <summary>
+    /// Hands everything written so far to the operating system with a current header, so a node killed now leaves a
+    /// file ffmpeg can read up to this point (a partial archive).
+    /// </summary>
+    public void Checkpoint()
+    {
+        UpdateHeader();
+        _file.Flush();
+    }
+
     public void Dispose()
     {
         try
@@ -207,7 +222,9 @@ internal sealed class Vp8IvfWriter : TrackFileWriter
         return offset < payload.Length;
     }
 
-    protected override void Finish()
+    protected override void Finish() => UpdateHeader();
+
+    protected override void UpdateHeader()
     {
         if (!File.CanSeek)
         {

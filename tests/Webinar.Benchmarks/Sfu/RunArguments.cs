@@ -34,4 +34,6 @@ internal sealed class RunArguments
         int value = _values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return value < min || value > max ? throw new ArgumentOutOfRangeException(name, value, $"{name} must be {min}..{max}") : value;
     }
+
+    public string String(string name, string fallback) => _values.TryGetValue(name, out var text) ? text : fallback;
 }

@@ -80,8 +80,12 @@ public sealed class ArchiveTests(WebinarSystemFixture system, ChromiumFixture ch
             Assert.Equal("speaker-1", f.GetProperty("ExternalUserId").GetString());
             var start = f.GetProperty("StartOffset").GetDouble();
             var stop = f.GetProperty("StopOffset").GetDouble();
-            Assert.InRange(start, 0, 2);
-            Assert.InRange(stop, 5, 7.5);
+            // Each file's span on the archive's timeline (StartedAt to StoppedAt): its first frame comes once
+            // ArchiveStarted reached the node (and, for video, the next keyframe), how long after depends on the load.
+            var duration = manifest.RootElement.GetProperty("Duration").GetDouble();
+            Assert.InRange(duration, 5.5, 30);
+            Assert.InRange(start, 0, duration - 2);
+            Assert.InRange(stop, start + 2, duration + 0.5);
             var probe = await Ffmpeg.ProbeAsync(Path.Combine(extracted, f.GetProperty("FileName").GetString()!));
             _output.WriteLine($"{f}: {probe}");
             var kind = f.GetProperty("Kind").GetString();
@@ -166,6 +170,54 @@ public sealed class ArchiveTests(WebinarSystemFixture system, ChromiumFixture ch
         }
 
         Assert.Equal("Moderator", (await _system.Api.GetArchiveAsync(archive.GetProperty("ArchiveId").GetGuid())).GetProperty("Reason").GetString());
+    });
+
+    [Fact]
+    public Task A_replica_viewer_promoted_mid_archive_gets_a_tile_in_the_composed_archive_that_goes_dark_when_demoted() => _system.RunAsync(_output, async () =>
+    {
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var europe = await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId);
+        var presenter = await PublishingPresenterAsync(primary, "presenter");
+        var anna = await JoinAsync(europe, "anna-eu", "Receive");
+        var started = await _system.Api.StartArchiveAsync(primary.MeetingId, new { OutputMode = "Composed", Resolution = "1280x720", Layout = "Grid" });
+        var archiveId = started.GetProperty("ArchiveId").GetGuid();
+        var createdAt = started.GetProperty("CreatedAt").GetDateTimeOffset();
+        double ArchiveTime() => (DateTimeOffset.UtcNow - createdAt).TotalSeconds;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        // Anna is promoted into the primary over her replica connection and publishes; the presenter sees her.
+        var speaker = await _system.Api.CreateAttendeeAsync(primary.MeetingId, "anna-speaker");
+        Assert.Equal("promoted", await anna.Page.EvaluateAsync<string>("async (token) => (await window.client.promote(token)).type", speaker.JoinToken));
+        await anna.PublishAsync();
+        await presenter.WaitForFramesOfAsync("anna-speaker", 10, MediaTimeout, "anna's video at the presenter");
+        var promotedAt = ArchiveTime();
+        await Task.Delay(TimeSpan.FromSeconds(6));
+
+        // Demoted, she leaves the primary; the archive runs on a few seconds more.
+        await anna.Page.EvaluateAsync("async () => { await window.client.demote(); }");
+        await presenter.Page.WaitForFunctionAsync("window.presence.includes('-anna-speaker')", null, new Microsoft.Playwright.PageWaitForFunctionOptions { Timeout = 15_000 });
+        var demotedAt = ArchiveTime();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await _system.Api.StopArchiveAsync(primary.MeetingId, archiveId);
+        _output.WriteLine($"promoted at {promotedAt:0.0} s, demoted at {demotedAt:0.0} s of the archive");
+
+        var available = await _system.Api.WaitForArchiveAsync(archiveId, FinishTimeout, "Available", "Failed");
+        Assert.True(available.GetProperty("Status").GetString() == "Available", available.ToString());
+        var file = await _system.Api.DownloadAsync(available, Downloads);
+
+        // Grid of the archive's two video tracks: the presenter's cell on the left, anna's on the right (each
+        // 640x720; the centre 320x240 of a cell is inside its picture). Black is luma 16.
+        async Task<(double Left, double Right)> CellsAt(double t) =>
+            (await Ffmpeg.MeanLumaAsync(file, t, 160, 240, 320, 240), await Ffmpeg.MeanLumaAsync(file, t, 800, 240, 320, 240));
+        var before = await CellsAt(2);
+        var during = await CellsAt(promotedAt + 3);
+        var after = await CellsAt(Math.Min(demotedAt + 2.5, available.GetProperty("Duration").GetDouble() - 0.5));
+        _output.WriteLine($"mean luma (left, right): before {before}, promoted {during}, demoted {after}");
+        Assert.True(before.Left > 40, $"the presenter's cell is dark at 2 s: {before}");
+        Assert.True(before.Right < 20, $"anna's cell shows something before her promotion: {before}");
+        Assert.True(during.Right > 40, $"anna's cell is dark while she was promoted: {during}");
+        Assert.True(during.Left > 40, $"the presenter's cell is dark while anna was promoted: {during}");
+        Assert.True(after.Right < 20, $"anna's cell still shows her after the demotion: {after}");
     });
 
     private static async Task WaitForArchiveEventsAsync(MeetingPage page, params string[] expected)

@@ -41,6 +41,18 @@ public static class Ffmpeg
         return long.Parse(frames.Trim().Split('\n')[0].Trim(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Mean luma (Y, 16 = black in limited range) of the rectangle at <paramref name="seconds"/> into the file's video.</summary>
+    public static async Task<double> MeanLumaAsync(string path, double seconds, int x, int y, int width, int height)
+    {
+        var at = seconds.ToString("0.###", CultureInfo.InvariantCulture);
+        var (code, stdout, stderr) = await RunAsync("ffmpeg", ["-v", "error", "-ss", at, "-i", path, "-frames:v", "1", "-an",
+            "-vf", $"crop={width}:{height}:{x}:{y},signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-", "-f", "null", "-"]);
+        Assert.True(code == 0, $"ffmpeg could not measure {path} at {at} s: {stderr}");
+        var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("lavfi.signalstats.YAVG=", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no frame at {at} s of {path}: {stdout} {stderr}");
+        return double.Parse(line["lavfi.signalstats.YAVG=".Length..], CultureInfo.InvariantCulture);
+    }
+
     public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string file, IReadOnlyList<string> arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
