@@ -25,10 +25,15 @@ public static class TestServers
     public static string PostgresImage => Variable("WEBINAR_POSTGRES_IMAGE", DefaultPostgresImage);
 
     /// <summary>
-    /// Starts a RabbitMQ container (user guest/guest, virtual host /). Its AMQP port on 127.0.0.1 stays the same across
+    /// A started RabbitMQ container (user guest/guest, virtual host /). Its AMQP port on 127.0.0.1 stays the same across
     /// <see cref="RabbitMqServer.StopAsync"/> and <see cref="RabbitMqServer.StartAsync"/>, so clients reconnect to it.
     /// </summary>
-    public static async Task<RabbitMqServer> StartRabbitMqAsync(CancellationToken cancellationToken = default)
+    public static Task<RabbitMqServer> StartRabbitMqAsync() => RabbitMqs.TakeAsync();
+
+    /// <summary>A started PostgreSQL container (user postgres); each fixture names its own database in it.</summary>
+    public static Task<PostgresServer> StartPostgresAsync() => Postgreses.TakeAsync();
+
+    private static readonly SpareServer<RabbitMqServer> RabbitMqs = new(async () =>
     {
         var hostPort = FreePorts.Tcp();
         var container = new RabbitMqBuilder()
@@ -38,12 +43,11 @@ public static class TestServers
             .WithPortBinding(hostPort, RabbitMqBuilder.RabbitMqPort)
             .Build();
         var server = new RabbitMqServer(container, hostPort);
-        await server.StartAsync(cancellationToken);
+        await server.StartAsync();
         return server;
-    }
+    });
 
-    /// <summary>Starts a PostgreSQL container (user postgres); each fixture names its own database in it.</summary>
-    public static async Task<PostgresServer> StartPostgresAsync(CancellationToken cancellationToken = default)
+    private static readonly SpareServer<PostgresServer> Postgreses = new(async () =>
     {
         var container = new PostgreSqlBuilder()
             .WithImage(PostgresImage)
@@ -52,10 +56,9 @@ public static class TestServers
             .WithDatabase("postgres")
             .WithCommand("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=400")
             .Build();
-        var server = new PostgresServer(container);
-        await container.StartAsync(cancellationToken);
-        return server;
-    }
+        await container.StartAsync();
+        return new PostgresServer(container);
+    });
 
     private static string Variable(string name, string fallback) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
