@@ -3,7 +3,7 @@ namespace Webinar.TestSupport.Servers;
 /// <summary>
 /// Hands out started servers of one kind. From the second request on (a run of several collections, which xunit runs
 /// one after another) it starts the next server while the current collection runs, so a collection seldom waits for a
-/// broker to boot. A spare left at the end is removed when the process exits (infra/test also removes leftovers).
+/// broker to boot. A spare left at the end is removed when the process exits (<see cref="Leftovers"/>).
 /// </summary>
 internal sealed class SpareServer<T>
     where T : class, IAsyncDisposable
@@ -13,11 +13,7 @@ internal sealed class SpareServer<T>
     private Task<T>? _spare;
     private int _requests;
 
-    public SpareServer(Func<Task<T>> start)
-    {
-        _start = start;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveSpare();
-    }
+    public SpareServer(Func<Task<T>> start) => _start = start;
 
     public Task<T> TakeAsync()
     {
@@ -26,30 +22,6 @@ internal sealed class SpareServer<T>
             var next = _spare ?? _start();
             _spare = ++_requests >= 2 ? _start() : null;
             return next;
-        }
-    }
-
-    private void RemoveSpare()
-    {
-        Task<T>? spare;
-        lock (_gate)
-        {
-            (spare, _spare) = (_spare, null);
-        }
-
-        if (spare is null)
-        {
-            return;
-        }
-
-        try
-        {
-            var removal = spare.ContinueWith(t => t.Result.DisposeAsync().AsTask(), TaskScheduler.Default).Unwrap();
-            removal.Wait(TimeSpan.FromSeconds(20));
-        }
-        catch (AggregateException)
-        {
-            // The spare never started or is gone already: nothing to remove.
         }
     }
 }

@@ -16,8 +16,9 @@ public static class TestServers
 
     static TestServers()
     {
-        // The resource reaper (Ryuk) is an image from a registry; infra/test removes leftover test containers instead.
+        // The resource reaper (Ryuk) is an image from a registry: Leftovers does its work.
         TestcontainersSettings.ResourceReaperEnabled = false;
+        Leftovers.Track();
     }
 
     public static string RabbitMqImage => Variable("WEBINAR_RABBITMQ_IMAGE", DefaultRabbitMqImage);
@@ -41,6 +42,7 @@ public static class TestServers
             .WithUsername(RabbitMqServer.User)
             .WithPassword(RabbitMqServer.Password)
             .WithPortBinding(hostPort, RabbitMqBuilder.RabbitMqPort)
+            .WithLabel(Leftovers.Label, Leftovers.ProcessId)
             .Build();
         var server = new RabbitMqServer(container, hostPort);
         await server.StartAsync();
@@ -54,6 +56,7 @@ public static class TestServers
             .WithUsername(PostgresServer.User)
             .WithPassword(PostgresServer.Password)
             .WithDatabase("postgres")
+            .WithLabel(Leftovers.Label, Leftovers.ProcessId)
             .WithCommand("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=400")
             .Build();
         await container.StartAsync();
