@@ -10,7 +10,7 @@ namespace Webinar.EndToEnd.Tests.Containers;
 /// </summary>
 public sealed class ComposeSystemFixture : IAsyncLifetime
 {
-    private static readonly TimeSpan UpLimit = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan UpLimit = TimeSpan.FromMinutes(15);
     private string _home = "";
 
     public static string DataDirectory =>
