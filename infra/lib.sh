@@ -365,3 +365,55 @@ prepare_turn_tls() {
   ensure_turn_secret
   start_coturn
 }
+
+# ---- Docker (the integration tests' containers, docker-compose) ----------------------------------------------------
+# Debian's docker.io engine (API 1.41) started here when no engine answers: its data under $WEBINAR_DATA_DIR/docker,
+# published ports on 127.0.0.1 unless a container names another address, the firewall untouched. Images come from infra/images (debootstrap,
+# docker import), nothing is pulled. These functions are kept apart from the rest of this file.
+ensure_docker() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  [ ${#missing[@]} -eq 0 ] || ensure_packages "${missing[@]}"
+  if docker info >/dev/null 2>&1; then
+    return 0
+  fi
+  say "starting dockerd (data in $WEBINAR_DATA_DIR/docker, published ports on 127.0.0.1)"
+  mkdir -p "$WEBINAR_DATA_DIR/docker"
+  # --iptables=false: the engine leaves the firewall alone (its FORWARD DROP policy and NAT rules would change what the
+  # network-namespace and ICE-TCP tests see); published ports go through docker-proxy, containers talk over their
+  # bridge, and nothing in a container needs to reach outside this machine.
+  setsid dockerd --data-root "$WEBINAR_DATA_DIR/docker" --pidfile "$WEBINAR_DATA_DIR/docker.pid" --ip 127.0.0.1 --iptables=false \
+    >"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+  local i
+  for ((i = 0; i < 600; i++)); do
+    docker info >/dev/null 2>&1 && { STARTED_DOCKER=1; return 0; }
+    sleep 0.1
+  done
+  die "dockerd did not answer within 60 s (see $LOG_DIR/dockerd.log)"
+}
+
+# Builds (or finds cached) the local base images and exports their names (WEBINAR_*_IMAGE) for the tests and compose.
+ensure_images() {
+  ensure_docker
+  "$REPO/infra/images/build" >"$LOG_DIR/images.log" 2>&1 || { tail -30 "$LOG_DIR/images.log" >&2; die "building the local images failed (see $LOG_DIR/images.log)"; }
+  export WEBINAR_RABBITMQ_IMAGE=webinar-local/rabbitmq:local WEBINAR_POSTGRES_IMAGE=webinar-local/postgresql:local \
+    WEBINAR_COTURN_IMAGE=webinar-local/coturn:local WEBINAR_DOTNET_IMAGE=webinar-local/dotnet-runtime:local
+}
+
+# Removes what the tests left behind (the compose project; test containers: Testcontainers' resource reaper needs an
+# image from a registry, so it is off) and, when dockerd was started here, stops it.
+stop_docker() {
+  command -v docker >/dev/null || return 0
+  local leftovers
+  if [ -n "$(docker ps -aq --filter label=com.docker.compose.project=webinar-local 2>/dev/null || true)" ]; then
+    "$REPO/infra/compose" down >/dev/null 2>&1 || true
+  fi
+  leftovers="$(docker ps -aq --filter label=org.testcontainers=true 2>/dev/null || true)"
+  [ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null 2>&1 || true
+  [ "${STARTED_DOCKER:-0}" = 1 ] || return 0
+  kill "$(cat "$WEBINAR_DATA_DIR/docker.pid" 2>/dev/null)" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 200; i++)); do docker info >/dev/null 2>&1 || return 0; sleep 0.1; done
+}

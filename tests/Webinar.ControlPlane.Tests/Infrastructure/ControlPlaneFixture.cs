@@ -8,12 +8,13 @@ using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Webinar.Contracts.Nodes;
 using Webinar.ControlPlane.Hosting;
+using Webinar.TestSupport.Servers;
 
 namespace Webinar.ControlPlane.Tests.Infrastructure;
 
 /// <summary>
-/// One control plane (or several on one database) hosted in process on the real PostgreSQL and RabbitMQ, with a
-/// database and a virtual host of its own, an <see cref="EventObserver"/> on that virtual host, and one fake SFU
+/// One control plane (or several on one database) hosted in process on a PostgreSQL and a RabbitMQ container of its
+/// own (<see cref="TestServers"/>), an <see cref="EventObserver"/> on that broker, and one fake SFU
 /// node per region (us-east-1, eu-west-1, ap-southeast-1) sending heartbeats every second. sa-east-1 is a
 /// configured region with no node.
 /// </summary>
@@ -33,16 +34,20 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     public string Database { get; } = "webinar_t_" + Guid.NewGuid().ToString("N");
 
-    public string VirtualHost { get; private set; } = "";
+    /// <summary>The broker's virtual host: the whole broker is this fixture's own.</summary>
+    public string VirtualHost => "/";
 
     protected virtual int IdleTimeoutSeconds => 300;
 
     protected virtual int Instances => 1;
 
-    /// <summary>The AMQP port; a fixture with a private broker overrides it.</summary>
-    protected virtual int RabbitPort => TestEnvironment.RabbitMqPort;
+    /// <summary>This fixture's RabbitMQ container (a test may stop and start it).</summary>
+    public RabbitMqServer Rabbit { get; private set; } = null!;
 
-    protected virtual bool UsesOwnVirtualHost => true;
+    /// <summary>This fixture's PostgreSQL container.</summary>
+    public PostgresServer Postgres { get; private set; } = null!;
+
+    public int RabbitPort => Rabbit.Port;
 
     /// <summary>Configuration a fixture adds to (or overrides in) the common test settings.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
@@ -62,14 +67,10 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        await StartBrokerAsync();
-        VirtualHost = UsesOwnVirtualHost ? "webinar_t_" + Guid.NewGuid().ToString("N") : "/";
-        if (UsesOwnVirtualHost)
-        {
-            await TestEnvironment.RabbitAsync(RabbitPort, "ctl", "add_vhost", VirtualHost);
-            await TestEnvironment.RabbitAsync(RabbitPort, "ctl", "set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
-        }
-
+        var postgres = TestServers.StartPostgresAsync();
+        var rabbit = TestServers.StartRabbitMqAsync();
+        await Task.WhenAll(postgres, rabbit);
+        (Postgres, Rabbit) = (await postgres, await rabbit);
         Events = await EventObserver.StartAsync(RabbitPort, VirtualHost);
         var clients = new List<HttpClient>();
         for (var i = 0; i < Instances; i++)
@@ -114,17 +115,8 @@ public class ControlPlaneFixture : IAsyncLifetime
 
         await Events.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection(TestEnvironment.AdminConnectionString))
-        {
-            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)");
-        }
-
-        if (UsesOwnVirtualHost)
-        {
-            await TestEnvironment.RabbitAsync(RabbitPort, "ctl", "delete_vhost", VirtualHost).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        await StopBrokerAsync();
+        await Postgres.DisposeAsync();
+        await Rabbit.DisposeAsync();
     }
 
     /// <summary>A client of the first instance that sends no API key.</summary>
@@ -145,7 +137,7 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     public async Task<T> QueryScalarAsync<T>(string sql, object? args = null)
     {
-        await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString(Database));
+        await using var connection = new NpgsqlConnection(Postgres.ConnectionString(Database));
         return (await connection.ExecuteScalarAsync<T>(sql, args))!;
     }
 
@@ -173,7 +165,7 @@ public class ControlPlaneFixture : IAsyncLifetime
     /// <summary>Runs SQL on the fixture's database.</summary>
     public async Task<int> ExecuteAsync(string sql, object? args = null)
     {
-        await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString(Database));
+        await using var connection = new NpgsqlConnection(Postgres.ConnectionString(Database));
         return await connection.ExecuteAsync(sql, args);
     }
 
@@ -181,15 +173,11 @@ public class ControlPlaneFixture : IAsyncLifetime
     public Task HeartbeatListingAsync(string nodeId, string region, IReadOnlyList<MeetingConnections> meetings, IReadOnlyList<Guid> connectionIds) =>
         Events.Bus.Publish(new NodeHeartbeat(nodeId, region, SignalingUrl(nodeId), meetings.Sum(m => m.Connections), meetings, DateTimeOffset.UtcNow, connectionIds));
 
-    protected virtual Task StartBrokerAsync() => Task.CompletedTask;
-
-    protected virtual Task StopBrokerAsync() => Task.CompletedTask;
-
     private Dictionary<string, string?> Settings() => new()
     {
-        ["ConnectionStrings:Webinar"] = TestEnvironment.ConnectionString(Database),
-        ["RabbitMq:Host"] = "127.0.0.1",
-        ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ConnectionStrings:Webinar"] = Postgres.ConnectionString(Database),
+        ["RabbitMq:Host"] = Rabbit.Host,
+        ["RabbitMq:Port"] = Rabbit.PortText,
         ["RabbitMq:VirtualHost"] = VirtualHost,
         ["ApiKeys:DevelopmentKey"] = ApiKey,
         ["Platforms:0:Id"] = OtherPlatformId,

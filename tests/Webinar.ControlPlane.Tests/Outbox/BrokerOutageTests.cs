@@ -3,30 +3,12 @@ using Webinar.ControlPlane.Tests.Infrastructure;
 
 namespace Webinar.ControlPlane.Tests.Outbox;
 
-/// <summary>A control plane on a private RabbitMQ broker that the test stops and starts.</summary>
+/// <summary>A control plane whose RabbitMQ container the test stops and starts.</summary>
 public class PrivateBrokerFixture : ControlPlaneFixture
 {
-    private readonly int _port = TestEnvironment.FreePortPair();
+    public Task StopBrokerNowAsync() => Rabbit.StopAsync();
 
-    protected override int RabbitPort => _port;
-
-    protected override bool UsesOwnVirtualHost => false;
-
-    public Task StopBrokerNowAsync() => TestEnvironment.RabbitAsync(_port, "stop");
-
-    public Task StartBrokerNowAsync() => TestEnvironment.RabbitAsync(_port, "start");
-
-    protected override Task StartBrokerAsync() => StartBrokerNowAsync();
-
-    protected override async Task StopBrokerAsync()
-    {
-        await StopBrokerNowAsync();
-        var data = Path.Combine(Environment.GetEnvironmentVariable("WEBINAR_DATA_DIR") ?? Path.Combine(TestEnvironment.RepoRoot, ".data"), $"rabbitmq-{_port}");
-        if (Directory.Exists(data))
-        {
-            Directory.Delete(data, recursive: true);
-        }
-    }
+    public Task StartBrokerNowAsync() => Rabbit.StartAsync();
 }
 
 public sealed class BrokerOutageTests(PrivateBrokerFixture fixture) : IClassFixture<PrivateBrokerFixture>

@@ -155,7 +155,7 @@ public sealed class BusTrustTests(TrustedControlPlaneFixture fixture) : IClassFi
 
     private async Task<int> ErrorQueueMessagesAsync()
     {
-        var output = await TestEnvironment.RabbitOutputAsync(TestEnvironment.RabbitMqPort, "ctl", "list_queues", "-p", fixture.VirtualHost, "name", "messages");
+        var output = await fixture.Rabbit.CtlAsync("list_queues", "-p", fixture.VirtualHost, "name", "messages");
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('\t'))
             .Where(p => p.Length == 2 && p[0].EndsWith("_error", StringComparison.Ordinal) && int.TryParse(p[1], out _))
@@ -198,7 +198,7 @@ internal sealed class TrustedNodeBus : IAsyncDisposable
             bus.AddConsumer<RecordingConsumer>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host("127.0.0.1", (ushort)TestEnvironment.RabbitMqPort, fixture.VirtualHost, h =>
+                rabbit.Host(fixture.Rabbit.Host, (ushort)fixture.RabbitPort, fixture.VirtualHost, h =>
                 {
                     h.Username("guest");
                     h.Password("guest");

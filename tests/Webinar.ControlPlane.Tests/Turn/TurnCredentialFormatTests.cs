@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -68,5 +69,5 @@ public sealed class TurnCredentialFormatTests
     }
 
     private static JoinTokenVerifier Verifier(ECDsa key) =>
-        new([ECDsa.Create(key.ExportParameters(false))], new ManualTimeProvider(DateTimeOffset.UtcNow));
+        new([ECDsa.Create(key.ExportParameters(false))], new FakeTimeProvider(DateTimeOffset.UtcNow));
 }

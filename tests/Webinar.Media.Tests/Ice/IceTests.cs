@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using Webinar.Media.Ice;
 using Webinar.Media.Stun;
@@ -10,7 +11,7 @@ public sealed class IceTests
     private static readonly IPEndPoint ClientEndpoint = new(IPAddress.Parse("198.51.100.20"), 40000);
     private static readonly IPEndPoint OtherClientEndpoint = new(IPAddress.Parse("2001:db8::20"), 40002);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly IceCredentials _server = IceCredentials.Generate();
     private readonly IceCredentials _client = IceCredentials.Generate();
 

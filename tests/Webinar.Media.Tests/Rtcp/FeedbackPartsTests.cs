@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FsCheck;
 using FsCheck.Fluent;
 using Webinar.Media.Rtcp;
@@ -10,7 +11,7 @@ public sealed class NackGeneratorTests
     [Fact]
     public void Gaps_are_nacked_at_once_then_retried_after_the_rtt_and_given_up_after_the_limit()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var generator = new NackGenerator(time, maxRetries: 3) { RoundTripTime = TimeSpan.FromMilliseconds(50) };
         Span<ushort> due = stackalloc ushort[16];
         generator.OnPacket(65533);
@@ -35,7 +36,7 @@ public sealed class NackGeneratorTests
     [Fact]
     public void Builds_a_nack_packet_for_what_is_due()
     {
-        var generator = new NackGenerator(new ManualTimeProvider());
+        var generator = new NackGenerator(new FakeTimeProvider());
         generator.OnPacket(10);
         generator.OnPacket(13);
         var buffer = new byte[64];
@@ -50,7 +51,7 @@ public sealed class NackGeneratorTests
     [Fact]
     public void A_gap_too_large_to_track_asks_for_a_keyframe()
     {
-        var generator = new NackGenerator(new ManualTimeProvider(), capacity: 100);
+        var generator = new NackGenerator(new FakeTimeProvider(), capacity: 100);
         Assert.False(generator.OnPacket(0));
         Assert.False(generator.OnPacket(50));
         Assert.True(generator.OnPacket(1000));
@@ -60,7 +61,7 @@ public sealed class NackGeneratorTests
     [Fact]
     public void Missing_packets_older_than_the_age_limit_are_forgotten()
     {
-        var generator = new NackGenerator(new ManualTimeProvider(), capacity: 100, maxAgePackets: 20);
+        var generator = new NackGenerator(new FakeTimeProvider(), capacity: 100, maxAgePackets: 20);
         generator.OnPacket(0);
         generator.OnPacket(2); // 1 missing
         for (ushort s = 3; s < 30; s++)
@@ -75,7 +76,7 @@ public sealed class NackGeneratorTests
     {
         // The old list shifted every entry to drop its oldest: a full list of 65,536 and a jump of 30,000 meant
         // 30,000 x 65,536 moves per packet, minutes for these ten packets. A ring drops the oldest in O(1).
-        var generator = new NackGenerator(new ManualTimeProvider(), capacity: 65_536, maxAgePackets: int.MaxValue);
+        var generator = new NackGenerator(new FakeTimeProvider(), capacity: 65_536, maxAgePackets: int.MaxValue);
         var run = Task.Run(() =>
         {
             var overflowed = false;
@@ -103,7 +104,7 @@ public sealed class NackGeneratorTests
         Prop.ForAll(Arb.From(Gen.ListOf(Gen.Choose(-40, 120)).Select(l => l.ToArray())), steps =>
         {
             const int capacity = 64, maxAge = 200;
-            var generator = new NackGenerator(new ManualTimeProvider(), maxRetries: 1000, capacity: capacity, maxAgePackets: maxAge);
+            var generator = new NackGenerator(new FakeTimeProvider(), maxRetries: 1000, capacity: capacity, maxAgePackets: maxAge);
             var model = new SortedSet<long>(); // what a plain list of capacity live entries would hold
             var arrived = new HashSet<long> { 1000 };
             var late = false;
@@ -158,7 +159,7 @@ public sealed class KeyframeRequesterTests
     [Fact]
     public void Requests_from_many_consumers_coalesce_into_one_per_interval_per_ssrc()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var requester = new KeyframeRequester(time);
         Span<uint> due = stackalloc uint[8];
         Assert.True(requester.Request(100));
@@ -179,7 +180,7 @@ public sealed class KeyframeRequesterTests
     [Fact]
     public void Fir_requests_carry_an_increasing_sequence_number_per_ssrc()
     {
-        var requester = new KeyframeRequester(new ManualTimeProvider());
+        var requester = new KeyframeRequester(new FakeTimeProvider());
         var buffer = new byte[32];
         for (byte expected = 0; expected < 3; expected++)
         {

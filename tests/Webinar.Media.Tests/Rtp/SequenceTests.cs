@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Webinar.Media.Rtp;
 
 namespace Webinar.Media.Tests.Rtp;
@@ -78,7 +79,7 @@ public sealed class RtpStreamRewriterTests
     [MemberData(nameof(Tables))]
     public void Sequence_numbers_follow_the_table(string name, ushort initialOutput, Row[] rows)
     {
-        var rewriter = new RtpStreamRewriter(9999, 90000, new ManualTimeProvider(), initialOutput);
+        var rewriter = new RtpStreamRewriter(9999, 90000, new FakeTimeProvider(), initialOutput);
         for (int i = 0; i < rows.Length; i++)
         {
             var row = rows[i];
@@ -101,7 +102,7 @@ public sealed class RtpStreamRewriterTests
     [Fact]
     public void Source_switch_continues_sequence_and_advances_timestamp_by_the_wall_clock_gap()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var rewriter = new RtpStreamRewriter(9999, 90000, time, initialSequenceNumber: 500, initialTimestamp: 1000);
         Assert.True(rewriter.TryMap(1, 40000, 123_456, out ushort seq, out uint ts));
         Assert.Equal((500, 1000u), (seq, ts));
@@ -126,7 +127,7 @@ public sealed class RtpStreamRewriterTests
     [Fact]
     public void Switching_back_to_the_previous_source_continues_the_output()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var rewriter = new RtpStreamRewriter(9999, 90000, time, 0, 0);
         Assert.True(rewriter.TryMap(1, 100, 0, out _, out _));
         Assert.True(rewriter.TryMap(1, 101, 3000, out _, out _));
@@ -142,7 +143,7 @@ public sealed class RtpStreamRewriterTests
     [Fact]
     public void Producer_restart_with_a_new_ssrc_continues_without_a_jump()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var rewriter = new RtpStreamRewriter(9999, 48000, time, 65534, uint.MaxValue - 959);
         Assert.True(rewriter.TryMap(10, 100, 0, out ushort seq, out uint ts));
         Assert.Equal((65534, uint.MaxValue - 959), (seq, ts));
@@ -167,7 +168,7 @@ public sealed class RtpStreamRewriterTests
     [MemberData(nameof(TimestampWraps))]
     public void Timestamps_wrap_at_2_to_the_32(uint firstInput, uint step, uint initialOutput)
     {
-        var rewriter = new RtpStreamRewriter(9999, 90000, new ManualTimeProvider(), 0, initialOutput);
+        var rewriter = new RtpStreamRewriter(9999, 90000, new FakeTimeProvider(), 0, initialOutput);
         for (uint i = 0; i < 4; i++)
         {
             Assert.True(rewriter.TryMap(5, (ushort)i, firstInput + (i * step), out _, out uint ts));
@@ -182,7 +183,7 @@ public sealed class RtpStreamRewriterTests
         var writer = new RtpPacketWriter(buffer, true, 96, 1000, 90_000, 1234);
         Assert.True(writer.TryComplete([1, 2, 3], out int length));
         Assert.True(RtpPacket.TryParse(buffer.AsSpan(0, length), out var packet));
-        var rewriter = new RtpStreamRewriter(0xABCD, 90000, new ManualTimeProvider(), 7, 70);
+        var rewriter = new RtpStreamRewriter(0xABCD, 90000, new FakeTimeProvider(), 7, 70);
         Assert.True(rewriter.TryRewrite(packet));
         Assert.Equal(0xABCDu, packet.Ssrc);
         Assert.Equal(7, packet.SequenceNumber);

@@ -18,44 +18,48 @@ using Webinar.Contracts.Nodes;
 using Webinar.ControlPlane.Hosting;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Sessions;
+using Webinar.TestSupport.Servers;
 
 namespace Webinar.Sfu.Tests.Infrastructure;
 
 /// <summary>
 /// The real control plane in process (test server, its own PostgreSQL database) and SFU nodes started and stopped by
-/// the test, all on the real RabbitMQ in a virtual host of their own, plus a test bus that publishes heartbeats for
+/// the test, all on a RabbitMQ container of their own (and a PostgreSQL one: <see cref="TestServers"/>), plus a test bus that publishes heartbeats for
 /// nodes that do not run yet and records MeetingCreated. Join tokens are signed by a key the fixture writes.
 /// </summary>
 public sealed class ControlPlaneNodeFixture : IAsyncLifetime
 {
     private const string ApiKey = "sfu-test-api-key";
 
-    private readonly string _vhost = "sfu_cp_t_" + Guid.NewGuid().ToString("N");
     private readonly string _database = "webinar_t_" + Guid.NewGuid().ToString("N");
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private readonly string _privateKeyFile = Path.Combine(Path.GetTempPath(), $"webinar-sfu-cp-{Guid.NewGuid():N}.key.pem");
     private readonly string _publicKeyFile = Path.Combine(Path.GetTempPath(), $"webinar-sfu-cp-{Guid.NewGuid():N}.pub.pem");
     private WebApplication? _controlPlane;
     private IBusControl? _bus;
+    private RabbitMqServer? _rabbit;
+    private PostgresServer? _postgres;
 
     internal BusRecorder Recorder { get; } = new();
 
     internal HttpClient Api { get; private set; } = null!;
 
-    private static int PostgresPort => int.TryParse(Environment.GetEnvironmentVariable("WEBINAR_PG_PORT"), out var p) ? p : 55432;
+    private RabbitMqServer Rabbit => _rabbit ?? throw new InvalidOperationException("The fixture has not started.");
 
-    private string ConnectionString => $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database={_database};Timeout=30";
+    private string ConnectionString => (_postgres ?? throw new InvalidOperationException("The fixture has not started.")).ConnectionString(_database);
 
     public async Task InitializeAsync()
     {
         File.WriteAllText(_privateKeyFile, _key.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(_publicKeyFile, _key.ExportSubjectPublicKeyInfoPem());
-        await RepositoryRoot.RabbitCtlAsync("add_vhost", _vhost);
-        await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", _vhost, "guest", ".*", ".*", ".*");
+        var postgres = TestServers.StartPostgresAsync();
+        var broker = TestServers.StartRabbitMqAsync();
+        await Task.WhenAll(postgres, broker);
+        (_postgres, _rabbit) = (await postgres, await broker);
 
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host("127.0.0.1", (ushort)SfuNodeFixture.RabbitPort, _vhost, h =>
+            rabbit.Host(Rabbit.Host, (ushort)Rabbit.Port, "/", h =>
             {
                 h.Username("guest");
                 h.Password("guest");
@@ -74,9 +78,9 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Webinar"] = ConnectionString,
-                ["RabbitMq:Host"] = "127.0.0.1",
-                ["RabbitMq:Port"] = SfuNodeFixture.RabbitPort.ToString(CultureInfo.InvariantCulture),
-                ["RabbitMq:VirtualHost"] = _vhost,
+                ["RabbitMq:Host"] = Rabbit.Host,
+                ["RabbitMq:Port"] = Rabbit.PortText,
+                ["RabbitMq:VirtualHost"] = "/",
                 ["ApiKeys:DevelopmentKey"] = ApiKey,
                 ["Meetings:Regions"] = "us-east-1 eu-west-1 ap-southeast-1 sa-east-1 ca-central-1 eu-central-1",
                 ["JoinTokens:PrivateKeyFile"] = _privateKeyFile,
@@ -103,12 +107,16 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
         }
 
         NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection($"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database=postgres;Pooling=false"))
+        if (_postgres is not null)
         {
-            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+            await _postgres.DisposeAsync();
         }
 
-        await RepositoryRoot.RabbitCtlAsync("delete_vhost", _vhost);
+        if (_rabbit is not null)
+        {
+            await _rabbit.DisposeAsync();
+        }
+
         File.Delete(_privateKeyFile);
         File.Delete(_publicKeyFile);
         _key.Dispose();
@@ -208,9 +216,9 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
                 ["Sfu:NodeId"] = nodeId,
                 ["Sfu:WsPort"] = port.ToString(CultureInfo.InvariantCulture),
                 ["Sfu:JoinTokenPublicKeyFile"] = _publicKeyFile,
-                ["RabbitMq:Host"] = "127.0.0.1",
-                ["RabbitMq:Port"] = SfuNodeFixture.RabbitPort.ToString(CultureInfo.InvariantCulture),
-                ["RabbitMq:VirtualHost"] = _vhost,
+                ["RabbitMq:Host"] = Rabbit.Host,
+                ["RabbitMq:Port"] = Rabbit.PortText,
+                ["RabbitMq:VirtualHost"] = "/",
                 ["RabbitMq:WaitUntilStarted"] = "true",
                 ["Sfu:UdpPort"] = realMedia ? FreeUdpPort().ToString(CultureInfo.InvariantCulture) : "0",
                 ["Logging:LogLevel:Default"] = "Warning",

@@ -8,20 +8,21 @@ using Webinar.Contracts.Meetings;
 using Webinar.Contracts.Nodes;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Sessions;
+using Webinar.TestSupport.Servers;
 
 namespace Webinar.Sfu.Tests.Infrastructure;
 
 /// <summary>
-/// One SFU node in process (Kestrel on a free loopback port, the fake media plane) on the real RabbitMQ, in a virtual
-/// host of its own, plus a test bus on the same vhost that publishes the control plane's events and records the node's.
+/// One SFU node in process (Kestrel on a free loopback port, the fake media plane) on a RabbitMQ container of its own
+/// (<see cref="TestServers"/>), plus a test bus that publishes the control plane's events and records the node's.
 /// </summary>
 public class SfuNodeFixture : IAsyncLifetime
 {
     public const string Region = "us-east-1";
 
-    private readonly string _vhost = "sfu_t_" + Guid.NewGuid().ToString("N");
     private WebApplication? _app;
     private IBusControl? _bus;
+    private RabbitMqServer? _rabbit;
 
     public string NodeId { get; } = "us-east-1-t" + Guid.NewGuid().ToString("N")[..6];
 
@@ -35,19 +36,15 @@ public class SfuNodeFixture : IAsyncLifetime
 
     internal BusRecorder Recorder { get; } = new();
 
-    public static int RabbitPort => int.TryParse(Environment.GetEnvironmentVariable("WEBINAR_RABBITMQ_PORT"), out var p) ? p : 55672;
-
     /// <summary>Extra node configuration a derived fixture sets (e.g. a small capacity).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
     public async Task InitializeAsync()
     {
-        await RepositoryRoot.RabbitCtlAsync("add_vhost", _vhost);
-        await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", _vhost, "guest", ".*", ".*", ".*");
-
+        var broker = _rabbit = await TestServers.StartRabbitMqAsync();
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host("127.0.0.1", (ushort)RabbitPort, _vhost, h =>
+            rabbit.Host(broker.Host, (ushort)broker.Port, "/", h =>
             {
                 h.Username("guest");
                 h.Password("guest");
@@ -71,9 +68,9 @@ public class SfuNodeFixture : IAsyncLifetime
                 ["Sfu:JoinTokenPublicKeyFile"] = Keys.PublicKeyFile,
                 ["Sfu:JoinTimeout"] = "00:00:03",
                 ["Sfu:PlacementQueryTimeout"] = "00:00:00.500", // no control plane here: the query always times out
-                ["RabbitMq:Host"] = "127.0.0.1",
-                ["RabbitMq:Port"] = RabbitPort.ToString(CultureInfo.InvariantCulture),
-                ["RabbitMq:VirtualHost"] = _vhost,
+                ["RabbitMq:Host"] = broker.Host,
+                ["RabbitMq:Port"] = broker.PortText,
+                ["RabbitMq:VirtualHost"] = "/",
                 ["RabbitMq:WaitUntilStarted"] = "true",
                 ["Logging:LogLevel:Default"] = "Warning",
             });
@@ -100,7 +97,10 @@ public class SfuNodeFixture : IAsyncLifetime
         }
 
         Keys.Dispose();
-        await RepositoryRoot.RabbitCtlAsync("delete_vhost", _vhost);
+        if (_rabbit is not null)
+        {
+            await _rabbit.DisposeAsync();
+        }
     }
 
     public Task PublishAsync<T>(T message)

@@ -8,20 +8,21 @@ using MassTransit;
 using Webinar.Contracts.Meetings;
 using Webinar.Contracts.Nodes;
 using Webinar.Sfu.Media;
+using Webinar.TestSupport.Servers;
 
 namespace Webinar.Sfu.Tests.Infrastructure;
 
 /// <summary>
 /// A real node process (<c>dotnet Webinar.Sfu.dll</c> from this test's output, the real media plane) on the shared
-/// RabbitMQ in a virtual host of its own, with a test bus that places meetings on it the way the control plane does.
-/// Its output is kept for the failure message. Disposing stops it and removes the virtual host.
+/// RabbitMQ container of its own (<see cref="TestServers"/>), with a test bus that places meetings on it the way the control plane does.
+/// Its output is kept for the failure message. Disposing stops it and removes the container.
 /// </summary>
 internal sealed class SfuNodeProcess : IAsyncDisposable
 {
-    private readonly string _vhost = "sfu_p_" + Guid.NewGuid().ToString("N");
     private readonly ConcurrentQueue<string> _log = new();
     private readonly HttpClient _http = new();
     private IBusControl? _bus;
+    private RabbitMqServer? _rabbit;
     private Process? _process;
 
     private SfuNodeProcess()
@@ -63,11 +64,10 @@ internal sealed class SfuNodeProcess : IAsyncDisposable
 
     private async Task InitializeAsync()
     {
-        await RepositoryRoot.RabbitCtlAsync("add_vhost", _vhost);
-        await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", _vhost, "guest", ".*", ".*", ".*");
+        var broker = _rabbit = await TestServers.StartRabbitMqAsync();
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host("127.0.0.1", (ushort)SfuNodeFixture.RabbitPort, _vhost, h =>
+            rabbit.Host(broker.Host, (ushort)broker.Port, "/", h =>
             {
                 h.Username("guest");
                 h.Password("guest");
@@ -89,9 +89,9 @@ internal sealed class SfuNodeProcess : IAsyncDisposable
         start.Environment["WEBINAR_SFU_UDP_PORT"] = UdpPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["WEBINAR_SFU_ANNOUNCED_IP"] = "127.0.0.1";
         start.Environment["WEBINAR_JOIN_TOKEN_PUBLIC_KEY_FILE"] = Keys.PublicKeyFile;
-        start.Environment["WEBINAR_RABBITMQ_HOST"] = "127.0.0.1";
-        start.Environment["WEBINAR_RABBITMQ_PORT"] = SfuNodeFixture.RabbitPort.ToString(CultureInfo.InvariantCulture);
-        start.Environment["WEBINAR_RABBITMQ_VHOST"] = _vhost;
+        start.Environment["WEBINAR_RABBITMQ_HOST"] = broker.Host;
+        start.Environment["WEBINAR_RABBITMQ_PORT"] = broker.PortText;
+        start.Environment["WEBINAR_RABBITMQ_VHOST"] = "/";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["DOTNET_NOLOGO"] = "1";
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -106,7 +106,7 @@ internal sealed class SfuNodeProcess : IAsyncDisposable
         // A heartbeat can go out before the node's consumers are bound (MassTransit starts its receive endpoints
         // alongside the hosted services): an event published earlier would be lost, so wait for the binding itself.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!(await RepositoryRoot.RabbitCtlOutputAsync("list_bindings", "-p", _vhost, "source_name")).Contains("MeetingCreated", StringComparison.Ordinal))
+        while (!(await broker.CtlAsync("list_bindings", "source_name")).Contains("MeetingCreated", StringComparison.Ordinal))
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -164,7 +164,10 @@ internal sealed class SfuNodeProcess : IAsyncDisposable
 
         _http.Dispose();
         Keys.Dispose();
-        await RepositoryRoot.RabbitCtlAsync("delete_vhost", _vhost);
+        if (_rabbit is not null)
+        {
+            await _rabbit.DisposeAsync();
+        }
     }
 
     private void Append(string? line)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Webinar.Media.Rtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Sessions;
@@ -7,7 +8,7 @@ namespace Webinar.Sfu.Tests.Media;
 
 public sealed class ConsumerTests
 {
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly RecordingProducerTransport _publisher = new();
     private readonly RecordingConsumerTransport _subscriber = new();
 

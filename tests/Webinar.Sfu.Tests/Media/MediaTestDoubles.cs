@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Webinar.Media.Rtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Sessions;
@@ -55,24 +54,6 @@ internal sealed class RecordingRouterObserver : IRouterObserver
     public void OnStreamAdded(Producer producer) => Added.Add(producer.StreamId);
 
     public void OnStreamRemoved(Producer producer) => Removed.Add(producer.StreamId);
-}
-
-/// <summary>
-/// A clock the test moves by hand. Its timestamps tick at <see cref="Stopwatch.Frequency"/>, as the media loop's
-/// timers assume; safe to read from the loop thread while the test advances it.
-/// </summary>
-internal sealed class ManualClock : TimeProvider
-{
-    private static readonly DateTimeOffset Origin = DateTimeOffset.UtcNow;
-    private long _elapsed = Stopwatch.Frequency;
-
-    public override long TimestampFrequency => Stopwatch.Frequency;
-
-    public override long GetTimestamp() => Interlocked.Read(ref _elapsed);
-
-    public override DateTimeOffset GetUtcNow() => Origin.AddSeconds((double)GetTimestamp() / Stopwatch.Frequency);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _elapsed, (long)(by.TotalSeconds * Stopwatch.Frequency));
 }
 
 /// <summary>Producers, consumers and RTP packets for the media tests.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Sessions;
 using static Webinar.Sfu.Tests.Media.MediaFixtures;
@@ -6,7 +7,7 @@ namespace Webinar.Sfu.Tests.Media;
 
 public sealed class ProducerFanOutTests
 {
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly RecordingProducerTransport _publisher = new();
 
     private (Producer Producer, RecordingConsumerTransport[] Subscribers, Consumer[] Consumers) Stream(int subscribers)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -11,7 +12,7 @@ using static Webinar.Sfu.Tests.Media.MediaFixtures;
 namespace Webinar.Sfu.Tests.Media;
 
 /// <summary>
-/// Two nodes on two loopback ports with a relay link each way. Each node runs on its own <see cref="ManualClock"/>,
+/// Two nodes on two loopback ports with a relay link each way. Each node runs on its own <see cref="FakeTimeProvider"/>,
 /// so the silence timeout is driven by the test, not by waiting.
 /// </summary>
 public sealed class RelayLinkTests : IDisposable
@@ -19,8 +20,8 @@ public sealed class RelayLinkTests : IDisposable
     private const uint RelaySsrc = 0x5151_5151;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly ManualClock _clockA = new();
-    private readonly ManualClock _clockB = new();
+    private readonly FakeTimeProvider _clockA = new();
+    private readonly FakeTimeProvider _clockB = new();
     private readonly NodeMedia _nodeA;
     private readonly NodeMedia _nodeB;
     private readonly RecordingLinkListener _listenerA = new();

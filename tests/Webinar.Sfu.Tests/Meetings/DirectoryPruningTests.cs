@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Webinar.Sfu.Hosting;
@@ -7,7 +8,7 @@ namespace Webinar.Sfu.Tests.Meetings;
 
 public sealed class DirectoryPruningTests
 {
-    private readonly ManualClock _clock = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public void Tombstone_refuses_a_late_placement_until_its_retention_has_passed()
@@ -63,14 +64,5 @@ public sealed class DirectoryPruningTests
         _clock.Advance(TimeSpan.FromHours(23));
         Assert.Equal((0, 1), janitor.Prune());
         Assert.False(revoked.IsRevoked(attendee));
-    }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public void Advance(TimeSpan by) => _now += by;
-
-        public override DateTimeOffset GetUtcNow() => _now;
     }
 }
