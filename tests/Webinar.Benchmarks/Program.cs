@@ -1,5 +1,5 @@
 // Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `switch-time`,
-// `relay-cost`, `connect-time`, `promote-distance` (Sfu/*Run.cs) against our nodes, `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs); anything else goes to
+// `relay-cost`, `connect-time`, `promote-distance`, `promote-frame` (Sfu/*Run.cs) against our nodes, `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs); anything else goes to
 // BenchmarkDotNet. The assembly is named rather than typeof(Program): the control plane's Program is visible here too.
 switch (args.Length > 0 ? args[0] : "")
 {
@@ -17,6 +17,8 @@ switch (args.Length > 0 ? args[0] : "")
         return await Webinar.Benchmarks.Sfu.RelayCostRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.PromotionDistanceRun.Verb:
         return await Webinar.Benchmarks.Sfu.PromotionDistanceRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.PromotionFrameRun.Verb:
+        return await Webinar.Benchmarks.Sfu.PromotionFrameRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.ConnectTimeRun.Verb:
         return await Webinar.Benchmarks.Sfu.ConnectTimeRun.RunAsync(args[1..]);
 }

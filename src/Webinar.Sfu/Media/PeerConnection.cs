@@ -66,12 +66,24 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             return prepared.Refusal;
         }
 
-        if (!SdpAnswerBuilder.TryBuild(offer, prepared.Parameters!, out var answer, out var error))
+        SessionDescription answer;
+        string text;
+        try
         {
-            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            if (!SdpAnswerBuilder.TryBuild(offer, prepared.Parameters!, out answer, out var error))
+            {
+                await Node.Loop.InvokeAsync(AbandonAnswer).ConfigureAwait(false);
+                return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            }
+
+            text = SdpWriter.Write(answer);
+        }
+        catch (Exception)
+        {
+            await Node.Loop.InvokeAsync(AbandonAnswer).ConfigureAwait(false);
+            throw;
         }
 
-        var text = SdpWriter.Write(answer);
         var slots = await Node.Loop.InvokeAsync(() => Apply(offer, answer, prepared)).ConfigureAwait(false);
         return slots is null
             ? MediaAnswer.Refused(MediaRefusal.Unavailable, "The transport closed while the offer was answered; join again.")
@@ -157,6 +169,14 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             return false;
         }
 
+        return true;
+    }
+
+    /// <summary>Loop thread: the prepared answer was never sent; streams that came meanwhile go to the spares the client holds.</summary>
+    private bool AbandonAnswer()
+    {
+        _negotiating = false;
+        PlaceOnSpares(notify: true);
         return true;
     }
 

@@ -141,9 +141,11 @@ internal static class PromotionDistanceRun
                 if (arrived is { } at)
                 {
                     (promote ? promoteTimes : rejoinTimes).Add(at - decided);
+                    var detail = promote
+                        ? string.Create(CultureInfo.InvariantCulture, $"promoted reply {Ms(promotedReplies[^1]):0.0} ms")
+                        : string.Create(CultureInfo.InvariantCulture, $"connected to the primary's node {Ms(primaryJoins[^1]):0.0} ms");
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"attempt {attempt,2} {method,-7} {Ms(at - decided),7:0.0} ms to the first packet at the primary subscriber"
-                        + (promote ? $" (promoted reply {Ms(promotedReplies[^1]):0.0} ms)" : $" (connected to the primary's node {Ms(primaryJoins[^1]):0.0} ms)")));
+                        $"attempt {attempt,2} {method,-7} {Ms(at - decided),7:0.0} ms to the first packet at the primary subscriber ({detail})"));
                 }
                 else
                 {
