@@ -1,6 +1,6 @@
 // Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `switch-time`,
-// `relay-cost`, `connect-time`, `archive-cost` (Sfu/*Run.cs) against our nodes, `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs),
-// `connector-cost` (Connector/ConnectorCostRun.cs); anything else goes to
+// `relay-cost`, `connect-time`, `archive-cost`, `promote-distance`, `promote-frame` (Sfu/*Run.cs) against our nodes,
+// `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs), `connector-cost` (Connector/ConnectorCostRun.cs); anything else goes to
 // BenchmarkDotNet. The assembly is named rather than typeof(Program): the control plane's Program is visible here too.
 switch (args.Length > 0 ? args[0] : "")
 {
@@ -16,6 +16,10 @@ switch (args.Length > 0 ? args[0] : "")
         return await Webinar.Benchmarks.Dtls.DtlsHandshakeRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.RelayCostRun.Verb:
         return await Webinar.Benchmarks.Sfu.RelayCostRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.PromotionDistanceRun.Verb:
+        return await Webinar.Benchmarks.Sfu.PromotionDistanceRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.PromotionFrameRun.Verb:
+        return await Webinar.Benchmarks.Sfu.PromotionFrameRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.ConnectTimeRun.Verb:
         return await Webinar.Benchmarks.Sfu.ConnectTimeRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Connector.ConnectorCostRun.Verb:

@@ -5,7 +5,8 @@ import { WebinarApi } from './api.js';
 const $ = (id) => document.getElementById(id);
 const p = new URLSearchParams(location.hash.slice(1));
 const role = p.get('role') ?? 'audience';
-const client = new WebinarClient();
+// Pre-negotiated slots: a promoted audience member starts speaking, and new speakers appear, without a renegotiation.
+const client = new WebinarClient({ preNegotiate: true });
 window.webinar = client; // for debugging and end-to-end tests
 let local = null;
 

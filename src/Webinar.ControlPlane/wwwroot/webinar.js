@@ -5,6 +5,9 @@
 //   client.addEventListener('track', e => show(e.detail.stream, e.detail.attendee));
 //   await client.join(signalingUrl, joinToken);   // the joined frame's iceServers (TURN) go to the RTCPeerConnection
 //   new WebinarClient({ iceTransportPolicy: 'relay' }) only ever uses TURN relays (RTCConfiguration.iceTransportPolicy).
+//   new WebinarClient({ preNegotiate: true }) pre-negotiates (docs/signaling.md, "Pre-negotiated slots"): it keeps spare
+//     receive slots the node starts new speakers on without a renegotiation, and in a replica it offers send slots at
+//     join, so after promote() publish() only attaches the tracks (replaceTrack) and demote() only detaches them.
 //   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
 //
 // Events (CustomEvent, payload in event.detail):
@@ -36,10 +39,15 @@ export class WebinarClient extends EventTarget {
   #senders = [];
   #closed = false;
   #iceTransportPolicy;
+  #preNegotiate;
+  #sendSlots = [];            // pre-negotiated send transceivers (replica, preNegotiate)
+  #attached = [];             // send slots carrying a local track now
+  #promoted = false;
 
-  constructor({ iceTransportPolicy = 'all' } = {}) {
+  constructor({ iceTransportPolicy = 'all', preNegotiate = false } = {}) {
     super();
     this.#iceTransportPolicy = iceTransportPolicy;
+    this.#preNegotiate = preNegotiate;
   }
 
   /** Members of the meeting (primary attendees), keyed by attendeeId. */
@@ -64,7 +72,7 @@ export class WebinarClient extends EventTarget {
       const ws = new WebSocket(signalingUrl);
       this.#ws = ws;
       let settled = false;
-      ws.onopen = () => this.#send({ type: 'join', token });
+      ws.onopen = () => this.#send(this.#preNegotiate ? { type: 'join', token, preNegotiate: true } : { type: 'join', token });
       ws.onmessage = (e) => {
         let frame;
         try { frame = JSON.parse(e.data); } catch { return; }
@@ -86,19 +94,33 @@ export class WebinarClient extends EventTarget {
     });
   }
 
-  /** Sends the tracks of a local MediaStream (sendonly transceivers) and renegotiates. */
+  /**
+   * Sends the tracks of a local MediaStream. A promoted pre-negotiating client attaches them to its send slots
+   * (replaceTrack, no offer); otherwise sendonly transceivers are added and the client renegotiates.
+   */
   async publish(stream) {
     this.#requireJoined();
+    let added = false;
     for (const track of stream.getTracks()) {
+      const slot = this.#promoted && this.#sendSlots.find((t) => t.receiver.track.kind === track.kind && !this.#attached.includes(t));
+      if (slot) {
+        await slot.sender.replaceTrack(track);
+        this.#attached.push(slot);
+        continue;
+      }
       const t = this.#pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
       this.#senders.push(t);
+      added = true;
     }
-    return this.#negotiate();
+    if (added) return this.#negotiate();
   }
 
-  /** Stops sending: local tracks are detached and the send transceivers become inactive. */
+  /** Stops sending: tracks on send slots are detached (no offer); other send transceivers become inactive. */
   async unpublish() {
     this.#requireJoined();
+    for (const t of this.#attached) await t.sender.replaceTrack(null);
+    this.#attached = [];
+    if (!this.#senders.length) return;
     for (const t of this.#senders) {
       await t.sender.replaceTrack(null);
       t.direction = 'inactive';
@@ -113,7 +135,7 @@ export class WebinarClient extends EventTarget {
   /** Undo promote: stop publishing and return to the audience. */
   async demote() {
     const frame = await this.#request({ type: 'demote' }, 'demoted');
-    if (this.#senders.length) await this.unpublish();
+    if (this.#senders.length || this.#attached.length) await this.unpublish();
     return frame;
   }
 
@@ -129,13 +151,21 @@ export class WebinarClient extends EventTarget {
     this.#joined = frame;
     for (const a of frame.attendees) this.attendees.set(a.attendeeId, a);
     for (const s of frame.streams) this.#streams.set(s.streamId, s);
-    this.#wanted = { audio: Math.max(1, count(frame.streams, 'audio')), video: Math.max(1, count(frame.streams, 'video')) };
+    // A pre-negotiating client keeps spareSlots idle receivers of each kind beyond the streams it receives.
+    const spare = frame.preNegotiated ? frame.spareSlots : 0;
+    this.#wanted = frame.preNegotiated
+      ? { audio: count(frame.streams, 'audio') + spare, video: count(frame.streams, 'video') + spare }
+      : { audio: Math.max(1, count(frame.streams, 'audio')), video: Math.max(1, count(frame.streams, 'video')) };
     const pc = new RTCPeerConnection({
       bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
       iceServers: frame.iceServers ?? [], iceTransportPolicy: this.#iceTransportPolicy,
     });
     this.#pc = pc;
     pc.onconnectionstatechange = () => this.#emit('connectionstatechange', { state: pc.connectionState });
+    if (frame.preNegotiated && frame.role === 'replica') {
+      // Send slots: negotiated now, silent until a promotion lets publish() attach tracks to them.
+      this.#sendSlots = ['audio', 'video'].map((kind) => pc.addTransceiver(kind, { direction: 'sendonly' }));
+    }
     this.#emit('joined', frame);
     for (const a of frame.attendees) this.#emit('attendee-joined', a);
     for (const s of frame.streams) this.#emit('stream-added', s);
@@ -145,9 +175,13 @@ export class WebinarClient extends EventTarget {
   #onFrame(frame) {
     switch (frame.type) {
       case 'answer': return this.#settle(frame);
+      case 'slots':
+        // A stream started on (or left) a pre-negotiated receive slot: no offer, just the new map.
+        return this.#applySlots(frame.slots);
       case 'promoted':
       case 'demoted':
-        if (frame.type === 'demoted' && frame.id === undefined && this.#senders.length) this.unpublish().catch(() => {});
+        this.#promoted = frame.type === 'promoted';
+        if (frame.type === 'demoted' && frame.id === undefined && (this.#senders.length || this.#attached.length)) this.unpublish().catch(() => {});
         this.#emit(frame.type, frame);
         return this.#settle(frame);
       case 'error':

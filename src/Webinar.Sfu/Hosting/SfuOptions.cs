@@ -115,6 +115,15 @@ internal sealed class SfuOptions
     /// <summary>Tracks one connection may publish at once (camera, microphone, screen share, and one spare).</summary>
     public int MaxTracksPerPublisher { get; set; } = 4;
 
+    /// <summary>
+    /// Spare receive slots per kind a pre-negotiating client keeps (docs/signaling.md, "Pre-negotiated slots"): idle
+    /// recvonly m-lines the node reserves an SSRC on, so a new stream starts on one without a renegotiation round trip.
+    /// </summary>
+    public int SpareReceiveSlots { get; set; } = 2;
+
+    /// <summary>How long after a spare receive slot was used the node asks the client (renegotiate) for new spares.</summary>
+    public TimeSpan SpareSlotTopUpDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a connection's media transport has, from its first offer, to complete ICE and DTLS.</summary>
     public TimeSpan MediaConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -9,11 +9,24 @@ namespace Webinar.Sfu.Media;
 /// </summary>
 internal sealed record NegotiationSettings(SdpLimits OfferLimits, int MaxTracksPerPublisher, TimeSpan ConnectTimeout, TimeSpan SilenceTimeout)
 {
+    /// <summary>Spare receive slots per kind a pre-negotiating client keeps.</summary>
+    public int SpareReceiveSlots { get; init; } = 2;
+
+    /// <summary>Delay before the node asks for new spare slots after one was used.</summary>
+    public TimeSpan SpareSlotTopUpDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     public static NegotiationSettings Default { get; } = From(new SfuOptions());
+
+    /// <summary>Spare receive slots per kind, within 0–8 whatever is configured.</summary>
+    public static int SpareSlots(SfuOptions options) => Math.Clamp(options.SpareReceiveSlots, 0, 8);
 
     public static NegotiationSettings From(SfuOptions options) => new(
         new SdpLimits(options.MaxMediaSectionsPerOffer, options.MaxSsrcLinesPerOffer),
         options.MaxTracksPerPublisher,
         options.MediaConnectTimeout,
-        options.MediaSilenceTimeout);
+        options.MediaSilenceTimeout)
+    {
+        SpareReceiveSlots = SpareSlots(options),
+        SpareSlotTopUpDelay = options.SpareSlotTopUpDelay,
+    };
 }

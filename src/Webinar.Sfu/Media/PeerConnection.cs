@@ -21,6 +21,11 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     private readonly Dictionary<string, Producer> _producers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Consumer> _consumers = new(StringComparer.Ordinal);
     private readonly ulong _sessionId = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+    private readonly SpareReceiveSlots? _spares;
+    private Dictionary<string, SendSlot> _sendSlots = new(StringComparer.Ordinal);
+    private bool _negotiating;
+    private bool _slotsChanged;
+    private ITimer? _topUp;
     private ulong _sessionVersion;
     private int _tracksPublished;
     private WebRtcTransport? _transport;
@@ -38,6 +43,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _publishRouter = router;
         _publishAs = new ProducerOwner(peer.MeetingId, peer.AttendeeId, peer.ExternalUserId);
         _canPublish = peer.CanPublish;
+        _spares = peer.PreNegotiated ? new SpareReceiveSlots(plane.Negotiation.SpareReceiveSlots) : null;
     }
 
     private NodeMedia Node => _plane.Node;
@@ -60,13 +66,25 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             return prepared.Refusal;
         }
 
-        if (!SdpAnswerBuilder.TryBuild(offer, prepared.Parameters!, out var answer, out var error))
+        SessionDescription answer;
+        string text;
+        try
         {
-            return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            if (!SdpAnswerBuilder.TryBuild(offer, prepared.Parameters!, out answer, out var error))
+            {
+                await Node.Loop.InvokeAsync(AbandonAnswer).ConfigureAwait(false);
+                return MediaAnswer.Refused(MediaRefusal.BadOffer, error);
+            }
+
+            text = SdpWriter.Write(answer);
+        }
+        catch (Exception)
+        {
+            await Node.Loop.InvokeAsync(AbandonAnswer).ConfigureAwait(false);
+            throw;
         }
 
-        var text = SdpWriter.Write(answer);
-        var slots = await Node.Loop.InvokeAsync(() => Apply(offer, answer, prepared.Assignments!)).ConfigureAwait(false);
+        var slots = await Node.Loop.InvokeAsync(() => Apply(offer, answer, prepared)).ConfigureAwait(false);
         return slots is null
             ? MediaAnswer.Refused(MediaRefusal.Unavailable, "The transport closed while the offer was answered; join again.")
             : MediaAnswer.Accepted(text, slots);
@@ -111,6 +129,8 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     public async ValueTask DisposeAsync() => await Node.Loop.InvokeAsync(() =>
     {
         _disposed = true;
+        _topUp?.Dispose();
+        _topUp = null;
         Unpublish();
         EndRemotePromotion();
         _router.Leave(this);
@@ -152,7 +172,19 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         return true;
     }
 
-    private sealed record PreparedAnswer(SdpAnswerParameters? Parameters, Dictionary<string, SlotAssignment>? Assignments, MediaAnswer? Refusal);
+    /// <summary>Loop thread: the prepared answer was never sent; streams that came meanwhile go to the spares the client holds.</summary>
+    private bool AbandonAnswer()
+    {
+        _negotiating = false;
+        PlaceOnSpares(notify: true);
+        return true;
+    }
+
+    private sealed record PreparedAnswer(SdpAnswerParameters? Parameters, Dictionary<string, SlotAssignment>? Assignments, MediaAnswer? Refusal)
+    {
+        /// <summary>The spare receive slots the answer reserves an SSRC on (pre-negotiating clients): mid, kind, SSRC.</summary>
+        public List<(string Mid, MediaKind Kind, uint Ssrc)> Spares { get; init; } = [];
+    }
 
     /// <summary>Loop thread: the transport (created on the first offer) and which stream each recvonly m= line carries.</summary>
     private PreparedAnswer Prepare(SessionDescription offer, SdpRemoteTransport remote)
@@ -184,31 +216,43 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             outgoing[mid] = new SdpOutgoingStream(assignment.Ssrc, Cname, assignment.Producer.Owner.AttendeeId.ToString("N"), assignment.Producer.StreamId);
         }
 
+        var spares = ReserveSpares(offer, assignments, outgoing);
+        _negotiating = true;
+
         var parameters = new SdpAnswerParameters(_transport.Ice.LocalCredentials.Ufrag, _transport.Ice.LocalCredentials.Password,
             Node.Certificate.Fingerprint, Node.Candidates.DefaultAddress, Node.Candidates.DefaultPort)
         {
             Candidates = Node.Candidates.All,
             SessionId = _sessionId,
             SessionVersion = ++_sessionVersion,
-            AcceptIncomingMedia = _canPublish != MediaKinds.None,
+            AcceptIncomingMedia = _canPublish != MediaKinds.None || AcceptsSendSlots,
             OutgoingStreams = outgoing,
         };
         _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
         _transport.MidExtensionId = FindExtensionId(offer, SdpAnswerBuilder.MidExtension);
-        return new PreparedAnswer(parameters, assignments, null);
+        return new PreparedAnswer(parameters, assignments, null) { Spares = spares };
     }
 
     /// <summary>Loop thread: consumers and producers as the answer says; null when the transport went meanwhile.</summary>
-    private List<MediaSlot>? Apply(SessionDescription offer, SessionDescription answer, Dictionary<string, SlotAssignment> assignments)
+    private List<MediaSlot>? Apply(SessionDescription offer, SessionDescription answer, PreparedAnswer prepared)
     {
+        _negotiating = false;
         if (_disposed || _transport is not { IsClosed: false })
         {
             return null;
         }
 
-        var slots = ApplyConsumers(assignments, answer);
+        var slots = ApplyConsumers(prepared.Assignments!, answer);
         ApplyProducers(offer, answer);
-        return slots;
+        if (_spares is null)
+        {
+            return slots;
+        }
+
+        ApplySpares(prepared.Spares, answer);
+        // Streams that came while the answer was written start on its spare slots; the answer's slot map says so.
+        PlaceOnSpares(notify: false);
+        return CurrentSlots();
     }
 
     private readonly record struct SlotAssignment(Producer Producer, uint Ssrc, bool Existing);
@@ -256,7 +300,8 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 if (producer.Kind == kind && !producer.IsClosed && !taken.Contains(producer) && !IsOwn(producer)
                     && OffersCodec(media, producer.Codec.Name))
                 {
-                    assignments[media.Mid] = new SlotAssignment(producer, NewSsrc(), Existing: false);
+                    var spareSsrc = _spares?.SsrcOf(media.Mid) ?? 0;
+                    assignments[media.Mid] = new SlotAssignment(producer, spareSsrc != 0 ? spareSsrc : NewSsrc(), Existing: false);
                     taken.Add(producer);
                     break;
                 }
@@ -304,34 +349,22 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 
     private void ApplyProducers(SessionDescription offer, SessionDescription answer)
     {
-        var stillSending = new HashSet<string>(StringComparer.Ordinal);
+        var sendSlots = new Dictionary<string, SendSlot>(StringComparer.Ordinal);
         for (var i = 0; i < offer.Media.Count && i < answer.Media.Count; i++)
         {
             var offered = offer.Media[i];
             var answered = answer.Media[i];
             if (offered.Mid is null || answered.IsRejected || answered.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)
-                || !TryKind(offered.Kind, out var kind) || !_canPublish.HasFlag(kind == MediaKind.Audio ? MediaKinds.Audio : MediaKinds.Video)
-                || answered.Codecs.Count == 0)
+                || !TryKind(offered.Kind, out var kind) || answered.Codecs.Count == 0)
             {
                 continue;
             }
 
-            // No a=ssrc yet (webrtcbin offers before its encoders made a frame): the producer starts unbound and
-            // learns its SSRC from the first packet its MID or payload type matches (MediaTransport).
+            // No a=ssrc yet (webrtcbin offers before its encoders made a frame; a pre-negotiated send slot may have
+            // none): the producer starts unbound and learns its SSRC from the first packet its MID or payload type
+            // matches (MediaTransport).
             TryPrimarySsrc(offered, out var ssrc);
-            stillSending.Add(offered.Mid);
-            if (_producers.TryGetValue(offered.Mid, out var existing))
-            {
-                if (ssrc != 0 && existing.Ssrc != ssrc)
-                {
-                    _transport!.ChangeProducerSsrc(existing, ssrc);
-                }
-
-                continue;
-            }
-
             var chosen = answered.Codecs[0];
-            var codec = new SourceCodec(chosen.Name, chosen.PayloadType, chosen.ClockRate, chosen.Channels, chosen.Fmtp);
             var extensions = new Dictionary<string, byte>(StringComparer.Ordinal);
             foreach (var extmap in offered.Extensions)
             {
@@ -341,25 +374,60 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 }
             }
 
-            var streamId = $"{_peer.ConnectionId:N}-{(kind == MediaKind.Audio ? "audio" : "video")}-{++_tracksPublished}";
-            var producer = new Producer(streamId, kind, ssrc, codec, _publishAs, _transport!, Node.Time)
+            sendSlots[offered.Mid] = new SendSlot(offered.Mid, kind,
+                ssrc, new SourceCodec(chosen.Name, chosen.PayloadType, chosen.ClockRate, chosen.Channels, chosen.Fmtp), extensions);
+        }
+
+        _sendSlots = sendSlots;
+        foreach (var slot in sendSlots.Values)
+        {
+            if (MaySend(slot.Kind))
             {
-                ExtensionIds = extensions,
-                MidBytes = System.Text.Encoding.ASCII.GetBytes(offered.Mid),
-            };
-            _producers[offered.Mid] = producer;
-            _transport!.AddProducer(producer);
-            _publishRouter.AddProducer(producer);
+                Publish(slot);
+            }
         }
 
         foreach (var (mid, producer) in _producers.ToArray())
         {
-            if (!stillSending.Contains(mid))
+            if (!sendSlots.TryGetValue(mid, out var slot) || !MaySend(slot.Kind))
             {
                 RemoveProducer(mid, producer);
             }
         }
     }
+
+    /// <summary>The slot's producer: created and published into the meeting it speaks in, or (existing) its SSRC kept current.</summary>
+    private void Publish(SendSlot slot)
+    {
+        if (_producers.TryGetValue(slot.Mid, out var existing))
+        {
+            if (slot.Ssrc != 0 && existing.Ssrc != slot.Ssrc)
+            {
+                _transport!.ChangeProducerSsrc(existing, slot.Ssrc);
+            }
+
+            return;
+        }
+
+        var streamId = $"{_peer.ConnectionId:N}-{(slot.Kind == MediaKind.Audio ? "audio" : "video")}-{++_tracksPublished}";
+        var producer = new Producer(streamId, slot.Kind, slot.Ssrc, slot.Codec, _publishAs, _transport!, Node.Time)
+        {
+            ExtensionIds = slot.ExtensionIds,
+            MidBytes = System.Text.Encoding.ASCII.GetBytes(slot.Mid),
+            RequestsKeyframeOnFirstPacket = true,
+        };
+        _producers[slot.Mid] = producer;
+        _transport!.AddProducer(producer);
+        _publishRouter.AddProducer(producer);
+    }
+
+    private bool MaySend(MediaKind kind) => _canPublish.HasFlag(kind == MediaKind.Audio ? MediaKinds.Audio : MediaKinds.Video);
+
+    /// <summary>
+    /// A pre-negotiating replica attendee's send m-lines are accepted (answered recvonly) while it is in the audience:
+    /// nothing it sends is forwarded until a promotion turns them into producers.
+    /// </summary>
+    private bool AcceptsSendSlots => _peer.PreNegotiated && _router.Primary is not null;
 
     private void RemoveProducer(string mid, Producer producer)
     {
@@ -397,6 +465,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _publishAs = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
         _canPublish = promotion.CanPublish;
         DropOwnStreams();
+        PublishSendSlots();
         return MediaOutcome.Ok;
     }
 
@@ -408,6 +477,26 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _publishAs = new ProducerOwner(_peer.MeetingId, _peer.AttendeeId, _peer.ExternalUserId);
         _canPublish = _peer.CanPublish;
         return MediaOutcome.Ok;
+    }
+
+    /// <summary>
+    /// Pre-negotiated send slots of the kinds the promotion allows become producers now: the client only attaches its
+    /// tracks (replaceTrack), and the first packet binds the SSRC (when the offer named none) and asks for a keyframe.
+    /// </summary>
+    private void PublishSendSlots()
+    {
+        if (_transport is not { IsClosed: false })
+        {
+            return;
+        }
+
+        foreach (var slot in _sendSlots.Values)
+        {
+            if (MaySend(slot.Kind))
+            {
+                Publish(slot);
+            }
+        }
     }
 
     /// <summary>A promotion into a primary on another node ends: its node takes the attendee out of the primary's roster.</summary>
@@ -436,17 +525,38 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 
     public void OnProducerAdded(Producer producer)
     {
-        if (!IsOwn(producer))
+        if (IsOwn(producer))
+        {
+            return;
+        }
+
+        if (_spares is null)
         {
             RequestRenegotiation();
+        }
+        else if (!_negotiating)
+        {
+            // While an answer is being written, applying it places the stream (Apply).
+            PlaceOnSpares(notify: true);
         }
     }
 
     public void OnProducerRemoved(Producer producer)
     {
-        if (!IsOwn(producer))
+        if (IsOwn(producer))
+        {
+            return;
+        }
+
+        if (_spares is null)
         {
             RequestRenegotiation();
+        }
+        else if (_slotsChanged && !_negotiating)
+        {
+            // Its consumer already closed with it (the slot is free for the next answer): no renegotiation.
+            _slotsChanged = false;
+            _listener.OnSlotsChanged(CurrentSlots());
         }
     }
 
@@ -468,6 +578,171 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         if (_consumers.TryGetValue(consumer.Mid, out var current) && current == consumer)
         {
             _consumers.Remove(consumer.Mid);
+            _slotsChanged = true;
+        }
+    }
+
+    // ---- pre-negotiated receive slots (loop thread) ----
+
+    /// <summary>
+    /// Pre-negotiating clients: every recvonly m-line the answer gives no stream is a spare slot, answered with an SSRC
+    /// (kept while it stays spare) under a node-made msid, so the client's receiver already knows the SSRC a stream
+    /// placed on it later arrives with.
+    /// </summary>
+    private List<(string Mid, MediaKind Kind, uint Ssrc)> ReserveSpares(
+        SessionDescription offer, Dictionary<string, SlotAssignment> assignments, Dictionary<string, SdpOutgoingStream> outgoing)
+    {
+        var spares = new List<(string, MediaKind, uint)>();
+        if (_spares is null)
+        {
+            return spares;
+        }
+
+        foreach (var media in offer.Media)
+        {
+            if (media.IsRejected || media.Mid is null || media.Direction != SdpDirection.RecvOnly || assignments.ContainsKey(media.Mid)
+                || !TryKind(media.Kind, out var kind))
+            {
+                continue;
+            }
+
+            var ssrc = _spares.SsrcOf(media.Mid);
+            if (ssrc == 0)
+            {
+                ssrc = NewSsrc();
+            }
+
+            outgoing[media.Mid] = new SdpOutgoingStream(ssrc, Cname, "webinar-spare", $"spare-{ssrc:x8}");
+            spares.Add((media.Mid, kind, ssrc));
+        }
+
+        return spares;
+    }
+
+    /// <summary>The answer is applied: its spare slots (those still without a consumer) are the spares now.</summary>
+    private void ApplySpares(List<(string Mid, MediaKind Kind, uint Ssrc)> reserved, SessionDescription answer)
+    {
+        var spares = new List<SpareSlot>(reserved.Count);
+        foreach (var (mid, kind, ssrc) in reserved)
+        {
+            if (_consumers.ContainsKey(mid))
+            {
+                continue;
+            }
+
+            foreach (var media in answer.Media)
+            {
+                if (media.Mid == mid && !media.IsRejected && media.Codecs.Count > 0)
+                {
+                    spares.Add(new SpareSlot(mid, kind, ssrc, media));
+                    break;
+                }
+            }
+        }
+
+        _spares!.Reset(spares);
+        _slotsChanged = false;
+    }
+
+    /// <summary>
+    /// Places every stream this subscriber should receive but has no consumer for onto a spare slot, without a round
+    /// trip; <paramref name="notify"/>: the client hears the new slot map at once (a <c>slots</c> frame). A stream no
+    /// spare fits asks for a renegotiation now; spares running low ask for one in the background (top-up).
+    /// </summary>
+    private void PlaceOnSpares(bool notify)
+    {
+        if (_spares is null || _disposed || _transport is not { IsClosed: false } transport)
+        {
+            return;
+        }
+
+        var placed = false;
+        var unplaced = false;
+        foreach (var producer in _router.VisibleProducers)
+        {
+            if (producer.IsClosed || IsOwn(producer) || IsConsumed(producer))
+            {
+                continue;
+            }
+
+            if (!_spares.TryTake(producer.Kind, producer.Codec.Name, out var slot) || FindCodec(slot.Answered, producer.Codec.Name) is not { } codec)
+            {
+                unplaced = true;
+                continue;
+            }
+
+            var consumer = new Consumer(producer, transport, slot.Mid, slot.Ssrc, (byte)codec.PayloadType,
+                MapExtensions(producer, slot.Answered), Node.Time);
+            _consumers[slot.Mid] = consumer;
+            transport.AddConsumer(consumer);
+            placed = true;
+        }
+
+        if (placed && notify)
+        {
+            _slotsChanged = false;
+            _listener.OnSlotsChanged(CurrentSlots());
+        }
+
+        if (unplaced)
+        {
+            RequestRenegotiation();
+        }
+        else if (_spares.NeedsTopUp)
+        {
+            ScheduleTopUp();
+        }
+    }
+
+    private bool IsConsumed(Producer producer)
+    {
+        foreach (var consumer in _consumers.Values)
+        {
+            if (consumer.Producer == producer)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Which mid carries which stream now.</summary>
+    private List<MediaSlot> CurrentSlots()
+    {
+        var slots = new List<MediaSlot>(_consumers.Count);
+        foreach (var (mid, consumer) in _consumers)
+        {
+            if (!consumer.IsClosed)
+            {
+                slots.Add(new MediaSlot(mid, consumer.Producer.ToStreamInfo()));
+            }
+        }
+
+        return slots;
+    }
+
+    /// <summary>
+    /// Asks for new spare slots <see cref="NegotiationSettings.SpareSlotTopUpDelay"/> after one was used, so the
+    /// renegotiation never competes with a new stream's first keyframe.
+    /// </summary>
+    private void ScheduleTopUp()
+    {
+        if (_topUp is not null || _disposed)
+        {
+            return;
+        }
+
+        _topUp = Node.Time.CreateTimer(_ => Node.Loop.Post(TopUp), null, _plane.Negotiation.SpareSlotTopUpDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void TopUp()
+    {
+        _topUp?.Dispose();
+        _topUp = null;
+        if (!_disposed && _spares is { NeedsTopUp: true })
+        {
+            RequestRenegotiation();
         }
     }
 
@@ -496,7 +771,9 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             }
         }
 
-        _listener.OnRenegotiationNeeded(audio, video);
+        // A pre-negotiating client keeps spare slots beyond the streams it receives.
+        var spare = _spares?.Target ?? 0;
+        _listener.OnRenegotiationNeeded(audio + spare, video + spare);
     }
 
     // ---- helpers ----

@@ -82,8 +82,26 @@ internal sealed class Producer
         HasSenderReport = false;
     }
 
+    /// <summary>
+    /// A publisher's track (not a relayed copy): its first packet asks the publisher for a keyframe at once, so a new
+    /// or promoted speaker's subscribers (here and, relayed, on other nodes) need not wait for their own requests to
+    /// travel back; relay consumers forward that keyframe without waiting.
+    /// </summary>
+    public bool RequestsKeyframeOnFirstPacket { get; init; }
+
+    private bool _received;
+
     public void OnRtp(Span<byte> packet, RtpPacket view, long nowMicros)
     {
+        if (!_received)
+        {
+            _received = true;
+            if (RequestsKeyframeOnFirstPacket && Kind == MediaKind.Video)
+            {
+                RequestKeyframe();
+            }
+        }
+
         Statistics.OnPacket(view.SequenceNumber, view.Timestamp, nowMicros);
         if (Nacks.OnPacket(view.SequenceNumber))
         {

@@ -86,7 +86,15 @@ internal sealed record MeetingMediaPlacement(Guid MeetingId, string NodeId, Guid
 }
 
 /// <summary>One signalling connection's identity and what it may publish (none for replica attendees).</summary>
-internal sealed record MediaPeer(Guid ConnectionId, Guid MeetingId, Guid AttendeeId, string ExternalUserId, MediaKinds CanPublish);
+internal sealed record MediaPeer(Guid ConnectionId, Guid MeetingId, Guid AttendeeId, string ExternalUserId, MediaKinds CanPublish)
+{
+    /// <summary>
+    /// The client pre-negotiates (join <c>preNegotiate</c>): it keeps spare recvonly slots the node starts new streams
+    /// on without a renegotiation (announced by <see cref="IPeerMediaListener.OnSlotsChanged"/>), and, in a replica,
+    /// offers send slots that carry its tracks once promoted, without a re-offer.
+    /// </summary>
+    public bool PreNegotiated { get; init; }
+}
 
 /// <summary>
 /// A replica attendee promoted to speak in <paramref name="PrimaryMeetingId"/> as the primary attendee
@@ -165,4 +173,12 @@ internal interface IPeerMediaListener
 
     /// <summary>The transport failed or closed (ICE consent lost, DTLS alert, ...); signalling ends the session.</summary>
     void OnTransportClosed(string reason);
+
+    /// <summary>
+    /// Pre-negotiated peers: a stream started on a spare slot, or left one, without a new offer. <paramref name="slots"/>
+    /// is the whole current map (which mid carries which stream); signalling sends a <c>slots</c> frame.
+    /// </summary>
+    void OnSlotsChanged(IReadOnlyList<MediaSlot> slots)
+    {
+    }
 }

@@ -124,7 +124,8 @@ internal sealed class MeetingRooms
             }
 
             session.Send(ServerFrames.Joined(
-                placement.MeetingId, attendeeId, session.ExternalUserId, placement.PrimaryMeetingId, session.CanPublish, attendees, streams, session.IceServers, idJson));
+                placement.MeetingId, attendeeId, session.ExternalUserId, placement.PrimaryMeetingId, session.CanPublish, attendees, streams, session.IceServers, idJson,
+                session.SpareSlots));
             room.Sessions[attendeeId] = session;
             room.OpenPeers++;
             session.Room = room;

@@ -37,6 +37,7 @@ internal sealed class Session : IPeerMediaListener
     private int _disposed;
     private long _renegotiateCounts;
     private int _renegotiateQueued;
+    private bool _preNegotiate;
 
     public Session(ISessionOutput output, SessionServices services)
     {
@@ -53,6 +54,9 @@ internal sealed class Session : IPeerMediaListener
     public string ExternalUserId => _claims?.ExternalUserId ?? string.Empty;
 
     public MediaKinds CanPublish { get; private set; }
+
+    /// <summary>Spare receive slots per kind the client keeps when its join asked to pre-negotiate (in <c>joined</c>); else null.</summary>
+    public int? SpareSlots => _preNegotiate ? Media.NegotiationSettings.SpareSlots(_services.Options) : null;
 
     /// <summary>The TURN servers the join token carries for this attendee (sent in <c>joined</c>).</summary>
     public IReadOnlyList<IceServer> IceServers => _claims?.IceServers ?? [];
@@ -106,6 +110,14 @@ internal sealed class Session : IPeerMediaListener
         Interlocked.Exchange(ref _renegotiateQueued, 0);
         var counts = Volatile.Read(ref _renegotiateCounts);
         return ServerFrames.Renegotiate((int)(counts >> 32), (int)(uint)counts);
+    }
+
+    public void OnSlotsChanged(IReadOnlyList<MediaSlot> slots)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Send(ServerFrames.Slots(slots));
+        }
     }
 
     public void OnTransportClosed(string reason)
@@ -266,6 +278,7 @@ internal sealed class Session : IPeerMediaListener
         }
 
         _claims = claims;
+        _preNegotiate = frame.PreNegotiate;
         CanPublish = placement.IsReplica ? MediaKinds.None : SendKinds(claims.Capabilities);
         var result = _services.Rooms.Admit(this, placement, frame.IdJson, out var room, out var replaced);
         if (result != AdmitResult.Admitted || room is null)
@@ -287,7 +300,7 @@ internal sealed class Session : IPeerMediaListener
         _services.Events.Publish(new AttendeeJoined(
             room.MeetingId, claims.AttendeeId, claims.ExternalUserId, _services.Options.EffectiveNodeId, ConnectionId, _services.Time.GetUtcNow()));
 
-        var peer = new MediaPeer(ConnectionId, room.MeetingId, claims.AttendeeId, claims.ExternalUserId, CanPublish);
+        var peer = new MediaPeer(ConnectionId, room.MeetingId, claims.AttendeeId, claims.ExternalUserId, CanPublish) { PreNegotiated = _preNegotiate };
         await _mediaGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -339,7 +352,7 @@ internal sealed class Session : IPeerMediaListener
 
     private async ValueTask OfferAsync(ClientFrame frame, CancellationToken cancellationToken)
     {
-        var allowed = PromotedAs is null ? CanPublish : _promotedKinds;
+        var allowed = OfferableSendKinds();
         var sends = OfferInspector.SendKinds(frame.Sdp!);
         if ((sends & ~allowed) != MediaKinds.None)
         {
@@ -375,6 +388,14 @@ internal sealed class Session : IPeerMediaListener
             _mediaGate.Release();
         }
     }
+
+    /// <summary>
+    /// The kinds an offer may have send m-lines for: what the attendee (or its promotion) may publish; a pre-negotiating
+    /// replica attendee may offer send slots of any kind, which carry nothing until a promotion allows their kind.
+    /// </summary>
+    private MediaKinds OfferableSendKinds() =>
+        _preNegotiate && Room is { IsReplica: true } ? MediaKinds.Audio | MediaKinds.Video
+        : PromotedAs is null ? CanPublish : _promotedKinds;
 
     private async ValueTask PromoteAsync(ClientFrame frame, CancellationToken cancellationToken)
     {

@@ -17,7 +17,11 @@ internal enum ClientFrameType
 /// A parsed client frame. <see cref="IdJson"/> is the raw JSON of the optional <c>id</c> (a string or a number),
 /// echoed verbatim on the reply or error.
 /// </summary>
-internal sealed record ClientFrame(ClientFrameType Type, string? Token, string? Sdp, string? IdJson);
+internal sealed record ClientFrame(ClientFrameType Type, string? Token, string? Sdp, string? IdJson)
+{
+    /// <summary><c>join</c> only: the client pre-negotiates its slots (docs/signaling.md, "Pre-negotiated slots").</summary>
+    public bool PreNegotiate { get; init; }
+}
 
 /// <summary>Parses client frames. Never throws: bad input gives false with an error message.</summary>
 internal static class ClientFrameParser
@@ -78,7 +82,18 @@ internal static class ClientFrameParser
             switch (type)
             {
                 case "join":
-                    return TryWithString(root, "token", ClientFrameType.Join, idJson, out frame, out error);
+                    if (!TryOptionalBoolean(root, "preNegotiate", out var preNegotiate, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!TryWithString(root, "token", ClientFrameType.Join, idJson, out frame, out error))
+                    {
+                        return false;
+                    }
+
+                    frame = frame! with { PreNegotiate = preNegotiate };
+                    return true;
                 case "promote":
                     return TryWithString(root, "token", ClientFrameType.Promote, idJson, out frame, out error);
                 case "offer":
@@ -119,6 +134,25 @@ internal static class ClientFrameParser
             ? new ClientFrame(type, null, text, idJson)
             : new ClientFrame(type, text, null, idJson);
         error = string.Empty;
+        return true;
+    }
+
+    private static bool TryOptionalBoolean(JsonElement root, string name, out bool value, out string error)
+    {
+        value = false;
+        error = string.Empty;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            error = $"\"{name}\" must be true or false.";
+            return false;
+        }
+
+        value = element.GetBoolean();
         return true;
     }
 

@@ -13,7 +13,8 @@ internal static class ServerFrames
 {
     public static byte[] Joined(
         Guid meetingId, Guid attendeeId, string externalUserId, Guid? primaryMeetingId, MediaKinds canPublish,
-        IEnumerable<PresenceMember> attendees, IEnumerable<MediaStreamInfo> streams, IReadOnlyList<IceServer> iceServers, string? idJson)
+        IEnumerable<PresenceMember> attendees, IEnumerable<MediaStreamInfo> streams, IReadOnlyList<IceServer> iceServers, string? idJson,
+        int? spareSlots = null)
     {
         return Write(w =>
         {
@@ -53,6 +54,12 @@ internal static class ServerFrames
 
             w.WriteEndArray();
             WriteIceServers(w, iceServers);
+            if (spareSlots is { } spares)
+            {
+                // The join asked to pre-negotiate: keep this many spare recvonly slots of each kind.
+                w.WriteBoolean("preNegotiated", true);
+                w.WriteNumber("spareSlots", spares);
+            }
         });
     }
 
@@ -83,6 +90,22 @@ internal static class ServerFrames
         w.WriteString("type", "answer");
         WriteId(w, idJson);
         w.WriteString("sdp", sdp);
+        w.WriteStartArray("slots");
+        foreach (var slot in slots)
+        {
+            w.WriteStartObject();
+            w.WriteString("mid", slot.Mid);
+            WriteStream(w, slot.Stream);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
+
+    /// <summary>Pre-negotiated slots: the whole current slot map after a stream started on (or left) a slot without an offer.</summary>
+    public static byte[] Slots(IReadOnlyList<MediaSlot> slots) => Write(w =>
+    {
+        w.WriteString("type", "slots");
         w.WriteStartArray("slots");
         foreach (var slot in slots)
         {

@@ -29,6 +29,8 @@ internal sealed class RunArguments
         return true;
     }
 
+    public string Text(string name, string fallback) => _values.TryGetValue(name, out var text) ? text : fallback;
+
     public int Int(string name, int fallback, int min, int max)
     {
         int value = _values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;

@@ -21,6 +21,7 @@ internal sealed class SfuPeer : IAsyncDisposable
     private readonly SemaphoreSlim _negotiation = new(1, 1);
     private volatile IReadOnlyList<SfuSlot> _slots = [];
     private int _disposed;
+    private Func<string, string>? _rewriteAnswer;
 
     private SfuPeer(SfuSignaling signaling, WebRtcClient client, JsonElement joined)
     {
@@ -46,6 +47,9 @@ internal sealed class SfuPeer : IAsyncDisposable
 
     public IReadOnlyList<SfuSlot> Slots => _slots;
 
+    /// <summary>The join pre-negotiated slots (docs/signaling.md): spare receive slots, and send slots in a replica.</summary>
+    public bool PreNegotiated { get; private set; }
+
     /// <summary>Renegotiations that failed (logged to stderr): a load run reports them rather than stopping.</summary>
     public int FailedRenegotiations { get; private set; }
 
@@ -53,15 +57,37 @@ internal sealed class SfuPeer : IAsyncDisposable
     /// Opens the WebSocket, joins with <paramref name="token"/>, offers (with sendonly audio and video when
     /// <paramref name="publish"/>) and applies the answer; ICE/DTLS then run in the background (<see cref="WebRtcClient.ConnectedAsync"/>).
     /// </summary>
-    public static async Task<SfuPeer> JoinAsync(Uri signalingUrl, string token, WebRtcClientOptions options, bool publish, CancellationToken cancellationToken = default)
+    /// <param name="preNegotiate">Join with <c>preNegotiate</c>: keep the node's spare receive slots and, in a replica, offer send slots.</param>
+    /// <param name="rewriteAnswer">Applied to every answer before the client uses it (a benchmark routes media through an emulated link).</param>
+    public static async Task<SfuPeer> JoinAsync(Uri signalingUrl, string token, WebRtcClientOptions options, bool publish, CancellationToken cancellationToken = default,
+        bool preNegotiate = false, Func<string, string>? rewriteAnswer = null)
     {
         var signaling = await SfuSignaling.ConnectAsync(signalingUrl, cancellationToken);
         WebRtcClient? client = null;
         try
         {
-            var joined = await signaling.RequestAsync("join", new JsonObject { ["token"] = token }, ReplyTimeout);
+            var join = new JsonObject { ["token"] = token };
+            if (preNegotiate)
+            {
+                join["preNegotiate"] = true;
+            }
+
+            var joined = await signaling.RequestAsync("join", join, ReplyTimeout);
             client = new WebRtcClient(options);
-            var peer = new SfuPeer(signaling, client, joined);
+            var peer = new SfuPeer(signaling, client, joined) { _rewriteAnswer = rewriteAnswer };
+            var spare = 0;
+            if (joined.TryGetProperty("preNegotiated", out var pre) && pre.ValueKind == JsonValueKind.True)
+            {
+                peer.PreNegotiated = true;
+                spare = joined.GetProperty("spareSlots").GetInt32();
+                if (peer.Role == "replica")
+                {
+                    // Send slots: negotiated now, silent until a promotion; then the caller just sends on them.
+                    peer.SendAudio = client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendOnly);
+                    peer.SendVideo = client.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+                }
+            }
+
             if (publish)
             {
                 peer.SendAudio = client.AddTrack(ClientMediaKind.Audio, ClientTrackDirection.SendOnly);
@@ -87,6 +113,9 @@ internal sealed class SfuPeer : IAsyncDisposable
                 audio = video = 1;
             }
 
+            audio += spare;
+            video += spare;
+
             peer.EnsureReceiveSlots(audio, video);
             signaling.EventReceived = peer.OnEvent;
             await peer.NegotiateAsync();
@@ -107,19 +136,13 @@ internal sealed class SfuPeer : IAsyncDisposable
         try
         {
             var answer = await _signaling.RequestAsync("offer", new JsonObject { ["sdp"] = Client.CreateOffer() }, ReplyTimeout);
-            if (!Client.TryApplyAnswer(answer.GetProperty("sdp").GetString()!, out string error))
+            var sdp = answer.GetProperty("sdp").GetString()!;
+            if (!Client.TryApplyAnswer(_rewriteAnswer is null ? sdp : _rewriteAnswer(sdp), out string error))
             {
                 throw new InvalidOperationException("The node's answer is unusable: " + error);
             }
 
-            var slots = new List<SfuSlot>();
-            foreach (var slot in answer.GetProperty("slots").EnumerateArray())
-            {
-                slots.Add(new SfuSlot(slot.GetProperty("mid").GetString()!, slot.GetProperty("streamId").GetString()!,
-                    slot.GetProperty("attendeeId").GetString()!, slot.GetProperty("kind").GetString()!));
-            }
-
-            _slots = slots;
+            _slots = ReadSlots(answer);
         }
         finally
         {
@@ -136,6 +159,11 @@ internal sealed class SfuPeer : IAsyncDisposable
     {
         await _signaling.RequestAsync("promote", new JsonObject { ["token"] = primaryToken }, ReplyTimeout);
         long promoted = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (PreNegotiated && Role == "replica")
+        {
+            return promoted; // The send slots carry media from now on: no offer.
+        }
+
         await _negotiation.WaitAsync();
         try
         {
@@ -157,6 +185,11 @@ internal sealed class SfuPeer : IAsyncDisposable
     public async Task DemoteAsync()
     {
         await _signaling.RequestAsync("demote", null, ReplyTimeout);
+        if (PreNegotiated && Role == "replica")
+        {
+            return; // The send slots stay negotiated; the caller stops sending.
+        }
+
         await _negotiation.WaitAsync();
         try
         {
@@ -214,8 +247,26 @@ internal sealed class SfuPeer : IAsyncDisposable
         }
     }
 
+    private static List<SfuSlot> ReadSlots(JsonElement frame)
+    {
+        var slots = new List<SfuSlot>();
+        foreach (var slot in frame.GetProperty("slots").EnumerateArray())
+        {
+            slots.Add(new SfuSlot(slot.GetProperty("mid").GetString()!, slot.GetProperty("streamId").GetString()!,
+                slot.GetProperty("attendeeId").GetString()!, slot.GetProperty("kind").GetString()!));
+        }
+
+        return slots;
+    }
+
     private void OnEvent(string type, JsonElement frame)
     {
+        if (type == "slots")
+        {
+            _slots = ReadSlots(frame);
+            return;
+        }
+
         if (type != "renegotiate")
         {
             return;

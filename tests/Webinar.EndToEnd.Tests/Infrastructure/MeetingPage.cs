@@ -12,9 +12,9 @@ public sealed record ReceivedMedia(long FramesDecoded, long AudioPacketsReceived
 public sealed class MeetingPage
 {
     private const string JoinScript = """
-        async ([url, token]) => {
+        async ([url, token, preNegotiate]) => {
           const { WebinarClient } = await import('/webinar.js');
-          const client = new WebinarClient();
+          const client = new WebinarClient({ preNegotiate: preNegotiate === 'true' });
           window.client = client;
           window.ended = null;
           window.presence = [];
@@ -105,8 +105,31 @@ public sealed class MeetingPage
     }
 
     /// <summary>Joins; returns "joined:primary", "joined:replica" or the error code.</summary>
-    public Task<string> JoinAsync(string signalingUrl, string token) =>
-        Page.EvaluateAsync<string>(JoinScript, new[] { signalingUrl, token });
+    /// <param name="preNegotiate">webinar.js pre-negotiates its slots (docs/signaling.md, "Pre-negotiated slots").</param>
+    public Task<string> JoinAsync(string signalingUrl, string token, bool preNegotiate = false) =>
+        Page.EvaluateAsync<string>(JoinScript, new[] { signalingUrl, token, preNegotiate ? "true" : "false" });
+
+    /// <summary>
+    /// An init script that records the type of every signalling frame the page's WebSockets send (<c>&gt;type</c>) and
+    /// receive (<c>&lt;type</c>) in <c>window.signalingFrames</c>, on the wire, whatever the client library does.
+    /// </summary>
+    public const string SignalingFrameLog = """
+        window.signalingFrames = [];
+        (() => {
+          const Native = window.WebSocket;
+          const typeOf = (data) => { try { return JSON.parse(data).type; } catch { return '?'; } };
+          window.WebSocket = class extends Native {
+            constructor(...args) {
+              super(...args);
+              this.addEventListener('message', (e) => window.signalingFrames.push('<' + typeOf(e.data)));
+            }
+            send(data) { window.signalingFrames.push('>' + typeOf(data)); return super.send(data); }
+          };
+        })();
+        """;
+
+    /// <summary>The signalling frames logged by <see cref="SignalingFrameLog"/> so far.</summary>
+    public Task<string[]> SignalingFramesAsync() => Page.EvaluateAsync<string[]>("() => window.signalingFrames");
 
     /// <summary>Publishes the fake camera and microphone; returns the camera's width.</summary>
     public Task<int> PublishAsync() => Page.EvaluateAsync<int>(PublishScript);

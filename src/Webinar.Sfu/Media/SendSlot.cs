@@ -1,0 +1,11 @@
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Media;
+
+/// <summary>
+/// A send m-line the client negotiated, answered recvonly: what a producer on it would be (its kind, the SSRC the offer
+/// named or 0, the codec the answer chose, the publisher's header extension ids). A pre-negotiating replica attendee
+/// offers these at join; they carry nothing until it is promoted, when each slot of a kind it may send becomes a
+/// producer at once (no re-offer) and its SSRC is learnt from the first packet if the offer named none.
+/// </summary>
+internal sealed record SendSlot(string Mid, MediaKind Kind, uint Ssrc, SourceCodec Codec, IReadOnlyDictionary<string, byte> ExtensionIds);
