@@ -131,7 +131,7 @@ internal static class SfuFanoutRun
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"node DTLS: {metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes:0} server handshakes, {metricsAfter.ServerHandshakeFailures - metricsBefore.ServerHandshakeFailures:0} failed, {1000 * (metricsAfter.WorkerCpuSeconds - metricsBefore.WorkerCpuSeconds) / Math.Max(1, metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes):0.00} ms worker CPU each"));
+                $"node DTLS: {metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes:0} server handshakes, {metricsAfter.ServerHandshakeFailures - metricsBefore.ServerHandshakeFailures:0} failed, {1000 * (metricsAfter.WorkerCpuSeconds - metricsBefore.WorkerCpuSeconds) / Math.Max(1, metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes):0.00} ms worker CPU each ({NodeScrape.FailuresBetween(metricsBefore, metricsAfter)})"));
             if (receivers.Count == 0)
             {
                 throw new InvalidOperationException("No subscriber completed the join storm.");
