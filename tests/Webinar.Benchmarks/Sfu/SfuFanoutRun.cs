@@ -29,7 +29,7 @@ internal static class SfuFanoutRun
         int seconds = options.Int("--seconds", 12, 1, 120);
         int bitrate = options.Int("--bitrate", 1_500_000, 100_000, 10_000_000);
         bool skipJanus = options.Int("--skip-janus", 0, 0, 1) == 1;
-        ClientHandshakes = new DtlsHandshakeWorkers(options.Int("--client-workers", 16, 1, 256));
+        ClientHandshakes = new DtlsHandshakeWorkers(options.Int("--client-workers", 256, 1, 512));
         int warmup = options.Int("--warmup", 10, 0, 50);
 
         Console.WriteLine($"loadavg before: {ProcessCpu.LoadAverage()}");
@@ -52,9 +52,10 @@ internal static class SfuFanoutRun
     /// <summary>
     /// The generator every run uses, for our node and Janus alike: subscribers count RTP by header (no decryption),
     /// two threads serve every client's socket and timers (epoll), a bounded set runs the client handshakes
-    /// (<c>--client-workers</c>, 16 by default), one certificate for all.
+    /// (<c>--client-workers</c>, 256 by default: each subscriber starts its handshake when ICE is nominated, as
+    /// a browser does; a smaller set queues ClientHellos while the node's handshake timers run), one certificate for all.
     /// </summary>
-    private static DtlsHandshakeWorkers ClientHandshakes = new(16);
+    private static DtlsHandshakeWorkers ClientHandshakes = new(256);
 
     internal static WebRtcClientOptions GeneratorOptions(ClientReceiveGroup group, System.Net.IPAddress? localAddress = null) => new()
     {
