@@ -22,17 +22,8 @@ public sealed class DtlsHandshakeWorkers
         MaxThreads = maxThreads;
     }
 
-    /// <summary>
-    /// The process's server-handshake workers: up to 256. A worker spends most of a handshake waiting for the peer's
-    /// next flight (two round trips), not computing (about 2 ms of CPU), so the bound must follow the handshakes that
-    /// can be in flight at once, not the cores: with 16 workers a join storm of 249 browsers at 300 ms RTT needed
-    /// 249 / 16 x 0.6 s = 9 s of queueing, and the queue time counts against the 10 s handshake timeout. Threads start
-    /// only when every started one is busy, with small stacks, and the CPU they use is still bounded by the cores.
-    /// </summary>
-    public static DtlsHandshakeWorkers Server { get; } = new(256);
-
-    /// <summary>Stack of a worker thread: BouncyCastle's handshake is shallow, and hundreds may be parked at once.</summary>
-    private const int StackBytes = 512 * 1024;
+    /// <summary>The process's server-handshake workers: 8 per core, at least 16.</summary>
+    public static DtlsHandshakeWorkers Server { get; } = new(Math.Max(16, 8 * Environment.ProcessorCount));
 
     public int MaxThreads { get; }
 
@@ -90,7 +81,7 @@ public sealed class DtlsHandshakeWorkers
 
         if (start)
         {
-            new Thread(static self => ((DtlsHandshakeWorkers)self!).Loop(), StackBytes)
+            new Thread(static self => ((DtlsHandshakeWorkers)self!).Loop())
             {
                 IsBackground = true,
                 Name = "dtls-handshake",
