@@ -31,4 +31,18 @@ internal static class LiveConnections
         JOIN nodes n ON n.node_id = c.node_id AND {NodeLiveness.CountsSql("n")}
         WHERE g.meeting_id = {primaryExpression} OR g.primary_meeting_id = {primaryExpression}
         """;
+
+    /// <summary>
+    /// SQL of how many connections the meeting row <paramref name="alias"/> has now: the larger of its nodes' last
+    /// heartbeat counts and its reported joins not yet left, on nodes whose reports still count; needs
+    /// <see cref="NodeLiveness.Parameters"/>.
+    /// </summary>
+    public static string MeetingConnectionsSql(string alias) =>
+        $"""
+        GREATEST(
+            (SELECT coalesce(sum(c.connections), 0) FROM node_meeting_connections c
+             JOIN nodes n ON n.node_id = c.node_id AND {NodeLiveness.CountsSql("n")} WHERE c.meeting_id = {alias}.meeting_id),
+            (SELECT count(*) FROM live_connections c
+             JOIN nodes n ON n.node_id = c.node_id AND {NodeLiveness.CountsSql("n")} WHERE c.meeting_id = {alias}.meeting_id))
+        """;
 }

@@ -7,6 +7,7 @@ using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.JoinTokens;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Nodes;
+using Webinar.ControlPlane.Operations;
 
 namespace Webinar.ControlPlane.Hosting;
 
@@ -54,6 +55,7 @@ internal static class ControlPlaneApp
         app.MapNodeHealth();
         app.MapPrometheusScrapingEndpoint().AllowAnonymous();
         app.MapJoinTokenKeys();
+        app.MapOperations();
         app.MapGroup("/meetings")
             .RequireAuthorization()
             .WithTags("Meetings")

@@ -31,6 +31,8 @@ export class WebinarApi {
   deleteAttendee(meetingId, attendeeId) { return this.#call('DELETE', `/meetings/${meetingId}/attendees/${attendeeId}`); }
 
   deleteMeeting(meetingId) { return this.#call('DELETE', `/meetings/${meetingId}`); }
+
+  operationsOverview() { return this.#call('GET', '/operations/overview'); }
 }
 
 export const audienceCapabilities = { Audio: 'Receive', Video: 'Receive', Content: 'Receive' };

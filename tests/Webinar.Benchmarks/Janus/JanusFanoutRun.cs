@@ -1,6 +1,6 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Benchmarks.Janus;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Benchmarks.Janus;
 

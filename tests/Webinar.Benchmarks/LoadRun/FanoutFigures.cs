@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Benchmarks.LoadRun;
 

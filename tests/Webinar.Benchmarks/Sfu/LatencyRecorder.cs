@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Benchmarks.Sfu;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 
 namespace Webinar.Benchmarks.Sfu;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Webinar.Benchmarks.Janus;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 
 namespace Webinar.Benchmarks.Sfu;

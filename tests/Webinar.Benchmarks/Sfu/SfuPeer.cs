@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Benchmarks.Sfu;
 

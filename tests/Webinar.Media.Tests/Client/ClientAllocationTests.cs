@@ -1,5 +1,5 @@
 using Webinar.Benchmarks.Janus;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Media.Tests.Client;
 

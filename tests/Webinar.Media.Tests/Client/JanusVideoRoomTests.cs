@@ -1,5 +1,5 @@
 using Webinar.Benchmarks.Janus;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.Media.Rtp;
 

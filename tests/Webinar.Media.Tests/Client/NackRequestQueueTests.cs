@@ -1,4 +1,4 @@
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 
 namespace Webinar.Media.Tests.Client;
 

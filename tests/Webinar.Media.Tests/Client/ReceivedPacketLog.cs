@@ -1,4 +1,4 @@
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Rtp;
 
 namespace Webinar.Media.Tests.Client;

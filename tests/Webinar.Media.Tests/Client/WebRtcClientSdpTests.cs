@@ -1,4 +1,4 @@
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.Media.Ice;
 using Webinar.Media.Sdp;

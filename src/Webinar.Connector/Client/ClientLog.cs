@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>Client log messages; event ids 3600–3699 are reserved for the Client feature. Nothing here is per packet.</summary>
 internal static partial class ClientLog

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Webinar.Media.Stun;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// Answers a full ICE peer's connectivity checks (RFC 8445 §7.3): a Binding request whose USERNAME is

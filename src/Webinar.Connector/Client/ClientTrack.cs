@@ -1,6 +1,6 @@
 using Webinar.Media.Rtp;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>Audio (Opus 48 kHz stereo) or video (VP8 90 kHz).</summary>
 public enum ClientMediaKind

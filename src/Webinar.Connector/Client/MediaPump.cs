@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// Paces synthetic media out of a <see cref="WebRtcClient"/> on its own thread, which becomes the client's sending

@@ -13,7 +13,7 @@ using Webinar.Media.Sdp;
 using Webinar.Media.Srtp;
 using Webinar.Media.Transport;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>Where a <see cref="WebRtcClient"/> is in its life.</summary>
 public enum WebRtcClientState
@@ -185,7 +185,7 @@ public sealed class WebRtcClient : IDisposable
     /// </summary>
     public ClientTrack AddTrack(ClientMediaKind kind, ClientTrackDirection direction)
     {
-        if (_descriptionApplied && _remote is { LocalDtlsRole: Dtls.DtlsRole.Server })
+        if (_descriptionApplied && _remote is { LocalDtlsRole: Webinar.Media.Dtls.DtlsRole.Server })
         {
             throw new InvalidOperationException("Tracks are added only when this client makes the offers.");
         }
@@ -758,7 +758,7 @@ public sealed class WebRtcClient : IDisposable
             stats = AddReceivedStats(ssrc, packet.PayloadType);
         }
 
-        int payloadLength = Math.Max(0, packet.Payload.Length - Srtp.SrtpProfiles.RtpOverhead(SrtpProfile));
+        int payloadLength = Math.Max(0, packet.Payload.Length - Webinar.Media.Srtp.SrtpProfiles.RtpOverhead(SrtpProfile));
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
         RecordTransportSequence(packet, arrivalMicros);
         stats.OnPacket(packet.SequenceNumber, packet.Timestamp, payloadLength, keyframe: false, arrivalMicros);

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// Payloads that look like real media to an SFU: Opus-sized audio packets and VP8 frames with a valid RTP payload

@@ -1,6 +1,6 @@
 using Webinar.Media.Rtp;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// What a <see cref="WebRtcClient"/> received from one remote SSRC. Written by the client's receive thread; the

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// A few threads that serve the sockets and timers of many <see cref="WebRtcClient"/>s (load generators: a thread per

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// Readiness of many sockets through one epoll(7) instance (Linux x64): a wait costs what is ready, not what is

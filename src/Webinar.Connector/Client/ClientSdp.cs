@@ -5,7 +5,7 @@ using Webinar.Media.Dtls;
 using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>Header extension ids negotiated for the bundle (0 = not negotiated).</summary>
 internal readonly record struct ClientExtensionIds(byte Mid, byte AbsSendTime, byte TransportSequenceNumber);

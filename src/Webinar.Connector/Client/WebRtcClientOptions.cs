@@ -1,7 +1,7 @@
 using System.Net;
 using Webinar.Media.Dtls;
 
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>Settings of one <see cref="WebRtcClient"/>; the defaults suit loopback load runs and tests.</summary>
 public sealed record WebRtcClientOptions

@@ -1,4 +1,4 @@
-namespace Webinar.Media.Client;
+namespace Webinar.Connector.Client;
 
 /// <summary>
 /// Single-producer single-consumer ring of (track index, sequence number) pairs: the receive thread posts what a
