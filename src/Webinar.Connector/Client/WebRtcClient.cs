@@ -79,7 +79,9 @@ public sealed class WebRtcClient : IDisposable
     private readonly byte[] _receiveBuffer = new byte[BufferSize];
     private readonly byte[] _controlBuffer = new byte[RtcpBufferSize + SrtpSession.MaxOverhead];
     private readonly SocketAddress _receiveAddress;
+    private readonly TransportFeedbackRecorder _transportFeedback = new();
     private long _nextReportTicks;
+    private long _nextFeedbackTicks;
 
     // Sending thread.
     private readonly byte[] _sendBuffer = new byte[BufferSize];
@@ -616,6 +618,12 @@ public sealed class WebRtcClient : IDisposable
             _nextReportTicks = nowTicks + _options.ReceiverReportInterval.Ticks;
             SendReceiverReport(remote);
         }
+
+        if (nowTicks >= _nextFeedbackTicks && _transportFeedback.HasPending)
+        {
+            _nextFeedbackTicks = nowTicks + _options.TransportFeedbackInterval.Ticks;
+            SendTransportFeedback(remote);
+        }
     }
 
     private void OnHandshakeCompleted(Task<DtlsSrtpKeys> task)
@@ -731,6 +739,7 @@ public sealed class WebRtcClient : IDisposable
 
         bool keyframe = stats.Track is { Kind: ClientMediaKind.Video } && KeyframeDetector.IsVp8Keyframe(packet.Payload);
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        RecordTransportSequence(packet, arrivalMicros);
         stats.OnPacket(packet.SequenceNumber, packet.Timestamp, packet.Payload.Length, keyframe, arrivalMicros);
         RtpReceived?.Invoke(stats, plain);
     }
@@ -751,7 +760,18 @@ public sealed class WebRtcClient : IDisposable
 
         int payloadLength = Math.Max(0, packet.Payload.Length - Webinar.Media.Srtp.SrtpProfiles.RtpOverhead(SrtpProfile));
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        RecordTransportSequence(packet, arrivalMicros);
         stats.OnPacket(packet.SequenceNumber, packet.Timestamp, payloadLength, keyframe: false, arrivalMicros);
+    }
+
+    /// <summary>Transport-wide sequence numbers (in the clear header) for the feedback a browser sends back.</summary>
+    private void RecordTransportSequence(RtpPacket packet, long arrivalMicros)
+    {
+        byte id = _remote!.Extensions.TransportSequenceNumber;
+        if (id != 0 && _options.TransportFeedbackInterval > TimeSpan.Zero && packet.TryGetTransportSequenceNumber(id, out ushort transportSequence))
+        {
+            _transportFeedback.OnPacket(transportSequence, arrivalMicros);
+        }
     }
 
     private ReceivedStats AddReceivedStats(uint ssrc, byte payloadType)
@@ -857,6 +877,17 @@ public sealed class WebRtcClient : IDisposable
         }
 
         SendRtcp(reportLength + sdesLength, remote);
+    }
+
+    private void SendTransportFeedback(SocketAddress remote)
+    {
+        var received = _receivedSnapshot;
+        uint mediaSsrc = received.Length > 0 ? received[0].Ssrc : 0;
+        uint sender = SenderSsrc();
+        while (_transportFeedback.TryBuildFeedback(_controlBuffer.AsSpan(0, RtcpBufferSize), sender, mediaSsrc, out int length))
+        {
+            SendRtcp(length, remote);
+        }
     }
 
     private void SendRtcp(int length, SocketAddress remote)

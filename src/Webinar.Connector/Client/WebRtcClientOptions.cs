@@ -29,6 +29,13 @@ public sealed record WebRtcClientOptions
     /// <summary>How often RTCP receiver reports go out for what the client receives.</summary>
     public TimeSpan ReceiverReportInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often transport-wide congestion control feedback (RTCP transport-cc) goes out for what the client receives,
+    /// when the answer negotiated the transport-wide sequence number extension; a browser sends it about every 100 ms.
+    /// Zero sends none.
+    /// </summary>
+    public TimeSpan TransportFeedbackInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>CNAME of every SSRC the client sends; random when null.</summary>
     public string? Cname { get; init; }
 

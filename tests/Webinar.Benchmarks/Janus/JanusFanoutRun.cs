@@ -73,19 +73,30 @@ internal static class JanusFanoutRun
             using var pump = new MediaPump(publisher, audio, video, bitrate);
             pump.Start();
 
-            var receivers = new List<WebRtcClient>(subscribers);
-            for (int i = 0; i < subscribers; i++)
+            // The same storm as against our node: every subscriber at once (attach, join, Janus's offer, our answer,
+            // start, ICE, DTLS), timed until the last one receives RTP.
+            var storm = System.Diagnostics.Stopwatch.StartNew();
+            var subscribing = Enumerable.Range(0, subscribers).Select(async _ =>
             {
                 var subscriber = new WebRtcClient(options);
-                clients.Add(subscriber);
-                receivers.Add(subscriber);
-                await JanusPeers.SubscribeAsync(session, room, feed, subscriber);
-            }
+                lock (clients)
+                {
+                    clients.Add(subscriber);
+                }
 
-            foreach (var subscriber in receivers)
-            {
-                await subscriber.ConnectedAsync(TimeSpan.FromSeconds(30));
-            }
+                await JanusPeers.SubscribeAsync(session, room, feed, subscriber);
+                await subscriber.ConnectedAsync(TimeSpan.FromSeconds(60));
+                while (subscriber.Received.Sum(r => r.Packets) == 0)
+                {
+                    await Task.Delay(20);
+                }
+
+                return (Client: subscriber, storm.Elapsed);
+            }).ToArray();
+            var joined = await Task.WhenAll(subscribing);
+            var receivers = joined.Select(j => j.Client).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Janus join storm: {subscribers} subscribers joined and receiving {joined.Max(j => j.Elapsed).TotalSeconds:0.00} s after the first join (loadavg {ProcessCpu.LoadAverage()})"));
 
             Console.WriteLine($"all connected (publisher: DTLS {publisher.DtlsRole}, {publisher.SrtpProfile}; subscribers: DTLS {receivers[0].DtlsRole}, {receivers[0].SrtpProfile}); 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));

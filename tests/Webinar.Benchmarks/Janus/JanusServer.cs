@@ -64,7 +64,9 @@ internal sealed class JanusServer : IAsyncDisposable
 
         string folder = Directory.CreateTempSubdirectory("webinar-janus-").FullName;
         int httpPort = FreeTcpPort();
-        int rtpBase = 20000 + (Random.Shared.Next(0, 200) * 100);
+        // One UDP port per PeerConnection (BUNDLE): a range of 100 ran out at ~100 subscribers, and Janus then never sent
+        // the subscriber's offer ("No matching Janus event within 15 s"). 1000 ports hold a full meeting and more.
+        int rtpBase = 20000 + (Random.Shared.Next(0, 40) * 1000);
         string iceAddress = LocalIPv4Address();
         WriteConfiguration(folder, httpPort, rtpBase, iceAddress);
 
@@ -235,7 +237,7 @@ internal sealed class JanusServer : IAsyncDisposable
             }
             media: {
                 ipv6 = false
-                rtp_port_range = "{{rtpBase}}-{{rtpBase + 99}}"
+                rtp_port_range = "{{rtpBase}}-{{rtpBase + 999}}"
             }
             nat: {
                 ice_lite = true

@@ -3,12 +3,13 @@ using System.Globalization;
 namespace Webinar.Benchmarks.LoadRun;
 
 /// <summary>The figures a load run reads from a node's Prometheus endpoint (/metrics).</summary>
-internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, double ServerHandshakeFailures, double WorkerCpuSeconds, double MediaBusy, double MediaCpuSeconds)
+internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, double ServerHandshakeFailures, double WorkerCpuSeconds, double MediaBusy, double MediaCpuSeconds, IReadOnlyDictionary<string, double> FailuresByOutcome)
 {
     public static async Task<NodeScrape> ReadAsync(HttpClient http, Uri metrics)
     {
         var text = await http.GetStringAsync(metrics);
         double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0;
+        var byOutcome = new Dictionary<string, double>();
         foreach (var line in text.Split('\n'))
         {
             if (line.Length == 0 || line[0] == '#')
@@ -36,6 +37,9 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
                 else
                 {
                     failed += value;
+                    int at = name.IndexOf("outcome=\"", StringComparison.Ordinal) + "outcome=\"".Length;
+                    string outcome = name[at..name.IndexOf('"', at)];
+                    byOutcome[outcome] = byOutcome.GetValueOrDefault(outcome) + value;
                 }
             }
             else if (name.StartsWith("webinar_dtls_server_workers_cpu_time", StringComparison.Ordinal))
@@ -52,6 +56,11 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             }
         }
 
-        return new NodeScrape(forwarded, ok, failed, worker, busy, media);
+        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome);
     }
+
+    /// <summary>Failed server handshakes between two scrapes, by outcome ("timeout: 12, peer_alert: 1").</summary>
+    public static string FailuresBetween(NodeScrape before, NodeScrape after) => string.Join(", ",
+        after.FailuresByOutcome.Select(f => (f.Key, Count: f.Value - before.FailuresByOutcome.GetValueOrDefault(f.Key)))
+            .Where(f => f.Count > 0).Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key}: {f.Count:0}")));
 }

@@ -19,7 +19,7 @@ internal static class SfuFanoutRun
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (!RunArguments.TryParse(args, ["--subscribers", "--seconds", "--bitrate", "--skip-janus"], out var options, out string error))
+        if (!RunArguments.TryParse(args, ["--subscribers", "--seconds", "--bitrate", "--skip-janus", "--client-workers", "--warmup"], out var options, out string error))
         {
             Console.Error.WriteLine(error);
             return 2;
@@ -29,9 +29,11 @@ internal static class SfuFanoutRun
         int seconds = options.Int("--seconds", 12, 1, 120);
         int bitrate = options.Int("--bitrate", 1_500_000, 100_000, 10_000_000);
         bool skipJanus = options.Int("--skip-janus", 0, 0, 1) == 1;
+        ClientHandshakes = new DtlsHandshakeWorkers(options.Int("--client-workers", 256, 1, 512));
+        int warmup = options.Int("--warmup", 10, 0, 50);
 
         Console.WriteLine($"loadavg before: {ProcessCpu.LoadAverage()}");
-        var ours = await MeasureOursAsync(subscribers, seconds, bitrate);
+        var ours = await MeasureOursAsync(subscribers, seconds, bitrate, warmup);
         ours.Print();
         if (skipJanus)
         {
@@ -49,9 +51,11 @@ internal static class SfuFanoutRun
 
     /// <summary>
     /// The generator every run uses, for our node and Janus alike: subscribers count RTP by header (no decryption),
-    /// two threads serve every client's socket and timers, eight run the client handshakes, one certificate for all.
+    /// two threads serve every client's socket and timers (epoll), a bounded set runs the client handshakes
+    /// (<c>--client-workers</c>, 256 by default: each subscriber starts its handshake when ICE is nominated, as
+    /// a browser does; a smaller set queues ClientHellos while the node's handshake timers run), one certificate for all.
     /// </summary>
-    private static readonly DtlsHandshakeWorkers ClientHandshakes = new(8);
+    private static DtlsHandshakeWorkers ClientHandshakes = new(256);
 
     internal static WebRtcClientOptions GeneratorOptions(ClientReceiveGroup group, System.Net.IPAddress? localAddress = null) => new()
     {
@@ -62,7 +66,7 @@ internal static class SfuFanoutRun
         LocalAddress = localAddress ?? System.Net.IPAddress.Loopback,
     };
 
-    private static async Task<FanoutFigures> MeasureOursAsync(int subscribers, int seconds, int bitrate)
+    private static async Task<FanoutFigures> MeasureOursAsync(int subscribers, int seconds, int bitrate, int warmup)
     {
         await using var system = await BenchmarkSystem.StartAsync("us-east-1");
         int nodePid = system.NodePid("us-east-1");
@@ -77,10 +81,15 @@ internal static class SfuFanoutRun
                 Enumerable.Range(i, Math.Min(100, subscribers - i)).Select(n => "viewer-" + n.ToString(CultureInfo.InvariantCulture))));
         }
 
+        // The warm-up joins another meeting on the same node: the measured one is at its cap of 250.
+        var warmMeeting = await system.Api.CreateMeetingAsync("us-east-1");
+        var warmupAudience = warmup == 0 ? [] : await system.Api.BatchCreateAttendeesAsync(warmMeeting.MeetingId,
+            Enumerable.Range(0, warmup).Select(n => "warm-" + n.ToString(CultureInfo.InvariantCulture)));
+
         Console.WriteLine($"our node pid {nodePid} at {url}; {subscribers} subscribers, {seconds} s, video {bitrate / 1000} kbit/s");
         using var group = new ClientReceiveGroup(2);
         var options = GeneratorOptions(group);
-        var peers = new System.Collections.Concurrent.ConcurrentBag<SfuPeer>();
+        var peers = new List<SfuPeer>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         try
         {
@@ -90,32 +99,47 @@ internal static class SfuFanoutRun
             using var pump = new MediaPump(publisher.Client, publisher.SendAudio, publisher.SendVideo, bitrate);
             pump.Start();
             await Task.Delay(TimeSpan.FromSeconds(2));
-            long rssBefore = ProcessMemory.ResidentBytes(nodePid);
-            var metricsBefore = await NodeScrape.ReadAsync(http, metricsUrl);
-
-            // The join storm: every subscriber at once (signalling, ICE, DTLS), timed until the last one receives.
-            var storm = System.Diagnostics.Stopwatch.StartNew();
-            var joins = audience.Select(async attendee =>
+            if (warmup > 0)
             {
-                var subscriber = await SfuPeer.JoinAsync(url, attendee.JoinToken, options, publish: false);
-                peers.Add(subscriber);
-                await subscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(60));
-                while (subscriber.Client.Received.Sum(r => r.Packets) == 0)
+                // A node that has served before has its DTLS and forwarding code compiled; so has a browser. A few
+                // subscribers join and leave first so the storm below does not measure the JIT of either process.
+                var warm = await StormAsync(system.SignalingUrl(warmMeeting), warmupAudience, options, new List<SfuPeer>(), requireMedia: false);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up (another meeting, no media): {warm.Joined.Count} of {warmup} subscribers joined, connected and left ({warm.Time.TotalSeconds:0.00} s)"));
+                foreach (var peer in warm.Peers)
                 {
-                    await Task.Delay(20);
+                    await peer.DisposeAsync();
                 }
 
-                return (subscriber.Client, storm.Elapsed);
-            }).ToArray();
-            var joined = await Task.WhenAll(joins);
-            var receivers = joined.Select(j => j.Client).ToList();
-            var stormTime = joined.Max(j => j.Elapsed);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+
+            long rssBefore = ProcessMemory.ResidentBytes(nodePid);
+            var metricsBefore = await NodeScrape.ReadAsync(http, metricsUrl);
+            var cpuBefore = FanoutSnapshot.Take(nodePid, [], []);
+
+            // The join storm: every subscriber at once (signalling, ICE, DTLS), timed until the last one receives.
+            var storm = await StormAsync(url, audience, options, peers);
+            var cpuAfter = FanoutSnapshot.Take(nodePid, [], []);
+            var receivers = storm.Joined;
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // the exporter caches a scrape for a moment
             long rssAfter = ProcessMemory.ResidentBytes(nodePid);
             var metricsAfter = await NodeScrape.ReadAsync(http, metricsUrl);
+            double stormSeconds = (cpuAfter.Wall - cpuBefore.Wall).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"join storm: {subscribers} subscribers joined and receiving {stormTime.TotalSeconds:0.00} s after the first join; node memory +{(rssAfter - rssBefore) / 1024.0 / subscribers:0} KiB per subscriber (RSS {rssBefore / 1048576.0:0} -> {rssAfter / 1048576.0:0} MiB)"));
+                $"join storm: {receivers.Count} of {subscribers} subscribers joined and receiving {storm.Time.TotalSeconds:0.00} s after the first join (loadavg {ProcessCpu.LoadAverage()}); node memory +{(rssAfter - rssBefore) / 1024.0 / Math.Max(1, receivers.Count):0} KiB per subscriber (RSS {rssBefore / 1048576.0:0} -> {rssAfter / 1048576.0:0} MiB)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"node DTLS: {metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes:0} server handshakes, {metricsAfter.ServerHandshakeFailures - metricsBefore.ServerHandshakeFailures:0} failed, {1000 * (metricsAfter.WorkerCpuSeconds - metricsBefore.WorkerCpuSeconds) / Math.Max(1, metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes):0.00} ms worker CPU each"));
+                $"during the storm: node CPU {100 * (cpuAfter.ServerCpu - cpuBefore.ServerCpu).TotalSeconds / stormSeconds:0} % of a core, generator CPU {100 * (cpuAfter.OwnCpu - cpuBefore.OwnCpu).TotalSeconds / stormSeconds:0} %"));
+            foreach (var (reason, count) in storm.Failures)
+            {
+                Console.WriteLine($"join storm failures: {count} x {reason}");
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"node DTLS: {metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes:0} server handshakes, {metricsAfter.ServerHandshakeFailures - metricsBefore.ServerHandshakeFailures:0} failed, {1000 * (metricsAfter.WorkerCpuSeconds - metricsBefore.WorkerCpuSeconds) / Math.Max(1, metricsAfter.ServerHandshakes - metricsBefore.ServerHandshakes):0.00} ms worker CPU each ({NodeScrape.FailuresBetween(metricsBefore, metricsAfter)})"));
+            if (receivers.Count == 0)
+            {
+                throw new InvalidOperationException("No subscriber completed the join storm.");
+            }
 
             Console.WriteLine($"all receiving (publisher: DTLS {publisher.Client.DtlsRole}, {publisher.Client.SrtpProfile}; generator: header-only receive on {group.Threads} threads); 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -126,7 +150,7 @@ internal static class SfuFanoutRun
             var end = FanoutSnapshot.Take(nodePid, sending, receivers);
             var scrapeEnd = await NodeScrape.ReadAsync(http, metricsUrl);
             pump.Stop();
-            var figures = new FanoutFigures("ours", subscribers, start, end);
+            var figures = new FanoutFigures("ours", receivers.Count, start, end);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"node /metrics over the window: {(scrapeEnd.Forwarded - scrapeStart.Forwarded) / figures.Seconds:0} forwarded/s, media thread busy {100 * scrapeEnd.MediaBusy:0} % (last second), {(scrapeEnd.MediaCpuSeconds - scrapeStart.MediaCpuSeconds) / figures.Seconds * 100:0} % of a core on the media thread"));
             return figures;
@@ -143,5 +167,53 @@ internal static class SfuFanoutRun
                 await peer.DisposeAsync();
             }
         }
+    }
+
+    private sealed record StormResult(List<WebRtcClient> Joined, List<SfuPeer> Peers, TimeSpan Time, IReadOnlyDictionary<string, int> Failures);
+
+    /// <summary>
+    /// Every attendee joins at once (signalling, ICE, DTLS); returns those that received RTP, when the last one did,
+    /// and why the others failed (a storm that loses a few subscribers is reported, not aborted).
+    /// </summary>
+    private static async Task<StormResult> StormAsync(Uri url, IReadOnlyList<Webinar.EndToEnd.Tests.Infrastructure.ApiAttendee> attendees, WebRtcClientOptions options, List<SfuPeer> peers, bool requireMedia = true)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var joins = attendees.Select(async attendee =>
+        {
+            SfuPeer? subscriber = null;
+            try
+            {
+                subscriber = await SfuPeer.JoinAsync(url, attendee.JoinToken, options, publish: false);
+                lock (peers)
+                {
+                    peers.Add(subscriber);
+                }
+
+                await subscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(60));
+                var deadline = clock.Elapsed + TimeSpan.FromSeconds(30);
+                while (requireMedia && subscriber.Client.Received.Sum(r => r.Packets) == 0)
+                {
+                    if (clock.Elapsed > deadline)
+                    {
+                        throw new TimeoutException("connected but no RTP within 30 s");
+                    }
+
+                    await Task.Delay(20);
+                }
+
+                return (Client: subscriber.Client, clock.Elapsed);
+            }
+            catch (Exception e)
+            {
+                var reason = e is Webinar.Media.Dtls.DtlsHandshakeException dtls ? "DTLS " + dtls.Error + ": " + dtls.Message : e.GetType().Name + ": " + e.Message;
+                failures.AddOrUpdate(reason, 1, (_, n) => n + 1);
+                return (Client: (WebRtcClient?)null, clock.Elapsed);
+            }
+        }).ToArray();
+        var results = await Task.WhenAll(joins);
+        var joined = results.Where(r => r.Client is not null).Select(r => r.Client!).ToList();
+        var time = joined.Count > 0 ? results.Where(r => r.Client is not null).Max(r => r.Elapsed) : clock.Elapsed;
+        return new StormResult(joined, peers, time, failures);
     }
 }

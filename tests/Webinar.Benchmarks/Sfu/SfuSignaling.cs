@@ -137,12 +137,21 @@ internal sealed class SfuSignaling : IAsyncDisposable
                     continue;
                 }
 
-                using (var document = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length)))
+                try
                 {
+                    using var document = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length));
                     Dispatch(document.RootElement.Clone());
                 }
-
-                message.SetLength(0);
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+                {
+                    // A frame this client cannot read (or a handler that could not use it) loses that frame only;
+                    // the next one starts from an empty buffer.
+                    Console.Error.WriteLine($"signalling frame dropped: {e.GetType().Name}: {e.Message}");
+                }
+                finally
+                {
+                    message.SetLength(0);
+                }
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
