@@ -5,7 +5,7 @@
 //   client.addEventListener('track', e => show(e.detail.stream, e.detail.attendee));
 //   await client.join(signalingUrl, joinToken);   // the joined frame's iceServers (TURN) go to the RTCPeerConnection
 //   new WebinarClient({ iceTransportPolicy: 'relay' }) only ever uses TURN relays (RTCConfiguration.iceTransportPolicy).
-//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));  // video in simulcast
 //
 // Events (CustomEvent, payload in event.detail):
 //   joined {meetingId, attendeeId, externalUserId, primaryMeetingId, role, canPublish, attendees, streams, iceServers}
@@ -20,6 +20,13 @@
 //
 // Moderators (a join token created with Role: "Moderator") may call startArchive() / stopArchive(); anyone else is
 // refused with error code 'not-allowed'.
+
+// Simulcast encodings of a published video track, lowest first (the node reads the a=simulcast order as layer 0, 1, 2).
+const SIMULCAST_ENCODINGS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
 
 export class WebinarClient extends EventTarget {
   #ws = null;
@@ -86,11 +93,17 @@ export class WebinarClient extends EventTarget {
     });
   }
 
-  /** Sends the tracks of a local MediaStream (sendonly transceivers) and renegotiates. */
-  async publish(stream) {
+  /**
+   * Sends the tracks of a local MediaStream (sendonly transceivers) and renegotiates. Video goes out in simulcast
+   * (three VP8 encodings by RID, lowest first: a quarter, half and full resolution) so the node can give every viewer
+   * the layer its network carries; publish(stream, { simulcast: false }) sends one encoding.
+   */
+  async publish(stream, { simulcast = true } = {}) {
     this.#requireJoined();
     for (const track of stream.getTracks()) {
-      const t = this.#pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      const init = { direction: 'sendonly', streams: [stream] };
+      if (simulcast && track.kind === 'video') init.sendEncodings = SIMULCAST_ENCODINGS.map(e => ({ ...e }));
+      const t = this.#pc.addTransceiver(track, init);
       this.#senders.push(t);
     }
     return this.#negotiate();

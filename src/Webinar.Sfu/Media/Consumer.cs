@@ -1,5 +1,5 @@
 using Webinar.Media.Rtp;
-
+using Webinar.Sfu.Media.Simulcast;
 using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Media;
@@ -9,7 +9,8 @@ namespace Webinar.Sfu.Media;
 /// numbers and timestamps (continuous even when the source changes), with the subscriber's payload type and header
 /// extension ids, cached for NACKs, then protected and sent by the subscriber's transport. Video toward a browser waits
 /// for a keyframe before the first packet, so a late joiner's decoder starts clean; a relay link forwards everything
-/// and leaves that to the consumers on the far node. Loop thread only.
+/// and leaves that to the consumers on the far node. Of a simulcast producer it sends one layer at a time
+/// (<see cref="Layers"/>, switched at keyframes; VP8 PictureID and TL0PICIDX renumbered with it). Loop thread only.
 /// </summary>
 internal sealed class Consumer : IDisposable
 {
@@ -18,6 +19,8 @@ internal sealed class Consumer : IDisposable
     private readonly RetransmissionLimiter _resends;
     private readonly RtpExtensionIdMap _extensions;
     private readonly bool _gateOnKeyframe;
+    private readonly LayerSelector? _layers;
+    private readonly Vp8PictureRewriter? _vp8;
     private bool _waitingForKeyframe;
     private uint _timestampOffset;
 
@@ -44,7 +47,18 @@ internal sealed class Consumer : IDisposable
         _resends = new RetransmissionLimiter(_cache.Capacity, time, transport.Retransmission);
         _gateOnKeyframe = waitForKeyframe && producer.Kind == MediaKind.Video;
         _waitingForKeyframe = _gateOnKeyframe;
+        if (producer.IsSimulcast)
+        {
+            _layers = new LayerSelector { TargetLayer = producer.Layers.Count - 1 };
+            if (producer.Codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase))
+            {
+                _vp8 = new Vp8PictureRewriter();
+            }
+        }
     }
+
+    /// <summary>Which simulcast layer this consumer sends and should send; null for a single-stream producer.</summary>
+    public LayerSelector? Layers => _layers;
 
     public Producer Producer { get; }
 
@@ -68,14 +82,65 @@ internal sealed class Consumer : IDisposable
     /// <summary>Output RTP time of the producer's last sender report, so the subscriber keeps audio and video in sync.</summary>
     public uint MapTimestamp(uint producerTimestamp) => unchecked(producerTimestamp + _timestampOffset);
 
-    public void Forward(ReadOnlySpan<byte> packet, bool keyframe)
+    /// <summary>
+    /// The publisher's latest sender report of the stream this consumer now sends, in the consumer's timestamp space;
+    /// false before one arrived (or while no simulcast layer is sent).
+    /// </summary>
+    public bool TryGetSenderReport(out ulong ntp, out uint rtp)
+    {
+        ntp = 0;
+        rtp = 0;
+        if (_layers is null)
+        {
+            if (!Producer.HasSenderReport)
+            {
+                return false;
+            }
+
+            ntp = Producer.LastSenderReportNtp;
+            rtp = MapTimestamp(Producer.LastSenderReportRtp);
+            return true;
+        }
+
+        var current = _layers.CurrentLayer;
+        if ((uint)current >= (uint)Producer.Layers.Count || Producer.Layers[current] is not { HasSenderReport: true } layer)
+        {
+            return false;
+        }
+
+        ntp = layer.LastSenderReportNtp;
+        rtp = MapTimestamp(layer.LastSenderReportRtp);
+        return true;
+    }
+
+    /// <param name="packet">The producer's packet (plain RTP).</param>
+    /// <param name="keyframe">It starts a keyframe.</param>
+    /// <param name="layer">The simulcast layer it belongs to (0 for a single-stream producer).</param>
+    public void Forward(ReadOnlySpan<byte> packet, bool keyframe, int layer = 0)
     {
         if (IsClosed || !Transport.IsConnected)
         {
             return;
         }
 
-        if (_waitingForKeyframe)
+        if (_layers is not null)
+        {
+            switch (_layers.Decide(layer, keyframe))
+            {
+                case LayerDecision.Drop:
+                    if (_layers.WantsKeyframe && layer == _layers.TargetLayer)
+                    {
+                        Producer.RequestKeyframe(layer);
+                    }
+
+                    return;
+                case LayerDecision.Switch:
+                    _rewriter.Resync();
+                    _vp8?.Resync();
+                    break;
+            }
+        }
+        else if (_waitingForKeyframe)
         {
             if (!keyframe)
             {
@@ -106,6 +171,11 @@ internal sealed class Consumer : IDisposable
         }
 
         _timestampOffset = unchecked(view.Timestamp - sourceTimestamp);
+        if (_vp8 is not null && Vp8PayloadDescriptor.TryParse(view.Payload, out var descriptor))
+        {
+            _vp8.Rewrite(view.Payload, descriptor);
+        }
+
         view.PayloadType = PayloadType;
         _extensions.Apply(view);
         _cache.Store(view.SequenceNumber, buffer[..length]);
@@ -149,7 +219,17 @@ internal sealed class Consumer : IDisposable
     }
 
     /// <summary>The subscriber asked for a keyframe (PLI/FIR).</summary>
-    public void OnKeyframeRequest() => Producer.RequestKeyframe();
+    public void OnKeyframeRequest()
+    {
+        if (_layers is null)
+        {
+            Producer.RequestKeyframe();
+        }
+        else
+        {
+            Producer.RequestKeyframe(_layers.CurrentLayer == LayerSelector.NoLayer ? _layers.TargetLayer : _layers.CurrentLayer);
+        }
+    }
 
     /// <summary>The transport became connected (or the consumer was created on a connected one): start with a keyframe.</summary>
     public void OnTransportConnected()
@@ -157,7 +237,15 @@ internal sealed class Consumer : IDisposable
         if (Producer.Kind == MediaKind.Video)
         {
             _waitingForKeyframe = _gateOnKeyframe;
-            Producer.RequestKeyframe();
+            if (_layers is null)
+            {
+                Producer.RequestKeyframe();
+            }
+            else
+            {
+                _layers.Restart();
+                Producer.RequestKeyframe(_layers.TargetLayer);
+            }
         }
     }
 

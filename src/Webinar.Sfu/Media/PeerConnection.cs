@@ -195,6 +195,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         };
         _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
         _transport.MidExtensionId = FindExtensionId(offer, SdpAnswerBuilder.MidExtension);
+        _transport.RidExtensionId = FindExtensionId(offer, SdpSimulcast.RidExtension);
         return new PreparedAnswer(parameters, assignments, null);
     }
 
@@ -322,7 +323,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             stillSending.Add(offered.Mid);
             if (_producers.TryGetValue(offered.Mid, out var existing))
             {
-                if (ssrc != 0 && existing.Ssrc != ssrc)
+                if (ssrc != 0 && existing.Ssrc != ssrc && !existing.IsSimulcast)
                 {
                     _transport!.ChangeProducerSsrc(existing, ssrc);
                 }
@@ -346,6 +347,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             {
                 ExtensionIds = extensions,
                 MidBytes = System.Text.Encoding.ASCII.GetBytes(offered.Mid),
+                Layers = Simulcast.SimulcastLayers.FromAnswer(answered, offered, codec, Node.Time),
             };
             _producers[offered.Mid] = producer;
             _transport!.AddProducer(producer);

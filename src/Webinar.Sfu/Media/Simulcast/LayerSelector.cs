@@ -1,0 +1,56 @@
+namespace Webinar.Sfu.Media.Simulcast;
+
+/// <summary>What a consumer does with one packet of a simulcast producer.</summary>
+internal enum LayerDecision : byte
+{
+    /// <summary>Not the layer this subscriber receives (or video is paused for it).</summary>
+    Drop,
+
+    /// <summary>The layer being sent.</summary>
+    Forward,
+
+    /// <summary>The first packet of a keyframe of the target layer: from here on that layer is sent.</summary>
+    Switch,
+}
+
+/// <summary>
+/// Which spatial layer of a simulcast producer one consumer sends (the decision half of mediasoup's
+/// SimulcastConsumer). The allocator sets <see cref="TargetLayer"/>; the consumer keeps sending
+/// <see cref="CurrentLayer"/> until the first packet of a keyframe arrives on the target, because a decoder can only
+/// change resolution at a keyframe. <see cref="NoLayer"/> as the target pauses video. Loop thread only.
+/// </summary>
+internal sealed class LayerSelector
+{
+    public const int NoLayer = -1;
+
+    public int CurrentLayer { get; private set; } = NoLayer;
+
+    public int TargetLayer { get; set; } = NoLayer;
+
+    /// <summary>Switches done (a benchmark and the logs read it).</summary>
+    public int Switches { get; private set; }
+
+    /// <summary>The target differs from what is sent: the consumer should ask for a keyframe on the target.</summary>
+    public bool WantsKeyframe => TargetLayer != NoLayer && TargetLayer != CurrentLayer;
+
+    public LayerDecision Decide(int layer, bool keyframe)
+    {
+        if (TargetLayer == NoLayer)
+        {
+            CurrentLayer = NoLayer;
+            return LayerDecision.Drop;
+        }
+
+        if (layer == TargetLayer && layer != CurrentLayer && keyframe)
+        {
+            CurrentLayer = layer;
+            Switches++;
+            return LayerDecision.Switch;
+        }
+
+        return layer == CurrentLayer ? LayerDecision.Forward : LayerDecision.Drop;
+    }
+
+    /// <summary>The subscriber's decoder must start over (transport connected): wait for a keyframe on the target.</summary>
+    public void Restart() => CurrentLayer = NoLayer;
+}
