@@ -60,6 +60,86 @@ internal sealed class Consumer : IDisposable
     /// <summary>Which simulcast layer this consumer sends and should send; null for a single-stream producer.</summary>
     public LayerSelector? Layers => _layers;
 
+    /// <summary>The highest spatial layer the subscriber wants (set-preferred-layers); the allocator never goes above it.</summary>
+    public int PreferredSpatialLayer { get; set; } = int.MaxValue;
+
+    /// <summary>The highest temporal layer the subscriber asked for (kept and reported; VP8 temporal layers are not yet dropped).</summary>
+    public int PreferredTemporalLayer { get; set; } = int.MaxValue;
+
+    /// <summary>Served first by the allocator (a screen share, the active speaker).</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Video stopped for this subscriber because its downlink cannot carry the lowest layer (audio continues).</summary>
+    public bool IsVideoPaused { get; private set; }
+
+    /// <summary>Pauses or resumes the video; resuming starts at a keyframe (the target layer's for simulcast).</summary>
+    public void SetVideoPaused(bool paused, int resumeLayer = 0)
+    {
+        if (paused == IsVideoPaused || Producer.Kind != MediaKind.Video)
+        {
+            return;
+        }
+
+        IsVideoPaused = paused;
+        if (_layers is not null)
+        {
+            _layers.TargetLayer = paused ? LayerSelector.NoLayer : resumeLayer;
+            if (!paused)
+            {
+                Producer.RequestKeyframe(resumeLayer);
+            }
+        }
+        else if (!paused)
+        {
+            _waitingForKeyframe = true;
+            Producer.RequestKeyframe();
+        }
+    }
+
+    /// <summary>
+    /// Sends one padding-only packet (RFC 3550 §5.1, P bit, no payload) of <paramref name="paddingBytes"/> on this
+    /// consumer's SSRC and next sequence number, with room for the transport-wide sequence number the transport
+    /// stamps: how the node probes a subscriber's downlink. False before the consumer sent any media.
+    /// </summary>
+    public bool TrySendPadding(int paddingBytes, byte transportSequenceExtensionId)
+    {
+        if (IsClosed || !Transport.IsConnected || transportSequenceExtensionId is 0 or > 14
+            || !_rewriter.TryReserveSequenceNumber(out var sequenceNumber, out var timestamp))
+        {
+            return false;
+        }
+
+        paddingBytes = Math.Clamp(paddingBytes, 1, 255);
+        var buffer = Transport.SendBuffer;
+        var length = RtpPacket.FixedHeaderLength + 8 + paddingBytes;
+        if (length + Webinar.Media.Srtp.SrtpSession.MaxOverhead > buffer.Length)
+        {
+            return false;
+        }
+
+        buffer[0] = 0xB0; // V=2, P=1, X=1
+        buffer[1] = PayloadType;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], sequenceNumber);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], timestamp);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[8..], Ssrc);
+        buffer[12] = 0xBE;
+        buffer[13] = 0xDE;
+        buffer[14] = 0;
+        buffer[15] = 1;
+        buffer[16] = (byte)((transportSequenceExtensionId << 4) | 1);
+        buffer[17] = 0;
+        buffer[18] = 0;
+        buffer[19] = 0;
+        buffer.Slice(20, paddingBytes - 1).Clear();
+        buffer[length - 1] = (byte)paddingBytes;
+        PaddingSent++;
+        Transport.SendRtp(buffer, length);
+        return true;
+    }
+
+    /// <summary>Padding packets sent to probe the subscriber's downlink.</summary>
+    public long PaddingSent { get; private set; }
+
     public Producer Producer { get; }
 
     public IConsumerTransport Transport { get; }
@@ -139,6 +219,10 @@ internal sealed class Consumer : IDisposable
                     _vp8?.Resync();
                     break;
             }
+        }
+        else if (IsVideoPaused)
+        {
+            return;
         }
         else if (_waitingForKeyframe)
         {

@@ -398,6 +398,16 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
     }
 
+    /// <summary>Transport-wide congestion control feedback from the peer about what this transport sent.</summary>
+    protected virtual void OnTransportFeedback(RtcpTransportFeedback feedback)
+    {
+    }
+
+    /// <summary>A plain RTP packet about to be protected and sent (the transport-wide sequence number goes in here).</summary>
+    protected virtual void OnSendingRtp(Span<byte> packet)
+    {
+    }
+
     /// <summary>Every authenticated RTCP packet (liveness).</summary>
     protected virtual void OnRtcpReceived()
     {
@@ -425,6 +435,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                     Node.Counters.RetransmissionsOverBudget += result.OverBudget;
                 }
 
+                break;
+            case RtcpPacketType.TransportFeedback when packet.Count == RtcpFeedbackFormat.TransportWideCongestionControl
+                                                          && RtcpTransportFeedback.TryParse(packet, out var twcc):
+                OnTransportFeedback(twcc);
                 break;
             case RtcpPacketType.PayloadFeedback when packet.Count == RtcpFeedbackFormat.PictureLossIndication && RtcpPictureLossIndication.TryParse(packet, out var pli):
                 if (_consumersBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
@@ -458,6 +472,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        OnSendingRtp(buffer[..length]);
         if (srtp.ProtectRtp(buffer, length, out var protectedLength) == SrtpResult.Ok)
         {
             Node.Counters.RtpForwarded++;

@@ -108,6 +108,26 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     public ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
         new(Node.Loop.InvokeAsync(Demote));
 
+    public ValueTask<MediaOutcome> SetPreferredLayersAsync(string streamId, int spatialLayer, int? temporalLayer, CancellationToken cancellationToken) =>
+        new(Node.Loop.InvokeAsync(() =>
+        {
+            foreach (var consumer in _consumers.Values)
+            {
+                if (consumer.Producer.StreamId == streamId && !consumer.IsClosed)
+                {
+                    consumer.PreferredSpatialLayer = spatialLayer;
+                    consumer.PreferredTemporalLayer = temporalLayer ?? int.MaxValue;
+                    return MediaOutcome.Ok;
+                }
+            }
+
+            return new MediaOutcome(MediaRefusal.UnknownStream, "This connection receives no stream with that streamId.");
+        }));
+
+    public void OnVideoPaused(Consumer consumer) => _listener.OnVideoPaused(consumer.Producer.StreamId, "bandwidth");
+
+    public void OnVideoResumed(Consumer consumer) => _listener.OnVideoResumed(consumer.Producer.StreamId);
+
     public async ValueTask DisposeAsync() => await Node.Loop.InvokeAsync(() =>
     {
         _disposed = true;
@@ -574,7 +594,9 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         var map = new RtpExtensionIdMap();
         foreach (var (uri, fromId) in producer.ExtensionIds)
         {
-            if (uri is SdpAnswerBuilder.MidExtension or SdpAnswerBuilder.TransportWideCcExtension)
+            // The mid is the publisher's; the transport-wide sequence number element is kept, under the subscriber's
+            // id, and renumbered per subscriber as the packet leaves (SubscriberBandwidth).
+            if (uri is SdpAnswerBuilder.MidExtension)
             {
                 continue;
             }

@@ -62,6 +62,9 @@ internal sealed class Producer
 
     public bool IsSimulcast => Layers.Count > 0;
 
+    /// <summary>What a single-stream producer receives, bits/s over the last second (a simulcast one keeps it per layer).</summary>
+    public Bandwidth.BitrateMeter Bitrate { get; } = new();
+
     /// <summary>The layer received on <paramref name="ssrc"/>, or null.</summary>
     public ProducerLayer? LayerOf(uint ssrc)
     {
@@ -124,6 +127,7 @@ internal sealed class Producer
         else
         {
             Statistics.OnPacket(view.SequenceNumber, view.Timestamp, nowMicros);
+            Bitrate.Add(view.Length, nowMicros);
             if (Nacks.OnPacket(view.SequenceNumber))
             {
                 // A gap too large to repair packet by packet: only a new keyframe helps.

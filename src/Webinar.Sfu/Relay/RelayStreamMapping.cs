@@ -9,8 +9,8 @@ namespace Webinar.Sfu.Relay;
 /// <summary>
 /// How a stream crosses a relay link, both ways: a producer described on the wire (<see cref="RelayedStream"/>), a wire
 /// description turned back into a producer on the far node, and the one consumer per stream and link that carries it.
-/// Only header extensions that keep their meaning across the link travel (not the mid, not the publisher's
-/// transport-wide numbering).
+/// Only header extensions that keep their meaning across the link travel (not the mid); the transport-wide sequence
+/// number element travels as room for the far node to renumber per subscriber.
 /// </summary>
 internal static class RelayStreamMapping
 {
@@ -72,7 +72,7 @@ internal static class RelayStreamMapping
     {
         foreach (var pair in producer.ExtensionIds)
         {
-            if (pair.Key is not (SdpAnswerBuilder.MidExtension or SdpAnswerBuilder.TransportWideCcExtension))
+            if (pair.Key is not SdpAnswerBuilder.MidExtension)
             {
                 yield return pair;
             }

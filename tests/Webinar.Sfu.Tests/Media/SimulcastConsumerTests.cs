@@ -196,3 +196,32 @@ public sealed class SimulcastConsumerTests
         Assert.Equal([LayerSsrcs[1]], _publisher.RequestedSsrcs);
     }
 }
+
+public sealed class PaddingProbeTests
+{
+    [Fact]
+    public void A_padding_packet_takes_the_next_sequence_number_and_media_continues_after_it()
+    {
+        var clock = new ManualClock();
+        var subscriber = new RecordingConsumerTransport();
+        var producer = Producer(MediaKind.Video, new RecordingProducerTransport(), clock);
+        var consumer = Consumer(producer, subscriber, clock, payloadType: 100);
+        Assert.False(consumer.TrySendPadding(200, 3)); // nothing sent yet: no sequence space
+
+        Publish(producer, Rtp(0x1111, 10, 3000, Vp8Keyframe, payloadType: 96));
+        Assert.True(consumer.TrySendPadding(200, 3));
+        Publish(producer, Rtp(0x1111, 11, 6000, Vp8Delta, payloadType: 96));
+
+        Assert.Equal(3, subscriber.Sent.Count);
+        var media = Read(subscriber.Sent[0]);
+        Assert.True(RtpPacket.TryParse(subscriber.Sent[1], out var padding));
+        Assert.True(padding.HasPadding);
+        Assert.Equal(200, padding.PaddingLength);
+        Assert.Equal(0, padding.Payload.Length);
+        Assert.Equal(media.Ssrc, padding.Ssrc);
+        Assert.Equal((ushort)(media.Seq + 1), padding.SequenceNumber);
+        Assert.Equal(media.Timestamp, padding.Timestamp);
+        Assert.True(padding.TryGetTransportSequenceNumber(3, out _));
+        Assert.Equal((ushort)(media.Seq + 2), Read(subscriber.Sent[2]).Seq);
+    }
+}
