@@ -14,6 +14,8 @@
 //   track {stream: MediaStream, attendee: {attendeeId, externalUserId}, track, kind, streamId}
 //   promoted {meetingId, attendeeId, externalUserId, canPublish} / demoted {reason}
 //   meeting-ended {reason} / disconnected {reason, code} / error {code, message, id}
+//   video-paused {streamId, reason:"bandwidth"} — this viewer's network cannot carry the stream's video now: audio
+//     continues, show a notice on the tile; video-resumed {streamId} — it flows again. client.pausedVideo is the set.
 //   connectionstatechange {state}
 //   archive-started {archiveId} / archive-stopped {archiveId, reason} — a recording of the meeting runs / ended
 //     (also right after joining while one runs); show an indicator. client.recording is the running archive id.
@@ -120,6 +122,19 @@ export class WebinarClient extends EventTarget {
     return this.#negotiate();
   }
 
+  /** Stream ids whose video the node paused for this viewer's bandwidth (audio continues). */
+  pausedVideo = new Set();
+
+  /**
+   * Caps the simulcast layer this viewer receives of one stream (0 = lowest), e.g. for a thumbnail. Resolves with the
+   * node's preferred-layers frame; rejects with code 'unknown-stream' for a stream this viewer does not receive.
+   */
+  setPreferredLayers(streamId, spatialLayer, temporalLayer) {
+    const frame = { type: 'set-preferred-layers', streamId, spatialLayer };
+    if (temporalLayer !== undefined) frame.temporalLayer = temporalLayer;
+    return this.#request(frame, 'preferred-layers');
+  }
+
   /** Replica attendees only: speak in the primary with a primary attendee's join token. */
   promote(token) { return this.#request({ type: 'promote', token }, 'promoted'); }
 
@@ -181,6 +196,13 @@ export class WebinarClient extends EventTarget {
       case 'stream-removed':
         this.#streams.delete(frame.streamId);
         this.#dropTrack(frame.streamId);
+        return this.#emit(frame.type, frame);
+      case 'preferred-layers': return this.#settle(frame);
+      case 'video-paused':
+        this.pausedVideo.add(frame.streamId);
+        return this.#emit(frame.type, frame);
+      case 'video-resumed':
+        this.pausedVideo.delete(frame.streamId);
         return this.#emit(frame.type, frame);
       case 'archive-started':
         this.#recording = frame.archiveId;
