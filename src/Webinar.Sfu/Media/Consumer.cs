@@ -32,7 +32,8 @@ internal sealed class Consumer : IDisposable
         byte payloadType,
         RtpExtensionIdMap extensions,
         TimeProvider time,
-        bool waitForKeyframe = true)
+        bool waitForKeyframe = true,
+        int? pinnedLayer = null)
     {
         Producer = producer;
         Transport = transport;
@@ -50,7 +51,11 @@ internal sealed class Consumer : IDisposable
         if (producer.IsSimulcast)
         {
             _layers = new LayerSelector { TargetLayer = producer.Layers.Count - 1 };
-            if (producer.Codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase))
+            if (pinnedLayer is { } pinned)
+            {
+                _layers.Pin(pinned);
+            }
+            else if (producer.Codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase))
             {
                 _vp8 = new Vp8PictureRewriter();
             }

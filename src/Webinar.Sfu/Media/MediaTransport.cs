@@ -86,6 +86,13 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         if (producer.IsSimulcast)
         {
             _simulcastProducers.Add(producer);
+            foreach (var layer in producer.Layers)
+            {
+                if (layer.Ssrc != 0)
+                {
+                    _layerProducers[layer.Ssrc] = producer; // bound already (a relayed stream names its layers' SSRCs)
+                }
+            }
         }
         else if (producer.Ssrc == 0)
         {

@@ -35,6 +35,11 @@ internal sealed class LayerSelector
 
     public LayerDecision Decide(int layer, bool keyframe)
     {
+        if (IsPinned)
+        {
+            return layer == CurrentLayer ? LayerDecision.Forward : LayerDecision.Drop;
+        }
+
         if (TargetLayer == NoLayer)
         {
             CurrentLayer = NoLayer;
@@ -51,6 +56,25 @@ internal sealed class LayerSelector
         return layer == CurrentLayer ? LayerDecision.Forward : LayerDecision.Drop;
     }
 
+    /// <summary>
+    /// Always this layer, from any packet (a relay link's consumer carries each layer as it comes; the far node's
+    /// consumers wait for keyframes themselves).
+    /// </summary>
+    public bool IsPinned { get; private set; }
+
+    public void Pin(int layer)
+    {
+        IsPinned = true;
+        CurrentLayer = layer;
+        TargetLayer = layer;
+    }
+
     /// <summary>The subscriber's decoder must start over (transport connected): wait for a keyframe on the target.</summary>
-    public void Restart() => CurrentLayer = NoLayer;
+    public void Restart()
+    {
+        if (!IsPinned)
+        {
+            CurrentLayer = NoLayer;
+        }
+    }
 }
