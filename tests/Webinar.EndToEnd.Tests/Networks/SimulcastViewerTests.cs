@@ -41,9 +41,17 @@ public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, Ch
 
     [Fact]
     public Task A_viewer_gets_the_layer_its_downlink_carries_audio_only_when_none_fits_and_the_top_layer_back_when_it_widens() =>
-        _system.RunAsync(_output, async () =>
+        _system.RunAsync(_output, () => WatchThroughChangingLinkAsync(replica: false));
+
+    /// <summary>The same from a replica on another node: every layer is relayed there and that node allocates for its viewer.</summary>
+    [Fact]
+    public Task A_replica_viewer_behind_a_changing_link_behaves_the_same() =>
+        _system.RunAsync(_output, () => WatchThroughChangingLinkAsync(replica: true));
+
+    private async Task WatchThroughChangingLinkAsync(bool replica)
     {
         var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var watched = replica ? await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId) : primary;
         var presenter = await JoinAsync(primary, "presenter");
         Assert.Equal(1280, await presenter.PublishAsync());
         await presenter.MaintainResolutionAsync();
@@ -51,9 +59,9 @@ public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, Ch
         var viewerChromium = await _system.LaunchViewerChromiumAsync();
         try
         {
-            var attendee = await _system.Api.CreateAttendeeAsync(primary.MeetingId, "viewer", "Receive");
+            var attendee = await _system.Api.CreateAttendeeAsync(watched.MeetingId, "viewer", "Receive");
             var viewer = await MeetingPage.OpenAsync(viewerChromium, _system.ViewerBaseAddress);
-            Assert.Equal("joined:primary", await viewer.JoinAsync(primary.SignalingUrl, attendee.JoinToken));
+            Assert.Equal(replica ? "joined:replica" : "joined:primary", await viewer.JoinAsync(watched.SignalingUrl, attendee.JoinToken));
             await viewer.Page.EvaluateAsync(WatchScript);
 
             // Unconstrained: the top layer, 1280x720.
@@ -95,7 +103,7 @@ public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, Ch
 
             await viewerChromium.DisposeAsync();
         }
-    });
+    }
 
     private async Task<ViewerStats> WaitAsync(MeetingPage viewer, Func<ViewerStats, bool> condition, string what, MeetingPage presenter)
     {
