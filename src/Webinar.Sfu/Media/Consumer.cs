@@ -50,7 +50,8 @@ internal sealed class Consumer : IDisposable
         _waitingForKeyframe = _gateOnKeyframe;
         if (producer.IsSimulcast)
         {
-            _layers = new LayerSelector { TargetLayer = producer.Layers.Count - 1 };
+            _layers = new LayerSelector();
+            _layers.Follow(producer.Layers.Count - 1);
             if (pinnedLayer is { } pinned)
             {
                 _layers.Pin(pinned);
@@ -210,6 +211,11 @@ internal sealed class Consumer : IDisposable
 
         if (_layers is not null)
         {
+            if (_layers.FollowsHighest)
+            {
+                FollowHighest(layer);
+            }
+
             switch (_layers.Decide(layer, keyframe))
             {
                 case LayerDecision.Drop:
@@ -272,6 +278,25 @@ internal sealed class Consumer : IDisposable
         OctetsSent += (uint)view.Payload.Length;
         Transport.SendRtp(buffer, length);
     }
+
+    /// <summary>Without an allocator: go up to any higher layer that arrives, down to one that arrives when the current went silent.</summary>
+    private void FollowHighest(int layer)
+    {
+        var target = _layers!.TargetLayer;
+        var layers = Producer.Layers;
+        if ((uint)target >= (uint)layers.Count || layer > target)
+        {
+            _layers.Follow(layer);
+        }
+        else if (layer < target && (layers[target].LastPacketMicros == long.MinValue
+                     || layers[layer].LastPacketMicros - layers[target].LastPacketMicros > FollowSilenceMicros))
+        {
+            _layers.Follow(layer);
+        }
+    }
+
+    /// <summary>A followed layer silent this long (against another that arrives) is given up.</summary>
+    private const long FollowSilenceMicros = 1_500_000;
 
     /// <summary>
     /// The subscriber lost these packets: resend what the cache still holds, each packet at most once per resend

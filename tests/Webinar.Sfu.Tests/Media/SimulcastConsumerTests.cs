@@ -96,6 +96,7 @@ public sealed class SimulcastConsumerTests
     {
         var producer = SimulcastProducer();
         var consumer = Consumer(producer, _subscriber, _clock, payloadType: 100);
+        consumer.Layers!.TargetLayer = 2; // as an allocator would
         PublishFrame(producer, keyframe: true);
         PublishFrame(producer, keyframe: false);
 
@@ -223,5 +224,52 @@ public sealed class PaddingProbeTests
         Assert.Equal(media.Timestamp, padding.Timestamp);
         Assert.True(padding.TryGetTransportSequenceNumber(3, out _));
         Assert.Equal((ushort)(media.Seq + 2), Read(subscriber.Sent[2]).Seq);
+    }
+}
+
+public sealed class FollowHighestTests
+{
+    private static readonly uint[] Ssrcs = [0x10, 0x20, 0x30];
+    private static readonly string[] Rids = ["q", "h", "f"];
+
+    [Fact]
+    public void Without_an_allocator_the_consumer_follows_the_highest_layer_the_publisher_sends()
+    {
+        var clock = new ManualClock();
+        var publisher = new RecordingProducerTransport();
+        var subscriber = new RecordingConsumerTransport();
+        var layers = Enumerable.Range(0, 3).Select(i => new ProducerLayer(i, Rids[i], 90000, clock)).ToArray();
+        for (var i = 0; i < 3; i++)
+        {
+            layers[i].Bind(Ssrcs[i]);
+        }
+
+        var producer = new Producer("v", MediaKind.Video, 0, Vp8, new ProducerOwner(Guid.NewGuid(), Guid.NewGuid(), "p"), publisher, clock) { Layers = layers };
+        var consumer = Consumer(producer, subscriber, clock, payloadType: 100);
+        ushort seq = 0;
+        void Send(int layer, bool keyframe, long micros)
+        {
+            var packet = Rtp(Ssrcs[layer], seq++, (uint)(micros / 11), keyframe ? Vp8Keyframe : Vp8Delta, payloadType: 96);
+            Assert.True(Webinar.Media.Rtp.RtpPacket.TryParse(packet, out var view));
+            producer.OnRtp(packet, view, micros);
+        }
+
+        // The publisher sends only the two lower layers (its uplink dropped the top one): the consumer takes the middle.
+        Send(0, keyframe: true, 0);
+        Send(1, keyframe: true, 1_000);
+        Assert.Equal(1, consumer.Layers!.CurrentLayer);
+        Assert.True(consumer.Layers.FollowsHighest);
+
+        // The top layer appears: the consumer asks for its keyframe and switches there.
+        publisher.RequestedSsrcs.Clear();
+        Send(2, keyframe: false, 2_000);
+        Assert.Contains(Ssrcs[2], publisher.RequestedSsrcs);
+        Send(2, keyframe: true, 3_000);
+        Assert.Equal(2, consumer.Layers.CurrentLayer);
+
+        // The top layer goes silent for two seconds while the middle one goes on: back to the middle at its keyframe.
+        Send(1, keyframe: false, 2_100_000);
+        Send(1, keyframe: true, 2_200_000);
+        Assert.Equal(1, consumer.Layers.CurrentLayer);
     }
 }

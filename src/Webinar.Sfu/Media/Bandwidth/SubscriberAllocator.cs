@@ -89,7 +89,7 @@ internal sealed class SubscriberAllocator
             }
             else if (consumer.Layers is { } selector)
             {
-                selector.TargetLayer = layer;
+                selector.TargetLayer = layer; // from now on the allocator decides, not FollowsHighest
             }
         }
 

@@ -25,7 +25,33 @@ internal sealed class LayerSelector
 
     public int CurrentLayer { get; private set; } = NoLayer;
 
-    public int TargetLayer { get; set; } = NoLayer;
+    private int _target = NoLayer;
+
+    /// <summary>The layer to send; setting it hands the choice to the caller (the allocator), ending <see cref="FollowsHighest"/>.</summary>
+    public int TargetLayer
+    {
+        get => _target;
+        set
+        {
+            _target = value;
+            FollowsHighest = false;
+        }
+    }
+
+    /// <summary>
+    /// No allocator chooses for this consumer (a subscriber without transport-wide feedback, the archive recorder):
+    /// it follows the highest layer the publisher sends (<see cref="Follow"/>).
+    /// </summary>
+    public bool FollowsHighest { get; private set; } = true;
+
+    /// <summary>While following: aim at <paramref name="layer"/> (a higher one that arrives, or a lower one when the current went silent).</summary>
+    public void Follow(int layer)
+    {
+        if (FollowsHighest && !IsPinned)
+        {
+            _target = layer;
+        }
+    }
 
     /// <summary>Switches done (a benchmark and the logs read it).</summary>
     public int Switches { get; private set; }
@@ -66,7 +92,8 @@ internal sealed class LayerSelector
     {
         IsPinned = true;
         CurrentLayer = layer;
-        TargetLayer = layer;
+        _target = layer;
+        FollowsHighest = false;
     }
 
     /// <summary>The subscriber's decoder must start over (transport connected): wait for a keyframe on the target.</summary>
