@@ -21,7 +21,11 @@ public sealed record OpenRelayLink(Guid LinkId, string FromNodeId, string MediaH
 /// </summary>
 public sealed record RelayLinkOpened(Guid LinkId, bool Accepted, string NodeId, string MediaHost, int MediaPort, RelayKeys? Keys);
 
-/// <summary>A stream carried over a link: which SSRC it has there, its codec, and who publishes it.</summary>
+/// <summary>
+/// A stream carried over a link: which SSRC it has there, its codec, and who publishes it. A simulcast stream carries
+/// every layer, each on its own SSRC (<see cref="Layers"/>, lowest first; <paramref name="RelaySsrc"/> is the first's),
+/// so the far node allocates layers for its own audience.
+/// </summary>
 public sealed record RelayedStream(
     string StreamId,
     Guid AttendeeId,
@@ -33,7 +37,14 @@ public sealed record RelayedStream(
     int ClockRate,
     int? Channels,
     string? Fmtp,
-    IReadOnlyDictionary<string, byte> ExtensionIds);
+    IReadOnlyDictionary<string, byte> ExtensionIds)
+{
+    /// <summary>The simulcast layers, lowest first; null for a single-stream track.</summary>
+    public IReadOnlyList<RelayedLayer>? Layers { get; init; }
+}
+
+/// <summary>One simulcast layer of a relayed stream: its RID at the publisher and its SSRC on the link.</summary>
+public sealed record RelayedLayer(string Rid, uint RelaySsrc);
 
 /// <summary>A primary attendee, as replica audiences see it in presence.</summary>
 public sealed record RelayedAttendee(Guid AttendeeId, string ExternalUserId);

@@ -48,6 +48,20 @@ client.addEventListener('stream-removed', (e) => {
   const video = t?.querySelector('video');
   if (video && (!video.srcObject || video.srcObject.getTracks().length === 0)) t.remove();
 });
+// Audio fallback: the node paused this stream's video for our bandwidth; say so on the publisher's tile.
+const pausedNotice = (streamId, paused) => {
+  const owner = [...document.querySelectorAll('.tile')].find((t) => t.dataset.streams?.split(' ').includes(streamId));
+  const caption = owner?.querySelector('figcaption');
+  if (caption) caption.dataset.notice = paused ? 'video paused: low bandwidth (audio continues)' : '';
+  owner?.classList.toggle('video-paused', paused);
+};
+client.addEventListener('stream-added', (e) => {
+  if (e.detail.kind !== 'video') return;
+  const t = tile(e.detail.attendeeId, e.detail.externalUserId);
+  t.dataset.streams = [...new Set([...(t.dataset.streams ?? '').split(' ').filter(Boolean), e.detail.streamId])].join(' ');
+});
+client.addEventListener('video-paused', (e) => pausedNotice(e.detail.streamId, true));
+client.addEventListener('video-resumed', (e) => pausedNotice(e.detail.streamId, false));
 const recording = (on) => {
   $('recording').hidden = !on;
   $('record').textContent = on ? 'Stop recording' : 'Start recording';

@@ -8,7 +8,8 @@
 //   new WebinarClient({ preNegotiate: true }) pre-negotiates (docs/signaling.md, "Pre-negotiated slots"): it keeps spare
 //     receive slots the node starts new speakers on without a renegotiation, and in a replica it offers send slots at
 //     join, so after promote() publish() only attaches the tracks (replaceTrack) and demote() only detaches them.
-//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));  // video in simulcast
+//     (a promoted client's pre-negotiated send slot carries one encoding)
 //
 // Events (CustomEvent, payload in event.detail):
 //   joined {meetingId, attendeeId, externalUserId, primaryMeetingId, role, canPublish, attendees, streams, iceServers}
@@ -17,12 +18,21 @@
 //   track {stream: MediaStream, attendee: {attendeeId, externalUserId}, track, kind, streamId}
 //   promoted {meetingId, attendeeId, externalUserId, canPublish} / demoted {reason}
 //   meeting-ended {reason} / disconnected {reason, code} / error {code, message, id}
+//   video-paused {streamId, reason:"bandwidth"} — this viewer's network cannot carry the stream's video now: audio
+//     continues, show a notice on the tile; video-resumed {streamId} — it flows again. client.pausedVideo is the set.
 //   connectionstatechange {state}
 //   archive-started {archiveId} / archive-stopped {archiveId, reason} — a recording of the meeting runs / ended
 //     (also right after joining while one runs); show an indicator. client.recording is the running archive id.
 //
 // Moderators (a join token created with Role: "Moderator") may call startArchive() / stopArchive(); anyone else is
 // refused with error code 'not-allowed'.
+
+// Simulcast encodings of a published video track, lowest first (the node reads the a=simulcast order as layer 0, 1, 2).
+const SIMULCAST_ENCODINGS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
 
 export class WebinarClient extends EventTarget {
   #ws = null;
@@ -96,9 +106,12 @@ export class WebinarClient extends EventTarget {
 
   /**
    * Sends the tracks of a local MediaStream. A promoted pre-negotiating client attaches them to its send slots
-   * (replaceTrack, no offer); otherwise sendonly transceivers are added and the client renegotiates.
+   * (replaceTrack, no offer; one encoding each); otherwise sendonly transceivers are added and the client
+   * renegotiates, video in simulcast (three VP8 encodings by RID, lowest first: a quarter, half and full resolution)
+   * so the node can give every viewer the layer its network carries; publish(stream, { simulcast: false }) sends one
+   * encoding.
    */
-  async publish(stream) {
+  async publish(stream, { simulcast = true } = {}) {
     this.#requireJoined();
     let added = false;
     for (const track of stream.getTracks()) {
@@ -108,7 +121,9 @@ export class WebinarClient extends EventTarget {
         this.#attached.push(slot);
         continue;
       }
-      const t = this.#pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      const init = { direction: 'sendonly', streams: [stream] };
+      if (simulcast && track.kind === 'video') init.sendEncodings = SIMULCAST_ENCODINGS.map(e => ({ ...e }));
+      const t = this.#pc.addTransceiver(track, init);
       this.#senders.push(t);
       added = true;
     }
@@ -127,6 +142,19 @@ export class WebinarClient extends EventTarget {
     }
     this.#senders = [];
     return this.#negotiate();
+  }
+
+  /** Stream ids whose video the node paused for this viewer's bandwidth (audio continues). */
+  pausedVideo = new Set();
+
+  /**
+   * Caps the simulcast layer this viewer receives of one stream (0 = lowest), e.g. for a thumbnail. Resolves with the
+   * node's preferred-layers frame; rejects with code 'unknown-stream' for a stream this viewer does not receive.
+   */
+  setPreferredLayers(streamId, spatialLayer, temporalLayer) {
+    const frame = { type: 'set-preferred-layers', streamId, spatialLayer };
+    if (temporalLayer !== undefined) frame.temporalLayer = temporalLayer;
+    return this.#request(frame, 'preferred-layers');
   }
 
   /** Replica attendees only: speak in the primary with a primary attendee's join token. */
@@ -202,6 +230,13 @@ export class WebinarClient extends EventTarget {
       case 'stream-removed':
         this.#streams.delete(frame.streamId);
         this.#dropTrack(frame.streamId);
+        return this.#emit(frame.type, frame);
+      case 'preferred-layers': return this.#settle(frame);
+      case 'video-paused':
+        this.pausedVideo.add(frame.streamId);
+        return this.#emit(frame.type, frame);
+      case 'video-resumed':
+        this.pausedVideo.delete(frame.streamId);
         return this.#emit(frame.type, frame);
       case 'archive-started':
         this.#recording = frame.archiveId;

@@ -118,6 +118,27 @@ public sealed class RtpStreamRewriter
     }
 
     /// <summary>
+    /// Takes the next output sequence number for a packet the consumer makes itself (padding to probe bandwidth):
+    /// every later packet of the source moves up by one, so nothing collides and no gap appears. The timestamp is the
+    /// last one sent. False before any packet was sent (there is no sequence space yet).
+    /// </summary>
+    public bool TryReserveSequenceNumber(out ushort sequenceNumber, out uint timestamp)
+    {
+        sequenceNumber = 0;
+        timestamp = 0;
+        if (!_hasOutput)
+        {
+            return false;
+        }
+
+        _seqOffset++;
+        _highestOutputSeq++;
+        sequenceNumber = _highestOutputSeq;
+        timestamp = _highestOutputTimestamp;
+        return true;
+    }
+
+    /// <summary>
     /// Records that a packet of the current source is deliberately not forwarded, so later packets close the gap.
     /// Only packets newer than the highest seen count (an old one left no gap ahead of it).
     /// </summary>

@@ -6,7 +6,7 @@ namespace Webinar.Media.Sdp;
 /// <summary>
 /// Builds the node's answer to a browser's Unified Plan offer: ice-lite, one BUNDLE transport (one ufrag, pwd,
 /// sha-256 fingerprint, setup:passive, rtcp-mux, rtcp-rsize, one host candidate), Opus for audio, VP8 (or H264
-/// when VP8 is absent) for video, no RTX, and only the header extensions and feedback the node implements,
+/// when VP8 is absent) for video, simulcast received by RID (<see cref="SdpSimulcast"/>), no RTX, and only the header extensions and feedback the node implements,
 /// keeping the offer's payload types and extension ids. Never throws on a bad offer.
 /// </summary>
 public static class SdpAnswerBuilder
@@ -240,6 +240,20 @@ public static class SdpAnswerBuilder
             (false, true) => SdpDirection.RecvOnly,
             _ => SdpDirection.Inactive,
         };
+
+        // Simulcast (RFC 8853): the publisher's encodings are received as offered, each told apart by its RID.
+        if (nodeReceives && offered.Kind == "video" && SdpSimulcast.TryReadSendLayers(offered, out var rids))
+        {
+            foreach (var extension in offered.Extensions)
+            {
+                if (extension.Uri == SdpSimulcast.RidExtension)
+                {
+                    media.Extensions.Add(new SdpExtmap(extension.Id, null, extension.Uri));
+                    SdpSimulcast.AddReceiveAnswer(media, rids);
+                    break;
+                }
+            }
+        }
 
         if (nodeSends && outgoing is not null)
         {

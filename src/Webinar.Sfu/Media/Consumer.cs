@@ -1,5 +1,5 @@
 using Webinar.Media.Rtp;
-
+using Webinar.Sfu.Media.Simulcast;
 using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Media;
@@ -9,7 +9,8 @@ namespace Webinar.Sfu.Media;
 /// numbers and timestamps (continuous even when the source changes), with the subscriber's payload type and header
 /// extension ids, cached for NACKs, then protected and sent by the subscriber's transport. Video toward a browser waits
 /// for a keyframe before the first packet, so a late joiner's decoder starts clean; a relay link forwards everything
-/// and leaves that to the consumers on the far node. Loop thread only.
+/// and leaves that to the consumers on the far node. Of a simulcast producer it sends one layer at a time
+/// (<see cref="Layers"/>, switched at keyframes; VP8 PictureID and TL0PICIDX renumbered with it). Loop thread only.
 /// </summary>
 internal sealed class Consumer : IDisposable
 {
@@ -18,6 +19,8 @@ internal sealed class Consumer : IDisposable
     private readonly RetransmissionLimiter _resends;
     private readonly RtpExtensionIdMap _extensions;
     private readonly bool _gateOnKeyframe;
+    private readonly LayerSelector? _layers;
+    private readonly Vp8PictureRewriter? _vp8;
     private bool _waitingForKeyframe;
     private uint _timestampOffset;
 
@@ -29,7 +32,8 @@ internal sealed class Consumer : IDisposable
         byte payloadType,
         RtpExtensionIdMap extensions,
         TimeProvider time,
-        bool waitForKeyframe = true)
+        bool waitForKeyframe = true,
+        int? pinnedLayer = null)
     {
         Producer = producer;
         Transport = transport;
@@ -44,7 +48,103 @@ internal sealed class Consumer : IDisposable
         _resends = new RetransmissionLimiter(_cache.Capacity, time, transport.Retransmission);
         _gateOnKeyframe = waitForKeyframe && producer.Kind == MediaKind.Video;
         _waitingForKeyframe = _gateOnKeyframe;
+        if (producer.IsSimulcast)
+        {
+            _layers = new LayerSelector();
+            _layers.Follow(producer.Layers.Count - 1);
+            if (pinnedLayer is { } pinned)
+            {
+                _layers.Pin(pinned);
+            }
+            else if (producer.Codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase))
+            {
+                _vp8 = new Vp8PictureRewriter();
+            }
+        }
     }
+
+    /// <summary>Which simulcast layer this consumer sends and should send; null for a single-stream producer.</summary>
+    public LayerSelector? Layers => _layers;
+
+    /// <summary>The highest spatial layer the subscriber wants (set-preferred-layers); the allocator never goes above it.</summary>
+    public int PreferredSpatialLayer { get; set; } = int.MaxValue;
+
+    /// <summary>The highest temporal layer the subscriber asked for (kept and reported; VP8 temporal layers are not yet dropped).</summary>
+    public int PreferredTemporalLayer { get; set; } = int.MaxValue;
+
+    /// <summary>Served first by the allocator (a screen share, the active speaker).</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Video stopped for this subscriber because its downlink cannot carry the lowest layer (audio continues).</summary>
+    public bool IsVideoPaused { get; private set; }
+
+    /// <summary>Pauses or resumes the video; resuming starts at a keyframe (the target layer's for simulcast).</summary>
+    public void SetVideoPaused(bool paused, int resumeLayer = 0)
+    {
+        if (paused == IsVideoPaused || Producer.Kind != MediaKind.Video)
+        {
+            return;
+        }
+
+        IsVideoPaused = paused;
+        if (_layers is not null)
+        {
+            _layers.TargetLayer = paused ? LayerSelector.NoLayer : resumeLayer;
+            if (!paused)
+            {
+                Producer.RequestKeyframe(resumeLayer);
+            }
+        }
+        else if (!paused)
+        {
+            _waitingForKeyframe = true;
+            Producer.RequestKeyframe();
+        }
+    }
+
+    /// <summary>
+    /// Sends one padding-only packet (RFC 3550 §5.1, P bit, no payload) of <paramref name="paddingBytes"/> on this
+    /// consumer's SSRC and next sequence number, with room for the transport-wide sequence number the transport
+    /// stamps: how the node probes a subscriber's downlink. False before the consumer sent any media.
+    /// </summary>
+    public bool TrySendPadding(int paddingBytes, byte transportSequenceExtensionId)
+    {
+        if (IsClosed || !Transport.IsConnected || transportSequenceExtensionId is 0 or > 14
+            || !_rewriter.TryReserveSequenceNumber(out var sequenceNumber, out var timestamp))
+        {
+            return false;
+        }
+
+        paddingBytes = Math.Clamp(paddingBytes, 1, 255);
+        var buffer = Transport.SendBuffer;
+        var length = RtpPacket.FixedHeaderLength + 8 + paddingBytes;
+        if (length + Webinar.Media.Srtp.SrtpSession.MaxOverhead > buffer.Length)
+        {
+            return false;
+        }
+
+        buffer[0] = 0xB0; // V=2, P=1, X=1
+        buffer[1] = PayloadType;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], sequenceNumber);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], timestamp);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[8..], Ssrc);
+        buffer[12] = 0xBE;
+        buffer[13] = 0xDE;
+        buffer[14] = 0;
+        buffer[15] = 1;
+        buffer[16] = (byte)((transportSequenceExtensionId << 4) | 1);
+        buffer[17] = 0;
+        buffer[18] = 0;
+        buffer[19] = 0;
+        buffer.Slice(20, paddingBytes - 1).Clear();
+        buffer[length - 1] = (byte)paddingBytes;
+        PaddingSent++;
+        Transport.SendRtp(buffer, length);
+        return true;
+    }
+
+    /// <summary>Padding packets sent to probe the subscriber's downlink.</summary>
+    public long PaddingSent { get; private set; }
 
     public Producer Producer { get; }
 
@@ -68,14 +168,74 @@ internal sealed class Consumer : IDisposable
     /// <summary>Output RTP time of the producer's last sender report, so the subscriber keeps audio and video in sync.</summary>
     public uint MapTimestamp(uint producerTimestamp) => unchecked(producerTimestamp + _timestampOffset);
 
-    public void Forward(ReadOnlySpan<byte> packet, bool keyframe)
+    /// <summary>
+    /// The publisher's latest sender report of the stream this consumer now sends, in the consumer's timestamp space;
+    /// false before one arrived (or while no simulcast layer is sent).
+    /// </summary>
+    public bool TryGetSenderReport(out ulong ntp, out uint rtp)
+    {
+        ntp = 0;
+        rtp = 0;
+        if (_layers is null)
+        {
+            if (!Producer.HasSenderReport)
+            {
+                return false;
+            }
+
+            ntp = Producer.LastSenderReportNtp;
+            rtp = MapTimestamp(Producer.LastSenderReportRtp);
+            return true;
+        }
+
+        var current = _layers.CurrentLayer;
+        if ((uint)current >= (uint)Producer.Layers.Count || Producer.Layers[current] is not { HasSenderReport: true } layer)
+        {
+            return false;
+        }
+
+        ntp = layer.LastSenderReportNtp;
+        rtp = MapTimestamp(layer.LastSenderReportRtp);
+        return true;
+    }
+
+    /// <param name="packet">The producer's packet (plain RTP).</param>
+    /// <param name="keyframe">It starts a keyframe.</param>
+    /// <param name="layer">The simulcast layer it belongs to (0 for a single-stream producer).</param>
+    public void Forward(ReadOnlySpan<byte> packet, bool keyframe, int layer = 0)
     {
         if (IsClosed || !Transport.IsConnected)
         {
             return;
         }
 
-        if (_waitingForKeyframe)
+        if (_layers is not null)
+        {
+            if (_layers.FollowsHighest)
+            {
+                FollowHighest(layer);
+            }
+
+            switch (_layers.Decide(layer, keyframe))
+            {
+                case LayerDecision.Drop:
+                    if (_layers.WantsKeyframe && layer == _layers.TargetLayer)
+                    {
+                        Producer.RequestKeyframe(layer);
+                    }
+
+                    return;
+                case LayerDecision.Switch:
+                    _rewriter.Resync();
+                    _vp8?.Resync();
+                    break;
+            }
+        }
+        else if (IsVideoPaused)
+        {
+            return;
+        }
+        else if (_waitingForKeyframe)
         {
             if (!keyframe)
             {
@@ -106,6 +266,11 @@ internal sealed class Consumer : IDisposable
         }
 
         _timestampOffset = unchecked(view.Timestamp - sourceTimestamp);
+        if (_vp8 is not null && Vp8PayloadDescriptor.TryParse(view.Payload, out var descriptor))
+        {
+            _vp8.Rewrite(view.Payload, descriptor);
+        }
+
         view.PayloadType = PayloadType;
         _extensions.Apply(view);
         _cache.Store(view.SequenceNumber, buffer[..length]);
@@ -113,6 +278,25 @@ internal sealed class Consumer : IDisposable
         OctetsSent += (uint)view.Payload.Length;
         Transport.SendRtp(buffer, length);
     }
+
+    /// <summary>Without an allocator: go up to any higher layer that arrives, down to one that arrives when the current went silent.</summary>
+    private void FollowHighest(int layer)
+    {
+        var target = _layers!.TargetLayer;
+        var layers = Producer.Layers;
+        if ((uint)target >= (uint)layers.Count || layer > target)
+        {
+            _layers.Follow(layer);
+        }
+        else if (layer < target && (layers[target].LastPacketMicros == long.MinValue
+                     || layers[layer].LastPacketMicros - layers[target].LastPacketMicros > FollowSilenceMicros))
+        {
+            _layers.Follow(layer);
+        }
+    }
+
+    /// <summary>A followed layer silent this long (against another that arrives) is given up.</summary>
+    private const long FollowSilenceMicros = 1_500_000;
 
     /// <summary>
     /// The subscriber lost these packets: resend what the cache still holds, each packet at most once per resend
@@ -149,7 +333,17 @@ internal sealed class Consumer : IDisposable
     }
 
     /// <summary>The subscriber asked for a keyframe (PLI/FIR).</summary>
-    public void OnKeyframeRequest() => Producer.RequestKeyframe();
+    public void OnKeyframeRequest()
+    {
+        if (_layers is null)
+        {
+            Producer.RequestKeyframe();
+        }
+        else
+        {
+            Producer.RequestKeyframe(_layers.CurrentLayer == LayerSelector.NoLayer ? _layers.TargetLayer : _layers.CurrentLayer);
+        }
+    }
 
     /// <summary>The transport became connected (or the consumer was created on a connected one): start with a keyframe.</summary>
     public void OnTransportConnected()
@@ -157,7 +351,15 @@ internal sealed class Consumer : IDisposable
         if (Producer.Kind == MediaKind.Video)
         {
             _waitingForKeyframe = _gateOnKeyframe;
-            Producer.RequestKeyframe();
+            if (_layers is null)
+            {
+                Producer.RequestKeyframe();
+            }
+            else
+            {
+                _layers.Restart();
+                Producer.RequestKeyframe(_layers.TargetLayer);
+            }
         }
     }
 

@@ -18,4 +18,7 @@ internal sealed class MediaLimitsOptions
     /// track; beyond this the least recently used one is forgotten.
     /// </summary>
     public int MaxSrtpStreams { get; set; } = 32;
+
+    /// <summary>Per-subscriber bandwidth estimation and layer allocation (simulcast, audio fallback).</summary>
+    public Bandwidth.BandwidthOptions Bandwidth { get; set; } = new();
 }

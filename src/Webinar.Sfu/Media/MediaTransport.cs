@@ -6,6 +6,7 @@ using Webinar.Media.Ice;
 using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
+using Webinar.Sfu.Media.Simulcast;
 
 using Webinar.Sfu.Sessions;
 
@@ -25,6 +26,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private readonly Dictionary<uint, Producer> _producersBySsrc = [];
     private readonly Dictionary<uint, Consumer> _consumersBySsrc = [];
     private readonly List<Producer> _unboundProducers = [];
+    private readonly List<Producer> _simulcastProducers = [];
+    private readonly Dictionary<uint, Producer> _layerProducers = [];
     private long _nextReport;
     private SrtpSession? _srtpIn;
     private SrtpSession? _srtpOut;
@@ -54,9 +57,12 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public IEnumerable<Consumer> Consumers => _consumersBySsrc.Values;
 
-    public IEnumerable<Producer> Producers => _producersBySsrc.Values;
+    public IEnumerable<Producer> Producers => _simulcastProducers.Count == 0 ? _producersBySsrc.Values : [.. _producersBySsrc.Values, .. _simulcastProducers];
 
-    public int ProducerCount => _producersBySsrc.Count + _unboundProducers.Count;
+    public int ProducerCount => _producersBySsrc.Count + _unboundProducers.Count + _simulcastProducers.Count;
+
+    /// <summary>The RFC 8285 id the peer uses for the RID header extension (0: not negotiated), to bind simulcast layers.</summary>
+    public byte RidExtensionId { get; set; }
 
     /// <summary>The RFC 8285 id the peer uses for the MID header extension (0: not negotiated), to bind unsignalled SSRCs.</summary>
     public byte MidExtensionId { get; set; }
@@ -77,7 +83,18 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>Adds a producer; one with SSRC 0 (its m= line named none) is bound to the first packet that matches it.</summary>
     public void AddProducer(Producer producer)
     {
-        if (producer.Ssrc == 0)
+        if (producer.IsSimulcast)
+        {
+            _simulcastProducers.Add(producer);
+            foreach (var layer in producer.Layers)
+            {
+                if (layer.Ssrc != 0)
+                {
+                    _layerProducers[layer.Ssrc] = producer; // bound already (a relayed stream names its layers' SSRCs)
+                }
+            }
+        }
+        else if (producer.Ssrc == 0)
         {
             _unboundProducers.Add(producer);
         }
@@ -89,6 +106,19 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public void RemoveProducer(Producer producer)
     {
+        if (_simulcastProducers.Remove(producer))
+        {
+            foreach (var layer in producer.Layers)
+            {
+                if (layer.Ssrc != 0 && _layerProducers.Remove(layer.Ssrc))
+                {
+                    _keyframes.Remove(layer.Ssrc);
+                }
+            }
+
+            return;
+        }
+
         if (_unboundProducers.Remove(producer))
         {
             return;
@@ -144,7 +174,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             consumer.OnTransportConnected();
         }
 
-        foreach (var producer in _producersBySsrc.Values)
+        foreach (var producer in Producers)
         {
             if (producer.Kind == MediaKind.Video && producer.Consumers.Length > 0)
             {
@@ -168,7 +198,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         // only while a producer negotiated without a=ssrc waits to learn its SSRC from an authenticated packet.
         Producer? producer = null;
         if (datagram.Length < RtpPacket.FixedHeaderLength
-            || (!_producersBySsrc.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out producer) && _unboundProducers.Count == 0))
+            || (!TryGetReceiving(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out producer) && _unboundProducers.Count == 0
+                && !HasUnboundLayers()))
         {
             Node.Counters.UnknownSsrc++;
             return;
@@ -187,7 +218,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
-        if (producer is null && !TryBindUnsignalled(view, out producer))
+        if (producer is null && !TryBindLayer(view, out producer) && !TryBindUnsignalled(view, out producer))
         {
             Node.Counters.UnknownSsrc++;
             return;
@@ -197,6 +228,91 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         var nowMicros = Node.NowMicros();
         OnRtpReceived(view, nowMicros);
         producer.OnRtp(packet, view, nowMicros);
+    }
+
+    private bool TryGetReceiving(uint ssrc, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Producer? producer)
+    {
+        if (_producersBySsrc.TryGetValue(ssrc, out producer) || _layerProducers.TryGetValue(ssrc, out producer))
+        {
+            return true;
+        }
+
+        producer = null;
+        return false;
+    }
+
+    private bool HasUnboundLayers()
+    {
+        foreach (var producer in _simulcastProducers)
+        {
+            foreach (var layer in producer.Layers)
+            {
+                if (layer.Ssrc == 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// RTP of a simulcast encoding on an SSRC not seen before (RFC 8852/8853): the RID header extension names the
+    /// layer, the MID extension the producer (or the transport has just one simulcast producer). The SSRC is then that
+    /// layer's; a layer that reappears on another SSRC (the publisher restarted its encoder) moves to it.
+    /// </summary>
+    private bool TryBindLayer(RtpPacket packet, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Producer? producer)
+    {
+        producer = null;
+        if (_simulcastProducers.Count == 0 || RidExtensionId == 0 || packet.Ssrc == 0 || _consumersBySsrc.ContainsKey(packet.Ssrc)
+            || !packet.TryGetExtension(RidExtensionId, out var rid))
+        {
+            return false;
+        }
+
+        Producer? match = null;
+        if (MidExtensionId != 0 && packet.TryGetExtension(MidExtensionId, out var mid))
+        {
+            foreach (var candidate in _simulcastProducers)
+            {
+                if (mid.SequenceEqual(candidate.MidBytes))
+                {
+                    match = candidate;
+                    break;
+                }
+            }
+        }
+        else if (_simulcastProducers.Count == 1)
+        {
+            match = _simulcastProducers[0];
+        }
+
+        if (match is null)
+        {
+            return false;
+        }
+
+        foreach (var layer in match.Layers)
+        {
+            if (!rid.SequenceEqual(layer.RidBytes))
+            {
+                continue;
+            }
+
+            if (layer.Ssrc != 0)
+            {
+                _layerProducers.Remove(layer.Ssrc);
+                _keyframes.Remove(layer.Ssrc);
+            }
+
+            layer.Bind(packet.Ssrc);
+            _layerProducers[packet.Ssrc] = match;
+            producer = match;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -289,6 +405,16 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
     }
 
+    /// <summary>Transport-wide congestion control feedback from the peer about what this transport sent.</summary>
+    protected virtual void OnTransportFeedback(RtcpTransportFeedback feedback)
+    {
+    }
+
+    /// <summary>A plain RTP packet about to be protected and sent (the transport-wide sequence number goes in here).</summary>
+    protected virtual void OnSendingRtp(Span<byte> packet)
+    {
+    }
+
     /// <summary>Every authenticated RTCP packet (liveness).</summary>
     protected virtual void OnRtcpReceived()
     {
@@ -299,9 +425,9 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         switch (packet.PacketType)
         {
             case RtcpPacketType.SenderReport when RtcpSenderReport.TryParse(packet, out var sr):
-                if (_producersBySsrc.TryGetValue(sr.Ssrc, out var producer))
+                if (TryGetReceiving(sr.Ssrc, out var producer))
                 {
-                    producer.OnSenderReport(sr.NtpTimestamp, sr.RtpTimestamp, Node.NowMicros());
+                    producer.OnSenderReport(sr.Ssrc, sr.NtpTimestamp, sr.RtpTimestamp, Node.NowMicros());
                 }
 
                 break;
@@ -316,6 +442,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                     Node.Counters.RetransmissionsOverBudget += result.OverBudget;
                 }
 
+                break;
+            case RtcpPacketType.TransportFeedback when packet.Count == RtcpFeedbackFormat.TransportWideCongestionControl
+                                                          && RtcpTransportFeedback.TryParse(packet, out var twcc):
+                OnTransportFeedback(twcc);
                 break;
             case RtcpPacketType.PayloadFeedback when packet.Count == RtcpFeedbackFormat.PictureLossIndication && RtcpPictureLossIndication.TryParse(packet, out var pli):
                 if (_consumersBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
@@ -349,6 +479,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
+        OnSendingRtp(buffer[..length]);
         if (srtp.ProtectRtp(buffer, length, out var protectedLength) == SrtpResult.Ok)
         {
             Node.Counters.RtpForwarded++;
@@ -371,14 +502,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
     }
 
-    public void RequestKeyframe(Producer producer)
+    public void RequestKeyframe(Producer producer, uint ssrc)
     {
-        if (!IsConnected || !_keyframes.Request(producer.Ssrc))
+        if (!IsConnected || ssrc == 0 || !_keyframes.Request(ssrc))
         {
             return;
         }
 
-        SendKeyframeRequest(producer.Ssrc);
+        SendKeyframeRequest(ssrc);
     }
 
     private void SendKeyframeRequest(uint ssrc)
@@ -420,6 +551,17 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             }
         }
 
+        foreach (var producer in _simulcastProducers)
+        {
+            foreach (var layer in producer.Layers)
+            {
+                if (layer.Ssrc != 0 && layer.Nacks.TryBuildNack(buffer, RtcpSsrc, layer.Ssrc, out var nackLength))
+                {
+                    SendRtcp(buffer, nackLength);
+                }
+            }
+        }
+
         Span<uint> due = stackalloc uint[16];
         var dueCount = _keyframes.CollectDue(due);
         for (var i = 0; i < dueCount; i++)
@@ -437,9 +579,9 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private void SendReports(Span<byte> buffer)
     {
         var nowMicros = Node.NowMicros();
-        if (_producersBySsrc.Count > 0)
+        if (_producersBySsrc.Count + _layerProducers.Count > 0)
         {
-            Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_producersBySsrc.Count, 31)];
+            Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_producersBySsrc.Count + _layerProducers.Count, 31)];
             var i = 0;
             foreach (var producer in _producersBySsrc.Values)
             {
@@ -454,6 +596,17 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                 }
             }
 
+            foreach (var producer in _simulcastProducers)
+            {
+                foreach (var layer in producer.Layers)
+                {
+                    if (i < blocks.Length && layer.Ssrc != 0 && layer.Statistics.PacketsReceived > 0)
+                    {
+                        blocks[i++] = layer.Statistics.CreateReportBlock(nowMicros);
+                    }
+                }
+            }
+
             if (RtcpReceiverReport.TryWrite(buffer, RtcpSsrc, blocks[..i], out var rrLength))
             {
                 SendRtcp(buffer, rrLength);
@@ -462,16 +615,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         foreach (var consumer in _consumersBySsrc.Values)
         {
-            var producer = consumer.Producer;
-            if (!consumer.HasSent || !producer.HasSenderReport)
+            if (!consumer.HasSent || !consumer.TryGetSenderReport(out var ntp, out var rtp))
             {
                 continue;
             }
 
             // The producer's last SR says which RTP time matched which wall-clock time; the consumer says the same
             // in its own timestamp space, which keeps the subscriber's audio and video in sync.
-            if (RtcpSenderReport.TryWrite(buffer, consumer.Ssrc, producer.LastSenderReportNtp,
-                    consumer.MapTimestamp(producer.LastSenderReportRtp), consumer.PacketsSent, consumer.OctetsSent,
+            if (RtcpSenderReport.TryWrite(buffer, consumer.Ssrc, ntp, rtp, consumer.PacketsSent, consumer.OctetsSent,
                     ReadOnlySpan<ReportBlock>.Empty, out var srLength))
             {
                 SendRtcp(buffer, srLength);
@@ -498,8 +649,10 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
 
         _consumersBySsrc.Clear();
-        var producers = new List<Producer>(_producersBySsrc.Values);
+        var producers = new List<Producer>(Producers);
         _producersBySsrc.Clear();
+        _simulcastProducers.Clear();
+        _layerProducers.Clear();
         _srtpIn?.Dispose();
         _srtpOut?.Dispose();
         _srtpIn = null;

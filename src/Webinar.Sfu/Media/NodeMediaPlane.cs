@@ -204,6 +204,10 @@ internal sealed class MeetingMedia : IMeetingMedia, IRouterObserver
         public async ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
             await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).DemoteAsync(cancellationToken).ConfigureAwait(false);
 
+        public async ValueTask<MediaOutcome> SetPreferredLayersAsync(string streamId, int spatialLayer, int? temporalLayer, CancellationToken cancellationToken) =>
+            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false))
+                .SetPreferredLayersAsync(streamId, spatialLayer, temporalLayer, cancellationToken).ConfigureAwait(false);
+
         public async ValueTask DisposeAsync() =>
             await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
     }

@@ -126,6 +126,26 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     public ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
         new(Node.Loop.InvokeAsync(Demote));
 
+    public ValueTask<MediaOutcome> SetPreferredLayersAsync(string streamId, int spatialLayer, int? temporalLayer, CancellationToken cancellationToken) =>
+        new(Node.Loop.InvokeAsync(() =>
+        {
+            foreach (var consumer in _consumers.Values)
+            {
+                if (consumer.Producer.StreamId == streamId && !consumer.IsClosed)
+                {
+                    consumer.PreferredSpatialLayer = spatialLayer;
+                    consumer.PreferredTemporalLayer = temporalLayer ?? int.MaxValue;
+                    return MediaOutcome.Ok;
+                }
+            }
+
+            return new MediaOutcome(MediaRefusal.UnknownStream, "This connection receives no stream with that streamId.");
+        }));
+
+    public void OnVideoPaused(Consumer consumer) => _listener.OnVideoPaused(consumer.Producer.StreamId, "bandwidth");
+
+    public void OnVideoResumed(Consumer consumer) => _listener.OnVideoResumed(consumer.Producer.StreamId);
+
     public async ValueTask DisposeAsync() => await Node.Loop.InvokeAsync(() =>
     {
         _disposed = true;
@@ -230,6 +250,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         };
         _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
         _transport.MidExtensionId = FindExtensionId(offer, SdpAnswerBuilder.MidExtension);
+        _transport.RidExtensionId = FindExtensionId(offer, SdpSimulcast.RidExtension);
         return new PreparedAnswer(parameters, assignments, null) { Spares = spares };
     }
 
@@ -375,7 +396,8 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             }
 
             sendSlots[offered.Mid] = new SendSlot(offered.Mid, kind,
-                ssrc, new SourceCodec(chosen.Name, chosen.PayloadType, chosen.ClockRate, chosen.Channels, chosen.Fmtp), extensions);
+                ssrc, new SourceCodec(chosen.Name, chosen.PayloadType, chosen.ClockRate, chosen.Channels, chosen.Fmtp), extensions,
+                Simulcast.SimulcastLayers.AcceptedRids(answered, offered));
         }
 
         _sendSlots = sendSlots;
@@ -401,7 +423,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     {
         if (_producers.TryGetValue(slot.Mid, out var existing))
         {
-            if (slot.Ssrc != 0 && existing.Ssrc != slot.Ssrc)
+            if (slot.Ssrc != 0 && existing.Ssrc != slot.Ssrc && !existing.IsSimulcast)
             {
                 _transport!.ChangeProducerSsrc(existing, slot.Ssrc);
             }
@@ -414,6 +436,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         {
             ExtensionIds = slot.ExtensionIds,
             MidBytes = System.Text.Encoding.ASCII.GetBytes(slot.Mid),
+            Layers = Simulcast.SimulcastLayers.FromRids(slot.Rids, slot.Codec, Node.Time),
             RequestsKeyframeOnFirstPacket = true,
         };
         _producers[slot.Mid] = producer;
@@ -849,7 +872,9 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         var map = new RtpExtensionIdMap();
         foreach (var (uri, fromId) in producer.ExtensionIds)
         {
-            if (uri is SdpAnswerBuilder.MidExtension or SdpAnswerBuilder.TransportWideCcExtension)
+            // The mid is the publisher's; the transport-wide sequence number element is kept, under the subscriber's
+            // id, and renumbered per subscriber as the packet leaves (SubscriberBandwidth).
+            if (uri is SdpAnswerBuilder.MidExtension)
             {
                 continue;
             }

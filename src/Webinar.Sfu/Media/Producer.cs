@@ -1,13 +1,16 @@
 using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 
+using Webinar.Sfu.Media.Simulcast;
 using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Media;
 
 /// <summary>
 /// One incoming track of a meeting: the packets a publisher's transport receives on one SSRC. It keeps receive
-/// statistics (for receiver reports), finds gaps to NACK, and fans every packet out to its consumers. Loop thread only.
+/// statistics (for receiver reports), finds gaps to NACK, and fans every packet out to its consumers. A simulcast
+/// producer (<see cref="Layers"/> not empty) receives one SSRC per encoding and keeps those per layer instead; each
+/// consumer then picks one layer. Loop thread only.
 /// </summary>
 internal sealed class Producer
 {
@@ -54,6 +57,29 @@ internal sealed class Producer
     /// <summary>Header extension URI → the id the publisher uses for it.</summary>
     public IReadOnlyDictionary<string, byte> ExtensionIds { get; init; } = new Dictionary<string, byte>();
 
+    /// <summary>The simulcast encodings, lowest first; empty for a single-stream producer.</summary>
+    public IReadOnlyList<ProducerLayer> Layers { get; init; } = [];
+
+    public bool IsSimulcast => Layers.Count > 0;
+
+    /// <summary>What a single-stream producer receives, bits/s over the last second (a simulcast one keeps it per layer).</summary>
+    public Bandwidth.BitrateMeter Bitrate { get; } = new();
+
+    /// <summary>The layer received on <paramref name="ssrc"/>, or null.</summary>
+    public ProducerLayer? LayerOf(uint ssrc)
+    {
+        var layers = Layers;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].Ssrc == ssrc && ssrc != 0)
+            {
+                return layers[i];
+            }
+        }
+
+        return null;
+    }
+
     public MediaStreamInfo ToStreamInfo() => new(StreamId, Owner.AttendeeId, Owner.ExternalUserId, Kind);
 
     public RtpReceiveStatistics Statistics { get; private set; }
@@ -93,20 +119,38 @@ internal sealed class Producer
 
     public void OnRtp(Span<byte> packet, RtpPacket view, long nowMicros)
     {
+        var layerIndex = 0;
+        if (IsSimulcast)
+        {
+            if (LayerOf(view.Ssrc) is not { } layer)
+            {
+                return;
+            }
+
+            layerIndex = layer.Index;
+            if (layer.OnPacket(view, nowMicros))
+            {
+                RequestKeyframe(layerIndex);
+            }
+        }
+        else
+        {
+            Statistics.OnPacket(view.SequenceNumber, view.Timestamp, nowMicros);
+            Bitrate.Add(view.Length, nowMicros);
+            if (Nacks.OnPacket(view.SequenceNumber))
+            {
+                // A gap too large to repair packet by packet: only a new keyframe helps.
+                RequestKeyframe();
+            }
+        }
+
         if (!_received)
         {
             _received = true;
             if (RequestsKeyframeOnFirstPacket && Kind == MediaKind.Video)
             {
-                RequestKeyframe();
+                RequestKeyframe(layerIndex);
             }
-        }
-
-        Statistics.OnPacket(view.SequenceNumber, view.Timestamp, nowMicros);
-        if (Nacks.OnPacket(view.SequenceNumber))
-        {
-            // A gap too large to repair packet by packet: only a new keyframe helps.
-            RequestKeyframe();
         }
 
         var keyframe = Kind == MediaKind.Video && Codec.IsKeyframe(view.Payload);
@@ -115,7 +159,7 @@ internal sealed class Producer
         {
             try
             {
-                consumers[i].Forward(packet, keyframe);
+                consumers[i].Forward(packet, keyframe, layerIndex);
             }
             catch (Exception)
             {
@@ -125,15 +169,50 @@ internal sealed class Producer
         }
     }
 
-    public void OnSenderReport(ulong ntp, uint rtp, long nowMicros)
+    public void OnSenderReport(uint ssrc, ulong ntp, uint rtp, long nowMicros)
     {
+        if (IsSimulcast)
+        {
+            LayerOf(ssrc)?.OnSenderReport(ntp, rtp, nowMicros);
+            return;
+        }
+
         Statistics.OnSenderReport(ntp, nowMicros);
         LastSenderReportNtp = ntp;
         LastSenderReportRtp = rtp;
         HasSenderReport = true;
     }
 
-    public void RequestKeyframe() => Transport.RequestKeyframe(this);
+    /// <summary>Asks the publisher for a keyframe: on the one stream, or on every received layer of a simulcast producer.</summary>
+    public void RequestKeyframe()
+    {
+        if (!IsSimulcast)
+        {
+            Transport.RequestKeyframe(this, Ssrc);
+            return;
+        }
+
+        foreach (var layer in Layers)
+        {
+            if (layer.Ssrc != 0)
+            {
+                Transport.RequestKeyframe(this, layer.Ssrc);
+            }
+        }
+    }
+
+    /// <summary>Asks for a keyframe on one simulcast layer (a consumer switching to it); the one stream otherwise.</summary>
+    public void RequestKeyframe(int layer)
+    {
+        if (!IsSimulcast)
+        {
+            Transport.RequestKeyframe(this, Ssrc);
+        }
+        else if ((uint)layer < (uint)Layers.Count && Layers[layer].Ssrc != 0)
+        {
+            Transport.RequestKeyframe(this, Layers[layer].Ssrc);
+        }
+    }
 
     public void Attach(Consumer consumer)
     {
@@ -196,6 +275,6 @@ internal sealed record SourceCodec(string Name, int PayloadType, int ClockRate, 
 /// <summary>What a producer needs from the transport it arrives on.</summary>
 internal interface IProducerTransport
 {
-    /// <summary>Asks the publisher for a keyframe (PLI), rate-limited per SSRC.</summary>
-    void RequestKeyframe(Producer producer);
+    /// <summary>Asks the publisher for a keyframe (PLI) on one of the producer's SSRCs, rate-limited per SSRC.</summary>
+    void RequestKeyframe(Producer producer, uint ssrc);
 }

@@ -7,5 +7,7 @@ namespace Webinar.Sfu.Media;
 /// named or 0, the codec the answer chose, the publisher's header extension ids). A pre-negotiating replica attendee
 /// offers these at join; they carry nothing until it is promoted, when each slot of a kind it may send becomes a
 /// producer at once (no re-offer) and its SSRC is learnt from the first packet if the offer named none.
+/// <see cref="Rids"/> are its simulcast encodings when the answer accepted them (none: one stream).
 /// </summary>
-internal sealed record SendSlot(string Mid, MediaKind Kind, uint Ssrc, SourceCodec Codec, IReadOnlyDictionary<string, byte> ExtensionIds);
+internal sealed record SendSlot(
+    string Mid, MediaKind Kind, uint Ssrc, SourceCodec Codec, IReadOnlyDictionary<string, byte> ExtensionIds, IReadOnlyList<string> Rids);

@@ -5,12 +5,13 @@ using Webinar.Media.Ice;
 using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
+using Webinar.Sfu.Media.Bandwidth;
 using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Media;
 
 /// <summary>What a browser's transport reports to the peer connection that owns it.</summary>
-internal interface IWebRtcTransportListener
+internal interface IWebRtcTransportListener : IAllocationListener
 {
     /// <summary>ICE and DTLS completed: SRTP flows both ways.</summary>
     void OnTransportConnected(WebRtcTransport transport);
@@ -40,6 +41,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     private readonly IWebRtcTransportListener _listener;
     private readonly TransportFeedbackRecorder _feedback = new();
     private readonly DtlsTransport _dtls;
+    private readonly SubscriberBandwidth _bandwidth;
     private volatile MediaPath? _path;
     private readonly long _connectDeadline;
     private readonly long _silenceMicros;
@@ -61,6 +63,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         _silenceMicros = (long)settings.SilenceTimeout.TotalMicroseconds;
         _feedbackInterval = node.Time.TimestampFrequency / 10;
         Ice = new IceLiteAgent(IceCredentials.Generate(), node.Time) { RemoteUfrag = remoteUfrag };
+        _bandwidth = new SubscriberBandwidth(node.Limits.Bandwidth, listener);
         _dtls = new DtlsTransport(DtlsRole.Server, node.Certificate, remoteFingerprint, this, timeProvider: node.Time, logger: node.DtlsLogger);
     }
 
@@ -69,7 +72,18 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     public string LocalUfrag => Ice.LocalCredentials.Ufrag;
 
     /// <summary>The RFC 8285 id the browser uses for transport-wide sequence numbers (0: not negotiated).</summary>
-    public byte TransportWideSequenceExtensionId { get; set; }
+    public byte TransportWideSequenceExtensionId
+    {
+        get => _bandwidth.ExtensionId;
+        set => _bandwidth.ExtensionId = value;
+    }
+
+    /// <summary>The browser's downlink estimate and the layers chosen for it.</summary>
+    public SubscriberBandwidth Bandwidth => _bandwidth;
+
+    protected override void OnSendingRtp(Span<byte> packet) => _bandwidth.OnSending(packet, Node.NowMicros());
+
+    protected override void OnTransportFeedback(RtcpTransportFeedback feedback) => _bandwidth.OnFeedback(feedback, Node.NowMicros());
 
     protected override MediaPath? Path => _path;
 
@@ -198,6 +212,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         }
 
         base.OnTick(now);
+        _bandwidth.OnTick(Consumers, Node.NowMicros());
         if (now >= _nextFeedback)
         {
             _nextFeedback = now + _feedbackInterval;

@@ -22,7 +22,7 @@ internal sealed class PrimaryRelay(Router router, RelayOutbox outbox, TimeProvid
             if (!link.IsClosed && producer.Transport != link)
             {
                 var consumer = RelayStreamMapping.EnsureConsumer(link, producer, time);
-                outbox.Enqueue(link.PeerNodeId, new RelayStreamAdded(link.LinkId, Router.MeetingId, RelayStreamMapping.ToRelayed(producer, consumer.Ssrc)));
+                outbox.Enqueue(link.PeerNodeId, new RelayStreamAdded(link.LinkId, Router.MeetingId, RelayStreamMapping.ToRelayed(producer, consumer)));
             }
         }
     }

@@ -51,7 +51,7 @@ internal sealed class PrimaryRelays(NodeMediaPlane plane, MeetingDirectory direc
         {
             if (producer.Transport != link && !producer.IsClosed)
             {
-                streams.Add(RelayStreamMapping.ToRelayed(producer, RelayStreamMapping.EnsureConsumer(link, producer, Time).Ssrc));
+                streams.Add(RelayStreamMapping.ToRelayed(producer, RelayStreamMapping.EnsureConsumer(link, producer, Time)));
             }
         }
 

@@ -112,7 +112,7 @@ internal sealed class RemotePrimary(Router proxy, string primaryNodeId, string n
         }
 
         var consumer = RelayStreamMapping.EnsureConsumer(link, producer, time);
-        outbox.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, nodeId, Proxy.MeetingId, RelayStreamMapping.ToRelayed(producer, consumer.Ssrc), true));
+        outbox.Enqueue(link.PeerNodeId, new RelayPromotedStream(link.LinkId, nodeId, Proxy.MeetingId, RelayStreamMapping.ToRelayed(producer, consumer), true));
     }
 
     public void OnStreamRemoved(Producer producer)

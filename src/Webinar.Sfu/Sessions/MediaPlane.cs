@@ -61,6 +61,9 @@ internal enum MediaRefusal
 
     /// <summary>The primary (on another node) has no room for a promoted attendee.</summary>
     MeetingFull,
+
+    /// <summary>The peer named a stream it does not receive.</summary>
+    UnknownStream,
 }
 
 /// <summary>The outcome of an offer: the answer SDP and slot assignments, or a refusal with a message.</summary>
@@ -143,6 +146,13 @@ internal interface IPeerMedia : IAsyncDisposable
 
     /// <summary>Stops everything the promotion started; the peer is a plain replica attendee again. Idempotent.</summary>
     ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Caps the simulcast layers the peer receives of one stream (<c>set-preferred-layers</c>, e.g. for a thumbnail);
+    /// <see cref="MediaRefusal.UnknownStream"/> when the peer receives no such stream.
+    /// </summary>
+    ValueTask<MediaOutcome> SetPreferredLayersAsync(string streamId, int spatialLayer, int? temporalLayer, CancellationToken cancellationToken) =>
+        new(new MediaOutcome(MediaRefusal.Unavailable, "This media plane has no layers."));
 }
 
 /// <summary>Upward notifications of one meeting's media. Never blocks, never throws.</summary>
@@ -181,4 +191,10 @@ internal interface IPeerMediaListener
     void OnSlotsChanged(IReadOnlyList<MediaSlot> slots)
     {
     }
+
+    /// <summary>The peer's downlink cannot carry this video stream's lowest layer: it gets audio only (<c>video-paused</c>).</summary>
+    void OnVideoPaused(string streamId, string reason) { }
+
+    /// <summary>The video stream flows to the peer again (<c>video-resumed</c>).</summary>
+    void OnVideoResumed(string streamId) { }
 }

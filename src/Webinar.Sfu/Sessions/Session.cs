@@ -120,6 +120,22 @@ internal sealed class Session : IPeerMediaListener
         }
     }
 
+    public void OnVideoPaused(string streamId, string reason)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Send(ServerFrames.VideoPaused(streamId, reason));
+        }
+    }
+
+    public void OnVideoResumed(string streamId)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Send(ServerFrames.VideoResumed(streamId));
+        }
+    }
+
     public void OnTransportClosed(string reason)
     {
         if (Volatile.Read(ref _disposed) != 0)
@@ -175,6 +191,20 @@ internal sealed class Session : IPeerMediaListener
                 return true;
             case ClientFrameType.StartArchive or ClientFrameType.StopArchive:
                 await ArchiveAsync(frame, cancellationToken).ConfigureAwait(false);
+                return true;
+            case ClientFrameType.SetPreferredLayers:
+                var outcome = await CallMediaAsync(
+                    peer => peer.SetPreferredLayersAsync(frame.StreamId!, frame.SpatialLayer, frame.TemporalLayer, cancellationToken),
+                    cancellationToken).ConfigureAwait(false);
+                if (outcome.Succeeded)
+                {
+                    Send(ServerFrames.PreferredLayers(frame.StreamId!, frame.SpatialLayer, frame.TemporalLayer, frame.IdJson));
+                }
+                else
+                {
+                    Error(RefusalCode(outcome.Refusal), outcome.Message ?? "The layers could not be set.", frame.IdJson);
+                }
+
                 return true;
             default:
                 End(null, CloseCodes.Normal, DisconnectReasons.Left);
@@ -603,6 +633,7 @@ internal sealed class Session : IPeerMediaListener
         MediaRefusal.NotAllowed => ErrorCodes.NotAllowed,
         MediaRefusal.MeetingFull => ErrorCodes.MeetingFull,
         MediaRefusal.AlreadyConnected => ErrorCodes.AlreadyConnected,
+        MediaRefusal.UnknownStream => ErrorCodes.UnknownStream,
         _ => ErrorCodes.MediaUnavailable,
     };
 

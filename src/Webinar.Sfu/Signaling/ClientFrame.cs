@@ -11,6 +11,7 @@ internal enum ClientFrameType
     Leave,
     StartArchive,
     StopArchive,
+    SetPreferredLayers,
 }
 
 /// <summary>
@@ -21,6 +22,13 @@ internal sealed record ClientFrame(ClientFrameType Type, string? Token, string? 
 {
     /// <summary><c>join</c> only: the client pre-negotiates its slots (docs/signaling.md, "Pre-negotiated slots").</summary>
     public bool PreNegotiate { get; init; }
+
+    /// <summary>set-preferred-layers: the stream, the highest spatial layer wanted, and optionally the temporal one.</summary>
+    public string? StreamId { get; init; }
+
+    public int SpatialLayer { get; init; }
+
+    public int? TemporalLayer { get; init; }
 }
 
 /// <summary>Parses client frames. Never throws: bad input gives false with an error message.</summary>
@@ -110,6 +118,8 @@ internal static class ClientFrameParser
                     frame = new ClientFrame(ClientFrameType.StopArchive, null, null, idJson);
                     error = string.Empty;
                     return true;
+                case "set-preferred-layers":
+                    return TryPreferredLayers(root, idJson, out frame, out error);
                 case "leave":
                     frame = new ClientFrame(ClientFrameType.Leave, null, null, idJson);
                     error = string.Empty;
@@ -154,6 +164,53 @@ internal static class ClientFrameParser
 
         value = element.GetBoolean();
         return true;
+    }
+
+    private const int MaxLayer = 3;
+    private const int MaxStreamIdLength = 128;
+
+    private static bool TryPreferredLayers(JsonElement root, string? idJson, out ClientFrame? frame, out string error)
+    {
+        frame = null;
+        if (!root.TryGetProperty("streamId", out var stream) || stream.ValueKind != JsonValueKind.String
+            || stream.GetString() is not { Length: > 0 and <= MaxStreamIdLength } streamId)
+        {
+            error = $"\"streamId\" (a string of 1 to {MaxStreamIdLength} characters) is required.";
+            return false;
+        }
+
+        if (!root.TryGetProperty("spatialLayer", out var spatial) || !TryLayer(spatial, out var spatialLayer))
+        {
+            error = $"\"spatialLayer\" (an integer from 0 to {MaxLayer}) is required.";
+            return false;
+        }
+
+        int? temporalLayer = null;
+        if (root.TryGetProperty("temporalLayer", out var temporal))
+        {
+            if (!TryLayer(temporal, out var t))
+            {
+                error = $"\"temporalLayer\" must be an integer from 0 to {MaxLayer}.";
+                return false;
+            }
+
+            temporalLayer = t;
+        }
+
+        frame = new ClientFrame(ClientFrameType.SetPreferredLayers, null, null, idJson)
+        {
+            StreamId = streamId,
+            SpatialLayer = spatialLayer,
+            TemporalLayer = temporalLayer,
+        };
+        error = string.Empty;
+        return true;
+    }
+
+    private static bool TryLayer(JsonElement element, out int layer)
+    {
+        layer = 0;
+        return element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out layer) && layer is >= 0 and <= MaxLayer;
     }
 
     private static string Truncate(string? s) => s is null ? string.Empty : s.Length <= 32 ? s : s[..32] + "...";

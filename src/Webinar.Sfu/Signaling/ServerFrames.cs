@@ -118,6 +118,31 @@ internal static class ServerFrames
         w.WriteEndArray();
     });
 
+    public static byte[] VideoPaused(string streamId, string reason) => Write(w =>
+    {
+        w.WriteString("type", "video-paused");
+        w.WriteString("streamId", streamId);
+        w.WriteString("reason", reason);
+    });
+
+    public static byte[] VideoResumed(string streamId) => Write(w =>
+    {
+        w.WriteString("type", "video-resumed");
+        w.WriteString("streamId", streamId);
+    });
+
+    public static byte[] PreferredLayers(string streamId, int spatialLayer, int? temporalLayer, string? idJson) => Write(w =>
+    {
+        w.WriteString("type", "preferred-layers");
+        WriteId(w, idJson);
+        w.WriteString("streamId", streamId);
+        w.WriteNumber("spatialLayer", spatialLayer);
+        if (temporalLayer is { } temporal)
+        {
+            w.WriteNumber("temporalLayer", temporal);
+        }
+    });
+
     public static byte[] Renegotiate(int audio, int video) => Write(w =>
     {
         w.WriteString("type", "renegotiate");

@@ -17,6 +17,7 @@ internal static class ErrorCodes
     public const string AlreadyJoined = "already-joined";
     public const string AlreadyConnected = "already-connected";
     public const string BadOffer = "bad-offer";
+    public const string UnknownStream = "unknown-stream";
     public const string MediaUnavailable = "media-unavailable";
     public const string ArchiveInProgress = "archive-in-progress";
     public const string NoArchive = "no-archive";

@@ -46,6 +46,23 @@ public sealed class ViewerNamespaceSystemFixture : WebinarSystemFixture
     public Task BlockViewerUdpAsync(bool block) => RepositoryRoot.RunAsync("ip",
         ["netns", "exec", ViewerNamespace, "iptables", block ? "-A" : "-D", "OUTPUT", "-p", "udp", "!", "-o", "lo", "-j", "DROP"], null);
 
+    /// <summary>
+    /// Limits what reaches the viewer's machine to <paramref name="kilobits"/> per second (tc tbf on the root end of its
+    /// veth, a 200 ms queue, as a narrow access link would), or lifts the limit with null. This kernel has tbf, not netem.
+    /// </summary>
+    public async Task LimitViewerDownlinkAsync(int? kilobits)
+    {
+        var device = $"wb{_id}rv";
+        if (kilobits is not { } rate)
+        {
+            await RepositoryRoot.RunAsync("tc", ["qdisc", "del", "dev", device, "root"], null);
+            return;
+        }
+
+        await RepositoryRoot.RunAsync("tc", ["qdisc", "replace", "dev", device, "root", "tbf", "rate", $"{rate}kbit",
+            "burst", "4kb", "latency", "200ms"], null);
+    }
+
     protected override void ConfigureNode(string region, IDictionary<string, string> environment)
     {
         environment["WEBINAR_SFU_LISTEN_ADDRESS"] = "0.0.0.0";

@@ -41,7 +41,13 @@ internal sealed class RecordingProducerTransport : IProducerTransport
 {
     public int KeyframeRequests { get; private set; }
 
-    public void RequestKeyframe(Producer producer) => KeyframeRequests++;
+    public void RequestKeyframe(Producer producer, uint ssrc)
+    {
+        KeyframeRequests++;
+        RequestedSsrcs.Add(ssrc);
+    }
+
+    public List<uint> RequestedSsrcs { get; } = [];
 }
 
 /// <summary>Hears the streams a router announces, as signalling does.</summary>

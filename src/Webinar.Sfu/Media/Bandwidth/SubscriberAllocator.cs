@@ -1,0 +1,143 @@
+using Webinar.Sfu.Media.Simulcast;
+using Webinar.Sfu.Sessions;
+
+namespace Webinar.Sfu.Media.Bandwidth;
+
+/// <summary>Hears when a subscriber's video stops or starts again for lack of bandwidth.</summary>
+internal interface IAllocationListener
+{
+    void OnVideoPaused(Consumer consumer)
+    {
+    }
+
+    void OnVideoResumed(Consumer consumer)
+    {
+    }
+}
+
+/// <summary>
+/// Shares one subscriber's estimated downlink among its consumers (the idea of LiveKit's StreamAllocator and
+/// mediasoup's consumer priorities): audio is budgeted first, then video in priority order (screen share, active
+/// speaker), each simulcast consumer getting the highest active layer, at most its preferred one, whose measured
+/// bitrate (with headroom, except for the layer already sent) fits what is left. A video that cannot get even its
+/// lowest layer is paused (audio continues) and resumed when it fits again. While the estimate is below what the
+/// preferred layers need, it asks for a probe. Loop thread only.
+/// </summary>
+internal sealed class SubscriberAllocator
+{
+    private readonly BandwidthOptions _options;
+    private readonly IAllocationListener _listener;
+    private readonly List<Consumer> _video = [];
+
+    public SubscriberAllocator(BandwidthOptions options, IAllocationListener listener)
+    {
+        _options = options;
+        _listener = listener;
+    }
+
+    /// <summary>Bits/s the preferred layers would need, from the last allocation (what a probe aims at).</summary>
+    public long Desired { get; private set; }
+
+    /// <summary>Bits/s the chosen layers need.</summary>
+    public long Allocated { get; private set; }
+
+    public void Allocate(IEnumerable<Consumer> consumers, long estimate, long nowMicros)
+    {
+        _video.Clear();
+        long audio = 0;
+        foreach (var consumer in consumers)
+        {
+            if (consumer.IsClosed)
+            {
+                continue;
+            }
+
+            if (consumer.Producer.Kind == MediaKind.Audio)
+            {
+                audio += _options.AudioBitrate;
+            }
+            else
+            {
+                _video.Add(consumer);
+            }
+        }
+
+        _video.Sort(static (a, b) => b.Priority.CompareTo(a.Priority));
+        var available = estimate - audio;
+        long desired = audio, allocated = audio;
+        foreach (var consumer in _video)
+        {
+            var (layer, need, wanted) = Choose(consumer, available, nowMicros);
+            desired += wanted;
+            if (layer == LayerSelector.NoLayer)
+            {
+                if (!consumer.IsVideoPaused && wanted > 0)
+                {
+                    consumer.SetVideoPaused(true);
+                    _listener.OnVideoPaused(consumer);
+                }
+
+                continue;
+            }
+
+            available -= need;
+            allocated += need;
+            if (consumer.IsVideoPaused)
+            {
+                consumer.SetVideoPaused(false, layer);
+                _listener.OnVideoResumed(consumer);
+            }
+            else if (consumer.Layers is { } selector)
+            {
+                selector.TargetLayer = layer; // from now on the allocator decides, not FollowsHighest
+            }
+        }
+
+        Desired = desired;
+        Allocated = allocated;
+    }
+
+    /// <summary>The layer to send (NoLayer: none fits), what it needs, and what the preferred layer would need.</summary>
+    private (int Layer, long Need, long Wanted) Choose(Consumer consumer, long available, long nowMicros)
+    {
+        var producer = consumer.Producer;
+        if (!producer.IsSimulcast)
+        {
+            var bitrate = producer.Bitrate.BitsPerSecond(nowMicros);
+            if (bitrate == 0)
+            {
+                return (0, 0, 0); // nothing arrives: nothing to share
+            }
+
+            var need = (long)(bitrate * (consumer.IsVideoPaused ? _options.LayerHeadroom : 1));
+            return need <= available ? (0, bitrate, bitrate) : (LayerSelector.NoLayer, 0, bitrate);
+        }
+
+        var inactiveAfter = (long)_options.LayerInactiveAfter.TotalMicroseconds;
+        var top = Math.Min(consumer.PreferredSpatialLayer, producer.Layers.Count - 1);
+        var current = consumer.Layers!.CurrentLayer;
+        long wanted = -1;
+        for (var i = top; i >= 0; i--)
+        {
+            var layer = producer.Layers[i];
+            if (!layer.IsActive(nowMicros, inactiveAfter))
+            {
+                continue;
+            }
+
+            var bitrate = Math.Max(layer.Bitrate.BitsPerSecond(nowMicros), 1);
+            if (wanted < 0)
+            {
+                wanted = (long)(bitrate * _options.LayerHeadroom);
+            }
+
+            var need = (long)(bitrate * (i == current && !consumer.IsVideoPaused ? 1 : _options.LayerHeadroom));
+            if (need <= available)
+            {
+                return (i, bitrate, wanted);
+            }
+        }
+
+        return (LayerSelector.NoLayer, 0, Math.Max(wanted, 0));
+    }
+}
