@@ -1,7 +1,7 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
 using Webinar.EndToEnd.Tests.Infrastructure;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 
 namespace Webinar.Benchmarks.Sfu;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using Webinar.Benchmarks.LoadRun;
 using Webinar.EndToEnd.Tests.Infrastructure;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.TestSupport.Network;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Webinar.Media.Client;
+using Webinar.Connector.Client;
 using Webinar.Media.Sdp;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Media;

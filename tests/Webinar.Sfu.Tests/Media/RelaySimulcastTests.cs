@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Webinar.Media.Srtp;
@@ -19,8 +20,8 @@ public sealed class RelaySimulcastTests : IDisposable
     private static readonly uint[] PublisherSsrcs = [0x1000, 0x2000, 0x3000];
     private static readonly string[] Rids = ["q", "h", "f"];
 
-    private readonly ManualClock _clockA = new();
-    private readonly ManualClock _clockB = new();
+    private readonly FakeTimeProvider _clockA = new();
+    private readonly FakeTimeProvider _clockB = new();
     private readonly NodeMedia _nodeA;
     private readonly NodeMedia _nodeB;
     private readonly RelayLink _linkA;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Webinar.Media.Rtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Media.Simulcast;
@@ -11,7 +12,7 @@ public sealed class SimulcastConsumerTests
     private static readonly uint[] LayerSsrcs = [0x1000, 0x2000, 0x3000];
     private static readonly string[] Rids = ["q", "h", "f"];
 
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly RecordingProducerTransport _publisher = new();
     private readonly RecordingConsumerTransport _subscriber = new();
     private readonly ushort[] _seq = [100, 40000, 65500];
@@ -203,7 +204,7 @@ public sealed class PaddingProbeTests
     [Fact]
     public void A_padding_packet_takes_the_next_sequence_number_and_media_continues_after_it()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var subscriber = new RecordingConsumerTransport();
         var producer = Producer(MediaKind.Video, new RecordingProducerTransport(), clock);
         var consumer = Consumer(producer, subscriber, clock, payloadType: 100);
@@ -235,7 +236,7 @@ public sealed class FollowHighestTests
     [Fact]
     public void Without_an_allocator_the_consumer_follows_the_highest_layer_the_publisher_sends()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var publisher = new RecordingProducerTransport();
         var subscriber = new RecordingConsumerTransport();
         var layers = Enumerable.Range(0, 3).Select(i => new ProducerLayer(i, Rids[i], 90000, clock)).ToArray();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Webinar.Media.Rtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Media.Bandwidth;
@@ -10,7 +11,7 @@ namespace Webinar.Sfu.Tests.Media.Bandwidth;
 public sealed class SubscriberAllocatorTests : IAllocationListener
 {
     private static readonly long[] LayerRates = [150_000, 500_000, 1_500_000];
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly RecordingProducerTransport _publisher = new();
     private readonly RecordingConsumerTransport _subscriber = new();
     private readonly List<string> _events = [];
