@@ -12,12 +12,10 @@ internal sealed class SendHistory
     private readonly int[] _sequence;
     private readonly int _mask;
 
+    /// <param name="capacity">Rounded up to a power of two within 256–65,536 (a configured value is never refused).</param>
     public SendHistory(int capacity)
     {
-        if (capacity <= 0 || (capacity & (capacity - 1)) != 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(capacity), "The capacity must be a power of two.");
-        }
+        capacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, 256, 65536));
 
         _sendMicros = new long[capacity];
         _sizes = new int[capacity];
