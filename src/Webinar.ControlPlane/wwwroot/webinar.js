@@ -8,7 +8,7 @@
 //   new WebinarClient({ preNegotiate: true }) pre-negotiates (docs/signaling.md, "Pre-negotiated slots"): it keeps spare
 //     receive slots the node starts new speakers on without a renegotiation, and in a replica it offers send slots at
 //     join, so after promote() publish() only attaches the tracks (replaceTrack) and demote() only detaches them.
-//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));  // video in simulcast
+//   await client.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }), { simulcast: true });
 //     (a promoted client's pre-negotiated send slot carries one encoding)
 //
 // Events (CustomEvent, payload in event.detail):
@@ -107,11 +107,12 @@ export class WebinarClient extends EventTarget {
   /**
    * Sends the tracks of a local MediaStream. A promoted pre-negotiating client attaches them to its send slots
    * (replaceTrack, no offer; one encoding each); otherwise sendonly transceivers are added and the client
-   * renegotiates, video in simulcast (three VP8 encodings by RID, lowest first: a quarter, half and full resolution)
-   * so the node can give every viewer the layer its network carries; publish(stream, { simulcast: false }) sends one
-   * encoding.
+   * renegotiates. With { simulcast: true } video goes out in simulcast (three VP8 encodings by RID, lowest first: a
+   * quarter, half and full resolution) so the node can give every viewer the layer its network carries; without it,
+   * one encoding. Simulcast is opt-in for now: when Chromium renegotiates a session whose earlier answer lacked the
+   * RID extension it refuses its own offer (docs/signaling.md, "Simulcast").
    */
-  async publish(stream, { simulcast = true } = {}) {
+  async publish(stream, { simulcast = false } = {}) {
     this.#requireJoined();
     let added = false;
     for (const track of stream.getTracks()) {

@@ -49,10 +49,10 @@ public sealed class MeetingPage
         """;
 
     private const string PublishScript = """
-        async () => {
+        async (simulcast) => {
           const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 30 } });
           window.localStream = stream;
-          await window.client.publish(stream);
+          await window.client.publish(stream, { simulcast });
           return stream.getVideoTracks()[0].getSettings().width;
         }
         """;
@@ -132,7 +132,7 @@ public sealed class MeetingPage
     public Task<string[]> SignalingFramesAsync() => Page.EvaluateAsync<string[]>("() => window.signalingFrames");
 
     /// <summary>Publishes the fake camera and microphone; returns the camera's width.</summary>
-    public Task<int> PublishAsync() => Page.EvaluateAsync<int>(PublishScript);
+    public Task<int> PublishAsync(bool simulcast = false) => Page.EvaluateAsync<int>(PublishScript, simulcast);
 
     /// <summary>
     /// Asks the browser to keep the camera's resolution when it is short of CPU (dropping frames instead), as a

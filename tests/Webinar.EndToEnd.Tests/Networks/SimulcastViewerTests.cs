@@ -53,7 +53,7 @@ public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, Ch
         var primary = await _system.Api.CreateMeetingAsync("us-east-1");
         var watched = replica ? await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId) : primary;
         var presenter = await JoinAsync(primary, "presenter");
-        Assert.Equal(1280, await presenter.PublishAsync());
+        Assert.Equal(1280, await presenter.PublishAsync(simulcast: true));
         await presenter.MaintainResolutionAsync();
 
         var viewerChromium = await _system.LaunchViewerChromiumAsync();

@@ -55,7 +55,7 @@ public sealed class RelayPartsTests : IDisposable
     }
 
     [Fact]
-    public void A_relayed_stream_carries_its_codec_and_only_extensions_that_keep_their_meaning()
+    public void A_relayed_stream_carries_its_codec_and_its_extensions_but_not_the_mid()
     {
         var producer = new Producer("s1", MediaKind.Audio, 0x1234, MediaFixtures.Opus, new ProducerOwner(Guid.NewGuid(), Guid.NewGuid(), "presenter"), new RecordingProducerTransport(), _time)
         {
@@ -71,7 +71,9 @@ public sealed class RelayPartsTests : IDisposable
 
         Assert.Equal(("s1", "audio", 0xABCDu, "opus", 48000), (relayed.StreamId, relayed.Kind, relayed.RelaySsrc, relayed.Codec, relayed.ClockRate));
         Assert.Equal(producer.Owner.AttendeeId, relayed.AttendeeId);
-        Assert.Equal([SdpAnswerBuilder.AudioLevelExtension], relayed.ExtensionIds.Keys);
+        // The mid names an m-line of the publisher's session; the transport-wide element travels as room for the far
+        // node to renumber per subscriber (its bandwidth estimation).
+        Assert.Equal([SdpAnswerBuilder.TransportWideCcExtension, SdpAnswerBuilder.AudioLevelExtension], relayed.ExtensionIds.Keys.Order(StringComparer.Ordinal));
     }
 
     [Theory]
