@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(1104, LogLevel.Warning, "Connection {ConnectionId} failed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, Guid connectionId);
 
+    [LoggerMessage(1111, LogLevel.Information, "Connection {ConnectionId}: video {StreamId} paused ({Reason}); audio continues")]
+    public static partial void VideoPaused(ILogger logger, Guid connectionId, string streamId, string reason);
+
+    [LoggerMessage(1112, LogLevel.Information, "Connection {ConnectionId}: video {StreamId} resumed")]
+    public static partial void VideoResumed(ILogger logger, Guid connectionId, string streamId);
+
     [LoggerMessage(1105, LogLevel.Information, "Connection {ConnectionId} promoted as primary attendee {AttendeeId} of {PrimaryMeetingId}")]
     public static partial void Promoted(ILogger logger, Guid connectionId, Guid attendeeId, Guid primaryMeetingId);
 

@@ -124,6 +124,7 @@ internal sealed class Session : IPeerMediaListener
     {
         if (Volatile.Read(ref _disposed) == 0)
         {
+            Log.VideoPaused(_services.Logger, ConnectionId, streamId, reason);
             Send(ServerFrames.VideoPaused(streamId, reason));
         }
     }
@@ -132,6 +133,7 @@ internal sealed class Session : IPeerMediaListener
     {
         if (Volatile.Read(ref _disposed) == 0)
         {
+            Log.VideoResumed(_services.Logger, ConnectionId, streamId);
             Send(ServerFrames.VideoResumed(streamId));
         }
     }

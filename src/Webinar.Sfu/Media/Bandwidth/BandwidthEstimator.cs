@@ -53,6 +53,12 @@ internal sealed class BandwidthEstimator
     /// <summary>Loss over the last evaluated window (0–1).</summary>
     public double LossFraction { get; private set; }
 
+    /// <summary>
+    /// The subscriber's feedback has shown its downlink congested (delay overuse or more than 10 % loss) at least once:
+    /// from then on the estimate is a measurement, before that it is the initial guess, which never pauses a video.
+    /// </summary>
+    public bool HasSeenCongestion { get; private set; }
+
     /// <summary>Feedback packets read (diagnostics).</summary>
     public long FeedbackCount { get; private set; }
 
@@ -116,6 +122,7 @@ internal sealed class BandwidthEstimator
                 if (_lastDecrease == long.MinValue || nowMicros - _lastDecrease >= DecreaseIntervalMicros)
                 {
                     _lastDecrease = nowMicros;
+                    HasSeenCongestion = true;
                     _delayRate = Math.Max(_options.MinBitrate, 0.85 * (acked > 0 ? Math.Min(acked, _delayRate) : _delayRate));
                 }
 
@@ -150,6 +157,7 @@ internal sealed class BandwidthEstimator
         _lossWindowReceived = 0;
         if (LossFraction > 0.10)
         {
+            HasSeenCongestion = true;
             _lossRate = Math.Max(_options.MinBitrate, Math.Min(_lossRate, Estimate) * (1 - (0.5 * LossFraction)));
         }
         else if (LossFraction < 0.02)

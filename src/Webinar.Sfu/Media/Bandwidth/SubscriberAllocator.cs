@@ -21,7 +21,10 @@ internal interface IAllocationListener
 /// speaker), each simulcast consumer getting the highest active layer, at most its preferred one, whose measured
 /// bitrate (with headroom, except for the layer already sent) fits what is left. A video that cannot get even its
 /// lowest layer is paused (audio continues) and resumed when it fits again. While the estimate is below what the
-/// preferred layers need, it asks for a probe. Loop thread only.
+/// preferred layers need, it asks for a probe. <b>A video is paused only on evidence</b>: the estimate must be measured
+/// (the subscriber's feedback has shown congestion; the initial guess would stall a viewer who joins a stream already
+/// above it) and the consumer must have sent, so a probe has a carrier to resume it; short of that, a stream gets its
+/// lowest active layer. Loop thread only.
 /// </summary>
 internal sealed class SubscriberAllocator
 {
@@ -41,7 +44,8 @@ internal sealed class SubscriberAllocator
     /// <summary>Bits/s the chosen layers need.</summary>
     public long Allocated { get; private set; }
 
-    public void Allocate(IEnumerable<Consumer> consumers, long estimate, long nowMicros)
+    /// <param name="estimateMeasured">The estimate comes from congestion the subscriber's feedback showed, not the initial guess.</param>
+    public void Allocate(IEnumerable<Consumer> consumers, long estimate, long nowMicros, bool estimateMeasured = true)
     {
         _video.Clear();
         long audio = 0;
@@ -69,6 +73,11 @@ internal sealed class SubscriberAllocator
         {
             var (layer, need, wanted) = Choose(consumer, available, nowMicros);
             desired += wanted;
+            if (layer == LayerSelector.NoLayer && !consumer.IsVideoPaused && (!estimateMeasured || !consumer.HasSent))
+            {
+                (layer, need) = Lowest(consumer, nowMicros);
+            }
+
             if (layer == LayerSelector.NoLayer)
             {
                 if (!consumer.IsVideoPaused && wanted > 0)
@@ -95,6 +104,27 @@ internal sealed class SubscriberAllocator
 
         Desired = desired;
         Allocated = allocated;
+    }
+
+    /// <summary>The lowest layer that arrives (the one stream of a single-stream producer) and its bitrate: what a video gets without evidence to pause it.</summary>
+    private (int Layer, long Need) Lowest(Consumer consumer, long nowMicros)
+    {
+        var producer = consumer.Producer;
+        if (!producer.IsSimulcast)
+        {
+            return (0, producer.Bitrate.BitsPerSecond(nowMicros));
+        }
+
+        var inactiveAfter = (long)_options.LayerInactiveAfter.TotalMicroseconds;
+        for (var i = 0; i < producer.Layers.Count; i++)
+        {
+            if (producer.Layers[i].IsActive(nowMicros, inactiveAfter))
+            {
+                return (i, producer.Layers[i].Bitrate.BitsPerSecond(nowMicros));
+            }
+        }
+
+        return (LayerSelector.NoLayer, 0);
     }
 
     /// <summary>The layer to send (NoLayer: none fits), what it needs, and what the preferred layer would need.</summary>

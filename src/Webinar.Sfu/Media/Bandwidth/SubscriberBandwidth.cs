@@ -63,7 +63,7 @@ internal sealed class SubscriberBandwidth
         {
             _nextAllocation = nowMicros + _allocationMicros;
             var estimate = Estimator.Estimate;
-            Allocator.Allocate(consumers, estimate, nowMicros);
+            Allocator.Allocate(consumers, estimate, nowMicros, Estimator.HasSeenCongestion);
             MaybeStartProbe(estimate, nowMicros);
         }
 

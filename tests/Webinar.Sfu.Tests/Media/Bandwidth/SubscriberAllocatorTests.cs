@@ -48,6 +48,32 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
         return producer;
     }
 
+    /// <summary>A single-stream video producer.</summary>
+    private Producer SingleStreamProducer(string streamId) =>
+        new(streamId, MediaKind.Video, 0x200, Vp8, new ProducerOwner(Guid.NewGuid(), Guid.NewGuid(), "p"), _publisher, _clock);
+
+    /// <summary>The producer carries <paramref name="bitrate"/> for a second, starting with a keyframe, to its consumers.</summary>
+    private static void Carry(Producer producer, long bitrate)
+    {
+        var bytes = (int)(bitrate / 8 / 200); // a packet every 5 ms, each below the MTU
+        for (var ms = 0; ms < 1000; ms += 5)
+        {
+            var payload = new byte[bytes - RtpPacket.FixedHeaderLength];
+            (ms == 0 ? Vp8Keyframe : Vp8Delta).CopyTo(payload, 0);
+            var packet = Rtp(0x200, (ushort)ms, (uint)ms * 90, payload, 96);
+            Assert.True(RtpPacket.TryParse(packet, out var view));
+            producer.OnRtp(packet, view, Now + (ms * 1000L));
+        }
+    }
+
+    /// <summary>The consumer has sent its top layer (a keyframe), as it does once media flows.</summary>
+    private static void HasSentTopLayer(Consumer video)
+    {
+        var packet = Rtp(0x102, 1, 0, Vp8Keyframe, 96);
+        video.Forward(packet, keyframe: true, layer: 2);
+        Assert.True(video.HasSent);
+    }
+
     private const long Now = 10_000_000;
 
     private static long At => Now + 999_000;
@@ -75,6 +101,7 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
     {
         var video = Consumer(SimulcastProducer("v"), _subscriber, _clock);
         var audio = Consumer(Producer(MediaKind.Audio, _publisher, _clock), _subscriber, _clock);
+        HasSentTopLayer(video);
         var allocator = Allocator();
 
         allocator.Allocate([audio, video], 60_000, At);
@@ -134,5 +161,35 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
 
         Assert.InRange(allocator.Desired, 1_500_000, 1_800_000);
         Assert.InRange(allocator.Allocated, 100_000, 200_000);
+    }
+
+    [Fact]
+    public void A_single_stream_video_above_the_initial_guess_plays_until_feedback_shows_congestion()
+    {
+        var producer = SingleStreamProducer("v");
+        var video = Consumer(producer, _subscriber, _clock);
+        Carry(producer, 1_500_000);
+        Assert.True(video.HasSent);
+        var allocator = Allocator();
+
+        allocator.Allocate([video], new BandwidthOptions().InitialBitrate, At, estimateMeasured: false);
+        Assert.False(video.IsVideoPaused);
+        Assert.Empty(_events);
+
+        allocator.Allocate([video], 600_000, At, estimateMeasured: true);
+        Assert.True(video.IsVideoPaused);
+        Assert.Equal(["paused:v"], _events);
+    }
+
+    [Fact]
+    public void A_video_that_never_sent_is_not_paused_but_gets_its_lowest_layer()
+    {
+        var video = Consumer(SimulcastProducer("v"), _subscriber, _clock);
+
+        Allocator().Allocate([video], 60_000, At);
+
+        Assert.False(video.IsVideoPaused);
+        Assert.Equal(0, video.Layers!.TargetLayer);
+        Assert.Empty(_events);
     }
 }
