@@ -33,6 +33,14 @@ internal sealed class SignalingChannel : IAsyncDisposable
     /// <summary>Raised once on the receive loop when the socket has closed (by the node, the network or us).</summary>
     public Action<string>? Closed { get; set; }
 
+    private int _framesDropped;
+
+    /// <summary>Frames from the node that were not JSON this client could read, or that a handler failed on (each dropped alone).</summary>
+    public int FramesDropped => Volatile.Read(ref _framesDropped);
+
+    /// <summary>Why the last frame was dropped (diagnostics).</summary>
+    public string? LastDropReason { get; private set; }
+
     /// <summary>Why the node closed the socket, once it has (e.g. "4003 wrong-meeting-node").</summary>
     public string? CloseReason { get; private set; }
 
@@ -140,12 +148,21 @@ internal sealed class SignalingChannel : IAsyncDisposable
                     continue;
                 }
 
-                using (var document = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length)))
+                try
                 {
+                    using var document = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length));
                     Dispatch(document.RootElement.Clone());
                 }
-
-                message.SetLength(0);
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                {
+                    // A frame this client cannot read (or a handler could not use) loses that frame only, never the session.
+                    Interlocked.Increment(ref _framesDropped);
+                    LastDropReason = e.GetType().Name + ": " + e.Message;
+                }
+                finally
+                {
+                    message.SetLength(0);
+                }
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)

@@ -215,10 +215,14 @@ public static class SdpAnswerBuilder
         }
 
         media.Codecs.Add(answered);
+        // The RID element is accepted on every video section, simulcast or not: Chromium offers a later simulcast
+        // section (a presenter who starts publishing after joining) only with extensions the session negotiated,
+        // and refuses its own offer when the RID element is missing from it.
         foreach (var extension in offered.Extensions)
         {
-            if (SupportedExtensions.Contains(extension.Uri, StringComparer.OrdinalIgnoreCase)
-                && (extension.Uri != AudioLevelExtension || offered.Kind == "audio"))
+            if ((SupportedExtensions.Contains(extension.Uri, StringComparer.OrdinalIgnoreCase)
+                    && (extension.Uri != AudioLevelExtension || offered.Kind == "audio"))
+                || (extension.Uri == SdpSimulcast.RidExtension && offered.Kind == "video"))
             {
                 media.Extensions.Add(new SdpExtmap(extension.Id, null, extension.Uri));
             }
@@ -248,7 +252,6 @@ public static class SdpAnswerBuilder
             {
                 if (extension.Uri == SdpSimulcast.RidExtension)
                 {
-                    media.Extensions.Add(new SdpExtmap(extension.Id, null, extension.Uri));
                     SdpSimulcast.AddReceiveAnswer(media, rids);
                     break;
                 }

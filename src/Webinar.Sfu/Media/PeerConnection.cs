@@ -866,15 +866,16 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         return false;
     }
 
-    /// <summary>Publisher extension ids → this subscriber's; mid and transport-wide sequence numbers are erased.</summary>
+    /// <summary>Publisher extension ids → this subscriber's; the mid and the RIDs are erased.</summary>
     private static RtpExtensionIdMap MapExtensions(Producer producer, MediaDescription answered)
     {
         var map = new RtpExtensionIdMap();
         foreach (var (uri, fromId) in producer.ExtensionIds)
         {
-            // The mid is the publisher's; the transport-wide sequence number element is kept, under the subscriber's
-            // id, and renumbered per subscriber as the packet leaves (SubscriberBandwidth).
-            if (uri is SdpAnswerBuilder.MidExtension)
+            // The mid and the RID name the publisher's section and layer, not the subscriber's (a RID that changed
+            // with each layer switch could make the browser demultiplex by it); the transport-wide sequence number
+            // element is kept, under the subscriber's id, and renumbered per subscriber as the packet leaves.
+            if (uri is SdpAnswerBuilder.MidExtension or SdpSimulcast.RidExtension or SdpSimulcast.RepairedRidExtension)
             {
                 continue;
             }

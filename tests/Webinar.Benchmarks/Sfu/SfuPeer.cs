@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webinar.Connector.Client;
+using Webinar.Connector.Signaling;
 
 namespace Webinar.Benchmarks.Sfu;
 
@@ -8,7 +9,7 @@ namespace Webinar.Benchmarks.Sfu;
 internal sealed record SfuSlot(string Mid, string StreamId, string AttendeeId, string Kind);
 
 /// <summary>
-/// A C# participant of one of our SFU nodes: <see cref="SfuSignaling"/> plus a <see cref="WebRtcClient"/>. The client
+/// A C# participant of one of our SFU nodes: <see cref="SignalingChannel"/> plus a <see cref="WebRtcClient"/>. The client
 /// always offers: after <c>joined</c> it offers one recvonly m-line per stream it may receive (and sendonly ones when
 /// publishing); on <c>renegotiate {audio, video}</c> it adds recvonly m-lines up to those counts and offers again;
 /// <see cref="PromoteAsync"/> and <see cref="DemoteAsync"/> drive a replica attendee's promotion. Offers go one at a
@@ -17,13 +18,13 @@ internal sealed record SfuSlot(string Mid, string StreamId, string AttendeeId, s
 internal sealed class SfuPeer : IAsyncDisposable
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(15);
-    private readonly SfuSignaling _signaling;
+    private readonly SignalingChannel _signaling;
     private readonly SemaphoreSlim _negotiation = new(1, 1);
     private volatile IReadOnlyList<SfuSlot> _slots = [];
     private int _disposed;
     private Func<string, string>? _rewriteAnswer;
 
-    private SfuPeer(SfuSignaling signaling, WebRtcClient client, JsonElement joined)
+    private SfuPeer(SignalingChannel signaling, WebRtcClient client, JsonElement joined)
     {
         _signaling = signaling;
         Client = client;
@@ -62,7 +63,7 @@ internal sealed class SfuPeer : IAsyncDisposable
     public static async Task<SfuPeer> JoinAsync(Uri signalingUrl, string token, WebRtcClientOptions options, bool publish, CancellationToken cancellationToken = default,
         bool preNegotiate = false, Func<string, string>? rewriteAnswer = null)
     {
-        var signaling = await SfuSignaling.ConnectAsync(signalingUrl, cancellationToken);
+        var signaling = await SignalingChannel.ConnectAsync(signalingUrl, cancellationToken);
         WebRtcClient? client = null;
         try
         {

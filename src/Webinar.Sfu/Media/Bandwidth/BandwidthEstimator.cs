@@ -54,10 +54,11 @@ internal sealed class BandwidthEstimator
     public double LossFraction { get; private set; }
 
     /// <summary>
-    /// The subscriber's feedback has shown its downlink congested (delay overuse or more than 10 % loss) at least once:
-    /// from then on the estimate is a measurement, before that it is the initial guess, which never pauses a video.
+    /// The subscriber's feedback has shown heavy loss (more than 10 % of a window) at least once: the downlink really
+    /// cannot carry what is sent. Delay alone is not enough to pause a video (CPU starvation on either end makes
+    /// delay look like overuse); it only moves simulcast down a layer.
     /// </summary>
-    public bool HasSeenCongestion { get; private set; }
+    public bool HasSeenHeavyLoss { get; private set; }
 
     /// <summary>Feedback packets read (diagnostics).</summary>
     public long FeedbackCount { get; private set; }
@@ -122,7 +123,6 @@ internal sealed class BandwidthEstimator
                 if (_lastDecrease == long.MinValue || nowMicros - _lastDecrease >= DecreaseIntervalMicros)
                 {
                     _lastDecrease = nowMicros;
-                    HasSeenCongestion = true;
                     _delayRate = Math.Max(_options.MinBitrate, 0.85 * (acked > 0 ? Math.Min(acked, _delayRate) : _delayRate));
                 }
 
@@ -157,7 +157,7 @@ internal sealed class BandwidthEstimator
         _lossWindowReceived = 0;
         if (LossFraction > 0.10)
         {
-            HasSeenCongestion = true;
+            HasSeenHeavyLoss = true;
             _lossRate = Math.Max(_options.MinBitrate, Math.Min(_lossRate, Estimate) * (1 - (0.5 * LossFraction)));
         }
         else if (LossFraction < 0.02)

@@ -27,6 +27,12 @@ internal sealed class BandwidthOptions
     /// <summary>A simulcast layer silent this long is not offered to subscribers (the publisher dropped it).</summary>
     public TimeSpan LayerInactiveAfter { get; set; } = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>
+    /// A video is paused (audio only) once nothing of it has fitted the estimate for this long without a break, and
+    /// only after the subscriber's feedback showed heavy loss (see <see cref="SubscriberAllocator"/>).
+    /// </summary>
+    public TimeSpan PauseAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Probing: padding is sent while the estimate is below what the preferred layers need, at most this often.</summary>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -21,16 +21,18 @@ internal interface IAllocationListener
 /// speaker), each simulcast consumer getting the highest active layer, at most its preferred one, whose measured
 /// bitrate (with headroom, except for the layer already sent) fits what is left. A video that cannot get even its
 /// lowest layer is paused (audio continues) and resumed when it fits again. While the estimate is below what the
-/// preferred layers need, it asks for a probe. <b>A video is paused only on evidence</b>: the estimate must be measured
-/// (the subscriber's feedback has shown congestion; the initial guess would stall a viewer who joins a stream already
-/// above it) and the consumer must have sent, so a probe has a carrier to resume it; short of that, a stream gets its
-/// lowest active layer. Loop thread only.
+/// preferred layers need, it asks for a probe. <b>A video is paused only on evidence</b>: the subscriber's feedback
+/// must have shown heavy loss (the initial guess, or delay from a starved CPU, would stall a viewer who joins a stream
+/// above it), the consumer must have sent (so a probe has a carrier to resume it), and nothing of it may have fitted
+/// for <see cref="BandwidthOptions.PauseAfter"/> without a break; short of that, a video gets its lowest active layer.
+/// Loop thread only.
 /// </summary>
 internal sealed class SubscriberAllocator
 {
     private readonly BandwidthOptions _options;
     private readonly IAllocationListener _listener;
     private readonly List<Consumer> _video = [];
+    private readonly Dictionary<Consumer, long> _unfitSince = [];
 
     public SubscriberAllocator(BandwidthOptions options, IAllocationListener listener)
     {
@@ -44,8 +46,8 @@ internal sealed class SubscriberAllocator
     /// <summary>Bits/s the chosen layers need.</summary>
     public long Allocated { get; private set; }
 
-    /// <param name="estimateMeasured">The estimate comes from congestion the subscriber's feedback showed, not the initial guess.</param>
-    public void Allocate(IEnumerable<Consumer> consumers, long estimate, long nowMicros, bool estimateMeasured = true)
+    /// <param name="lossSeen">The subscriber's feedback has shown heavy loss (the evidence a pause needs).</param>
+    public void Allocate(IEnumerable<Consumer> consumers, long estimate, long nowMicros, bool lossSeen = true)
     {
         _video.Clear();
         long audio = 0;
@@ -53,6 +55,7 @@ internal sealed class SubscriberAllocator
         {
             if (consumer.IsClosed)
             {
+                _unfitSince.Remove(consumer);
                 continue;
             }
 
@@ -73,9 +76,13 @@ internal sealed class SubscriberAllocator
         {
             var (layer, need, wanted) = Choose(consumer, available, nowMicros);
             desired += wanted;
-            if (layer == LayerSelector.NoLayer && !consumer.IsVideoPaused && (!estimateMeasured || !consumer.HasSent))
+            if (layer == LayerSelector.NoLayer && !consumer.IsVideoPaused && !MayPause(consumer, wanted, lossSeen, nowMicros))
             {
                 (layer, need) = Lowest(consumer, nowMicros);
+            }
+            else if (layer != LayerSelector.NoLayer)
+            {
+                _unfitSince.Remove(consumer);
             }
 
             if (layer == LayerSelector.NoLayer)
@@ -104,6 +111,24 @@ internal sealed class SubscriberAllocator
 
         Desired = desired;
         Allocated = allocated;
+    }
+
+    /// <summary>Evidence enough to pause: heavy loss seen, the consumer has sent, and nothing has fitted for PauseAfter.</summary>
+    private bool MayPause(Consumer consumer, long wanted, bool lossSeen, long nowMicros)
+    {
+        if (wanted <= 0 || !lossSeen || !consumer.HasSent)
+        {
+            _unfitSince.Remove(consumer);
+            return false;
+        }
+
+        if (!_unfitSince.TryGetValue(consumer, out var since))
+        {
+            _unfitSince[consumer] = nowMicros;
+            since = nowMicros;
+        }
+
+        return nowMicros - since >= (long)_options.PauseAfter.TotalMicroseconds;
     }
 
     /// <summary>The lowest layer that arrives (the one stream of a single-stream producer) and its bitrate: what a video gets without evidence to pause it.</summary>

@@ -63,7 +63,7 @@ internal sealed class SubscriberBandwidth
         {
             _nextAllocation = nowMicros + _allocationMicros;
             var estimate = Estimator.Estimate;
-            Allocator.Allocate(consumers, estimate, nowMicros, Estimator.HasSeenCongestion);
+            Allocator.Allocate(consumers, estimate, nowMicros, Estimator.HasSeenHeavyLoss);
             MaybeStartProbe(estimate, nowMicros);
         }
 

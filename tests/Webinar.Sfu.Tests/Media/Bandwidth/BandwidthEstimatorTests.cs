@@ -114,7 +114,7 @@ public sealed class BandwidthEstimatorTests
 
         var settled = estimates.Skip(10).ToList();
         Assert.All(settled, e => Assert.InRange(e, 100_000, 600_000));
-        Assert.True(estimator.HasSeenCongestion);
+        Assert.True(estimator.HasSeenHeavyLoss);
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class BandwidthEstimatorTests
 
         Assert.All(estimates, e => Assert.True(e >= 500_000, $"estimate fell to {e} on an idle 10 Mbit/s link"));
         Assert.Equal(BandwidthUsage.Normal, estimator.Usage);
-        Assert.False(estimator.HasSeenCongestion);
+        Assert.False(estimator.HasSeenHeavyLoss);
     }
 
     [Fact]

@@ -80,6 +80,9 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
 
     private SubscriberAllocator Allocator() => new(new BandwidthOptions(), this);
 
+    /// <summary>An allocator that pauses as soon as it has the evidence (no dwell), for the tests about what happens then.</summary>
+    private SubscriberAllocator EagerAllocator() => new(new BandwidthOptions { PauseAfter = TimeSpan.Zero }, this);
+
     [Theory]
     [InlineData(5_000_000, 2)]
     [InlineData(1_200_000, 1)]
@@ -102,7 +105,7 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
         var video = Consumer(SimulcastProducer("v"), _subscriber, _clock);
         var audio = Consumer(Producer(MediaKind.Audio, _publisher, _clock), _subscriber, _clock);
         HasSentTopLayer(video);
-        var allocator = Allocator();
+        var allocator = EagerAllocator();
 
         allocator.Allocate([audio, video], 60_000, At);
         Assert.True(video.IsVideoPaused);
@@ -164,19 +167,42 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
     }
 
     [Fact]
-    public void A_single_stream_video_above_the_initial_guess_plays_until_feedback_shows_congestion()
+    public void A_single_stream_video_above_the_initial_guess_plays_until_feedback_shows_heavy_loss()
     {
         var producer = SingleStreamProducer("v");
         var video = Consumer(producer, _subscriber, _clock);
         Carry(producer, 1_500_000);
         Assert.True(video.HasSent);
-        var allocator = Allocator();
+        var allocator = EagerAllocator();
 
-        allocator.Allocate([video], new BandwidthOptions().InitialBitrate, At, estimateMeasured: false);
+        allocator.Allocate([video], new BandwidthOptions().InitialBitrate, At, lossSeen: false);
         Assert.False(video.IsVideoPaused);
         Assert.Empty(_events);
 
-        allocator.Allocate([video], 600_000, At, estimateMeasured: true);
+        allocator.Allocate([video], 600_000, At, lossSeen: true);
+        Assert.True(video.IsVideoPaused);
+        Assert.Equal(["paused:v"], _events);
+    }
+
+    [Fact]
+    public void A_video_is_paused_only_after_nothing_fitted_for_the_pause_delay_without_a_break()
+    {
+        var video = Consumer(SimulcastProducer("v"), _subscriber, _clock);
+        HasSentTopLayer(video);
+        var allocator = new SubscriberAllocator(new BandwidthOptions { PauseAfter = TimeSpan.FromMilliseconds(400) }, this);
+        var start = Now + 300_000;
+
+        allocator.Allocate([video], 60_000, start);
+        allocator.Allocate([video], 60_000, start + 250_000);
+        Assert.False(video.IsVideoPaused);
+        Assert.Equal(0, video.Layers!.TargetLayer); // the lowest layer meanwhile
+
+        allocator.Allocate([video], 3_000_000, start + 300_000); // a break: it fitted again
+        allocator.Allocate([video], 60_000, start + 350_000);
+        allocator.Allocate([video], 60_000, start + 700_000);
+        Assert.False(video.IsVideoPaused);
+
+        allocator.Allocate([video], 60_000, start + 750_000);
         Assert.True(video.IsVideoPaused);
         Assert.Equal(["paused:v"], _events);
     }
@@ -186,7 +212,7 @@ public sealed class SubscriberAllocatorTests : IAllocationListener
     {
         var video = Consumer(SimulcastProducer("v"), _subscriber, _clock);
 
-        Allocator().Allocate([video], 60_000, At);
+        EagerAllocator().Allocate([video], 60_000, At);
 
         Assert.False(video.IsVideoPaused);
         Assert.Equal(0, video.Layers!.TargetLayer);
