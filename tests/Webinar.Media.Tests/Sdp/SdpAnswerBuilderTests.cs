@@ -132,8 +132,10 @@ public sealed class SdpAnswerBuilderTests
         Assert.Equal(
             [new SdpExtmap(1, null, SdpAnswerBuilder.AudioLevelExtension), new SdpExtmap(2, null, SdpAnswerBuilder.AbsSendTimeExtension), new SdpExtmap(3, null, SdpAnswerBuilder.TransportWideCcExtension), new SdpExtmap(4, null, SdpAnswerBuilder.MidExtension)],
             answer.Media[0].Extensions);
+        // Video keeps the RID element even without simulcast: Chromium offers a later simulcast section only with
+        // the extensions the session negotiated, and refuses its own offer without the RID one.
         Assert.Equal(
-            [new SdpExtmap(2, null, SdpAnswerBuilder.AbsSendTimeExtension), new SdpExtmap(3, null, SdpAnswerBuilder.TransportWideCcExtension), new SdpExtmap(4, null, SdpAnswerBuilder.MidExtension)],
+            [new SdpExtmap(2, null, SdpAnswerBuilder.AbsSendTimeExtension), new SdpExtmap(3, null, SdpAnswerBuilder.TransportWideCcExtension), new SdpExtmap(4, null, SdpAnswerBuilder.MidExtension), new SdpExtmap(10, null, SdpSimulcast.RidExtension)],
             answer.Media[1].Extensions);
     }
 
