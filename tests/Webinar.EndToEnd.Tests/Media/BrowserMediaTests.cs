@@ -60,7 +60,7 @@ public sealed class BrowserMediaTests(WebinarSystemFixture system, ChromiumFixtu
     });
 
     [Fact]
-    public Task A_late_joiner_renders_the_presenter_within_a_second_of_joining() => _system.RunAsync(_output, async () =>
+    public Task A_late_joiner_renders_the_presenter_on_its_keyframe_request_not_at_the_encoders_next_keyframe() => _system.RunAsync(_output, async () =>
     {
         var meeting = await _system.Api.CreateMeetingAsync("us-east-1");
         var presenter = await JoinAsync(meeting, "presenter");
@@ -73,6 +73,10 @@ public sealed class BrowserMediaTests(WebinarSystemFixture system, ChromiumFixtu
         var elapsed = await late.MillisecondsToFirstFrameAsync();
         _output.WriteLine($"late joiner: first frame {elapsed:0} ms after join");
         Assert.NotNull(elapsed);
-        Assert.True(elapsed < 1000, $"the late joiner's first frame came {elapsed:0} ms after joining");
+
+        // Chromium's VP8 encoder sends a keyframe on request only (its natural interval is minutes): a first frame within
+        // seconds means the node asked for one when the late joiner subscribed. How fast is a benchmark's business
+        // (docs/benchmarks.md: promote-frame), so the bound is generous for a loaded machine.
+        Assert.True(elapsed < 5000, $"the late joiner's first frame came {elapsed:0} ms after joining");
     });
 }
