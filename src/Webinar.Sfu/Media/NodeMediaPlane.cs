@@ -223,7 +223,7 @@ internal interface IRouterObserver
 
 internal static class MediaExtensions
 {
-    /// <summary>Registers the real media plane (before AddSessions, whose placeholder is a TryAdd).</summary>
+    /// <summary>Registers the media plane, its limits and the hosted service that starts its loop.</summary>
     public static IServiceCollection AddMedia(this IServiceCollection services)
     {
         services.AddOptions<MediaLimitsOptions>().BindConfiguration(MediaLimitsOptions.Section);

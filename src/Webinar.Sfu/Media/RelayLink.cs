@@ -18,7 +18,7 @@ internal interface IRelayLinkListener
 /// with SRTP keys the two exchanged over the bus. On a primary's node its consumers carry the primary's streams (one
 /// per stream, whatever the audience size on the far node); on a replica's node its producers feed the primary's
 /// proxy router there, which fans out to the local replicas. Keyframe requests and NACKs travel back the same way.
-/// A peer heard from for <see cref="SilenceTimeout"/> is gone: the link closes, and the relay re-opens it when the
+/// A peer not heard from for <see cref="SilenceTimeout"/> is gone: the link closes, and the relay re-opens it when the
 /// peer answers again. Loop thread only.
 /// </summary>
 internal sealed class RelayLink : MediaTransport
@@ -38,7 +38,6 @@ internal sealed class RelayLink : MediaTransport
     {
         LinkId = linkId;
         PeerNodeId = peerNodeId;
-        PeerEndPoint = peer;
         _path = new MediaPath(node.RelaySocket, peer.Serialize());
         _listener = listener;
         _silenceTicks = (long)(SilenceTimeout.TotalSeconds * node.Time.TimestampFrequency);
@@ -50,8 +49,6 @@ internal sealed class RelayLink : MediaTransport
     public Guid LinkId { get; }
 
     public string PeerNodeId { get; }
-
-    public IPEndPoint PeerEndPoint { get; }
 
     public SocketAddress PeerAddress => _path.Remote;
 

@@ -33,8 +33,8 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
     public static MediaOutcome Outcome(PromotionAdmission admission) => admission switch
     {
         { Admitted: true } => MediaOutcome.Ok,
-        { Reason: MeetingFull } => new MediaOutcome(MediaRefusal.MeetingFull, "The primary meeting has reached its connection limit."),
-        { Reason: AlreadyConnected } => new MediaOutcome(MediaRefusal.AlreadyConnected, "That primary attendee is already connected."),
+        { Reason: MeetingFull } => new MediaOutcome(MediaRefusal.MeetingFull, RefusalMessages.PrimaryFull),
+        { Reason: AlreadyConnected } => new MediaOutcome(MediaRefusal.AlreadyConnected, RefusalMessages.PrimaryAttendeeConnected),
         var refused => new MediaOutcome(MediaRefusal.Unavailable, $"The primary's node refused the promotion ({refused.Reason})."),
     };
 
@@ -57,7 +57,7 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
         var link = await node.Loop.InvokeAsync(() => remotes.LinkOf(primaryMeetingId)).ConfigureAwait(false);
         if (link is null)
         {
-            return new MediaOutcome(MediaRefusal.Unavailable, "The relay to the primary's node is not up; try again shortly.");
+            return new MediaOutcome(MediaRefusal.Unavailable, RefusalMessages.RelayNotUp);
         }
 
         try

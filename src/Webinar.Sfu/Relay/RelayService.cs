@@ -11,7 +11,7 @@ using Webinar.Sfu.Signaling;
 namespace Webinar.Sfu.Relay;
 
 /// <summary>
-/// Relays primaries' media between nodes (issue 4), composed of one part per rule (issue 8): <see cref="RelayLinks"/>
+/// Relays primaries' media between nodes, composed of one part per rule: <see cref="RelayLinks"/>
 /// (one link per pair of nodes and its set-up), <see cref="PrimaryRelays"/> (the primary's node: subscriptions,
 /// presence out, streams promoted in), <see cref="RemotePrimaries"/> (the replica's node: proxy routers fed over the
 /// link), <see cref="RelayPromotions"/> (admission of promotions across nodes) and <see cref="RelayStreamMapping"/> (a

@@ -209,8 +209,6 @@ internal static class ServerFrames
         w.WriteString("reason", reason);
     });
 
-    public static string KindName(MediaKind kind) => kind == MediaKind.Audio ? "audio" : "video";
-
     private static byte[] Presence(string type, PresenceMember m) => Write(w =>
     {
         w.WriteString("type", type);
@@ -229,7 +227,7 @@ internal static class ServerFrames
         w.WriteString("streamId", s.StreamId);
         w.WriteString("attendeeId", s.AttendeeId);
         w.WriteString("externalUserId", s.ExternalUserId);
-        w.WriteString("kind", KindName(s.Kind));
+        w.WriteString("kind", MediaKindNames.Of(s.Kind));
     }
 
     private static void WriteKinds(Utf8JsonWriter w, string name, MediaKinds kinds)

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Webinar.Contracts.Relay;
+using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;
 using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
@@ -61,9 +62,9 @@ public sealed class RelayPartsTests : IDisposable
         {
             ExtensionIds = new Dictionary<string, byte>
             {
-                [SdpAnswerBuilder.MidExtension] = 1,
-                [SdpAnswerBuilder.TransportWideCcExtension] = 3,
-                [SdpAnswerBuilder.AudioLevelExtension] = 5,
+                [RtpExtensionUris.Mid] = 1,
+                [RtpExtensionUris.TransportWideSequenceNumber] = 3,
+                [RtpExtensionUris.AudioLevel] = 5,
             },
         };
 
@@ -73,7 +74,7 @@ public sealed class RelayPartsTests : IDisposable
         Assert.Equal(producer.Owner.AttendeeId, relayed.AttendeeId);
         // The mid names an m-line of the publisher's session; the transport-wide element travels as room for the far
         // node to renumber per subscriber (its bandwidth estimation).
-        Assert.Equal([SdpAnswerBuilder.TransportWideCcExtension, SdpAnswerBuilder.AudioLevelExtension], relayed.ExtensionIds.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([RtpExtensionUris.TransportWideSequenceNumber, RtpExtensionUris.AudioLevel], relayed.ExtensionIds.Keys.Order(StringComparer.Ordinal));
     }
 
     [Theory]
