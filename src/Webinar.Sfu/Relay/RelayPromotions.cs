@@ -12,13 +12,12 @@ namespace Webinar.Sfu.Relay;
 /// by the meeting's one admission rule (<see cref="MeetingRooms.AdmitRemotePromotion"/>) and counts the attendee until
 /// <c>RelayPromotionEnded</c> or the link closing. The refusal reasons on the wire, both ways, are mapped here only.
 /// </summary>
-internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId)
+internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId, RelayOptions options)
 {
     public const string MeetingFull = "meeting-full";
     public const string AlreadyConnected = "already-connected";
     public const string UnknownLink = "unknown-link";
     public const string NotPlacedHere = "not-placed-here";
-    private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
 
     /// <summary>The primary's node's decision on the wire.</summary>
     public static PromotionAdmission Answer(PromotionResult result) => result switch
@@ -62,7 +61,7 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
 
         try
         {
-            var client = bus.CreateRequestClient<AdmitPromotion>(RelayService.NodeQueue(link.PeerNodeId), RequestTimeout);
+            var client = bus.CreateRequestClient<AdmitPromotion>(RelayService.NodeQueue(link.PeerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
             var response = await client.GetResponse<PromotionAdmission>(new AdmitPromotion(link.LinkId, nodeId, primaryMeetingId,
                 new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)), cancellationToken).ConfigureAwait(false);
             return Outcome(response.Message);

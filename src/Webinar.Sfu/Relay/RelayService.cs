@@ -22,9 +22,6 @@ namespace Webinar.Sfu.Relay;
 /// </summary>
 internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPresenceObserver, IRelayLinkListener
 {
-    private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(2);
-    private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
-
     private readonly NodeMediaPlane _plane;
     private readonly IBus _bus;
     private readonly IServiceProvider _services;
@@ -35,21 +32,23 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly PrimaryRelays _primaries;
     private readonly RemotePrimaries _remotes;
     private readonly RelayPromotions _promotions;
+    private readonly RelayOptions _relay;
     private readonly SemaphoreSlim _wake = new(0);
 
     public RelayService(NodeMediaPlane plane, IBus bus, IServiceProvider services, MeetingDirectory directory,
-        IOptions<SfuOptions> options, RelayKeySealer sealer, ILogger<RelayService> logger)
+        IOptions<SfuOptions> options, IOptions<RelayOptions> relay, RelayKeySealer sealer, ILogger<RelayService> logger)
     {
         _plane = plane;
         _bus = bus;
         _services = services;
         _logger = logger;
         _nodeId = options.Value.EffectiveNodeId;
-        _outbox = new RelayOutbox(bus, plane.Node.Time, logger);
-        _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), sealer, this, logger);
+        _relay = relay.Value;
+        _outbox = new RelayOutbox(bus, plane.Node.Time, _relay, logger);
+        _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), sealer, this, _relay, logger);
         _primaries = new PrimaryRelays(plane, directory, _links, _outbox, _nodeId);
-        _remotes = new RemotePrimaries(_nodeId, _outbox, plane.Node.Time, logger);
-        _promotions = new RelayPromotions(bus, plane.Node, _links, _remotes, _outbox, () => Rooms, _nodeId);
+        _remotes = new RemotePrimaries(_nodeId, _outbox, plane.Node.Time, _relay, logger);
+        _promotions = new RelayPromotions(bus, plane.Node, _links, _remotes, _outbox, () => Rooms, _nodeId, _relay);
         plane.Relay = this;
     }
 
@@ -163,7 +162,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 
             try
             {
-                await _wake.WaitAsync(ReconcileInterval, stoppingToken).ConfigureAwait(false);
+                await _wake.WaitAsync(_relay.ReconcileInterval, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -188,7 +187,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
                     continue;
                 }
 
-                var client = _bus.CreateRequestClient<SubscribePrimary>(NodeQueue(nodeId), RequestTimeout);
+                var client = _bus.CreateRequestClient<SubscribePrimary>(NodeQueue(nodeId), RequestTimeout.After(ms: (int)_relay.RequestTimeout.TotalMilliseconds));
                 var response = await client.GetResponse<PrimarySubscription>(new SubscribePrimary(link.LinkId, _nodeId, primaryId), cancellationToken).ConfigureAwait(false);
                 var presence = await Loop.InvokeAsync(() => _remotes.Apply(primaryId, link, response.Message, now)).ConfigureAwait(false);
                 foreach (var (attendee, joined) in presence)
