@@ -12,7 +12,7 @@ namespace Webinar.Sfu.Relay;
 
 /// <summary>
 /// Relays primaries' media between nodes, composed of one part per rule: <see cref="RelayLinks"/>
-/// (one link per pair of nodes and its set-up), <see cref="PrimaryRelays"/> (the primary's node: subscriptions,
+/// (one link per pair of nodes and its set-up), <see cref="HostedPrimaries"/> (the primary's node: subscriptions,
 /// presence out, streams promoted in), <see cref="RemotePrimaries"/> (the replica's node: proxy routers fed over the
 /// link), <see cref="RelayPromotions"/> (admission of promotions across nodes) and <see cref="RelayStreamMapping"/> (a
 /// stream on the wire). This type wires them to the media plane, the rooms and the bus, and runs the reconcile pass:
@@ -29,7 +29,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly string _nodeId;
     private readonly RelayOutbox _outbox;
     private readonly RelayLinks _links;
-    private readonly PrimaryRelays _primaries;
+    private readonly HostedPrimaries _primaries;
     private readonly RemotePrimaries _remotes;
     private readonly RelayPromotions _promotions;
     private readonly RelayOptions _relay;
@@ -46,7 +46,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
         _relay = relay.Value;
         _outbox = new RelayOutbox(bus, plane.Node.Time, _relay, logger);
         _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), sealer, this, _relay, logger);
-        _primaries = new PrimaryRelays(plane, directory, _links, _outbox, _nodeId);
+        _primaries = new HostedPrimaries(plane, directory, _links, _outbox, _nodeId);
         _remotes = new RemotePrimaries(_nodeId, _outbox, plane.Node.Time, _relay, logger);
         _promotions = new RelayPromotions(bus, plane.Node, _links, _remotes, _outbox, () => Rooms, _nodeId, _relay);
         plane.Relay = this;

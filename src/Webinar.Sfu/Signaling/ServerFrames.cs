@@ -5,9 +5,6 @@ using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Signaling;
 
-/// <summary>A presence entry as clients see it.</summary>
-internal sealed record PresenceMember(Guid AttendeeId, string ExternalUserId, Guid ConnectionId);
-
 /// <summary>Writes the node's frames (docs/signaling.md) as UTF-8 JSON.</summary>
 internal static class ServerFrames
 {
