@@ -3,23 +3,23 @@ using Microsoft.Extensions.Logging;
 namespace Webinar.Connector;
 
 /// <summary>
-/// The connector's log messages; event ids 3700–3799 are reserved for it (3600–3699: the WebRTC client, see
-/// Client/ClientLog.cs). Nothing here is per packet.
+/// The connector's log messages; their ids are in <see cref="EventIds"/> (3700–3799; 3600–3699 are the WebRTC
+/// client's, Client/ClientLog.cs). Nothing here is per packet.
 /// </summary>
 internal static partial class ConnectorLog
 {
-    [LoggerMessage(EventId = 3700, Level = LogLevel.Information, Message = "Connector joined meeting {MeetingId} as {AttendeeId} ({Role})")]
+    [LoggerMessage(EventIds.Joined, LogLevel.Information, "Connector joined meeting {MeetingId} as {AttendeeId} ({Role})")]
     public static partial void Joined(ILogger logger, string meetingId, string attendeeId, string role);
 
-    [LoggerMessage(EventId = 3701, Level = LogLevel.Information, Message = "Connector session ended: {Reason}")]
+    [LoggerMessage(EventIds.Disconnected, LogLevel.Information, "Connector session ended: {Reason}")]
     public static partial void Disconnected(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 3702, Level = LogLevel.Warning, Message = "Connector renegotiation failed: {Reason}")]
+    [LoggerMessage(EventIds.RenegotiationFailed, LogLevel.Warning, "Connector renegotiation failed: {Reason}")]
     public static partial void RenegotiationFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 3703, Level = LogLevel.Warning, Message = "Connector media transport did not connect: {Reason}")]
+    [LoggerMessage(EventIds.MediaFailed, LogLevel.Warning, "Connector media transport did not connect: {Reason}")]
     public static partial void MediaFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 3704, Level = LogLevel.Warning, Message = "Connector subscriber of {StreamId} failed: {Reason}")]
+    [LoggerMessage(EventIds.SubscriberFailed, LogLevel.Warning, "Connector subscriber of {StreamId} failed: {Reason}")]
     public static partial void SubscriberFailed(ILogger logger, string streamId, string reason);
 }

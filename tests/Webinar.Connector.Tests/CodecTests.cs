@@ -1,5 +1,6 @@
 using Webinar.Connector.Codecs;
 using Webinar.Connector.Media;
+using Webinar.TestSupport.Media;
 
 namespace Webinar.Connector.Tests;
 

@@ -1,4 +1,5 @@
 using Webinar.Connector.Media;
+using Webinar.TestSupport.Media;
 
 namespace Webinar.Connector.Tests;
 

@@ -27,7 +27,6 @@ internal sealed record ClientRemoteTransport(
 /// </summary>
 internal static class ClientSdp
 {
-    public const string Protocol = "UDP/TLS/RTP/SAVPF";
     public const byte OfferMidId = 1;
     public const byte OfferAbsSendTimeId = 2;
     public const byte OfferTransportCcId = 3;
@@ -78,7 +77,7 @@ internal static class ClientSdp
             }
 
             ClientMediaKind kind = offered.Kind == "audio" ? ClientMediaKind.Audio : ClientMediaKind.Video;
-            SdpCodec? codec = offered.IsRejected || !string.Equals(offered.Protocol, Protocol, StringComparison.OrdinalIgnoreCase)
+            SdpCodec? codec = offered.IsRejected || !string.Equals(offered.Protocol, MediaDescription.WebRtcProtocol, StringComparison.OrdinalIgnoreCase)
                 ? null
                 : offered.Kind switch
                 {
@@ -336,7 +335,7 @@ internal static class ClientSdp
         {
             Kind = kind,
             Port = identity.Candidate.Port,
-            Protocol = Protocol,
+            Protocol = MediaDescription.WebRtcProtocol,
             Connection = "IN IP4 " + identity.Candidate.Address,
             Mid = mid,
             IceUfrag = identity.Ice.Ufrag,

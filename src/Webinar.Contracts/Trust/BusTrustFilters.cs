@@ -152,10 +152,10 @@ public sealed partial class BusTrust
         return new MessageRefusedException(refusal, $"{type.Name} from '{sender}' refused ({refusal}): {why}.");
     }
 
-    [LoggerMessage(EventId = 9001, Level = LogLevel.Warning, Message = "Bus message {MessageType} from {Sender} refused: {Refusal} ({Why}); moved to the error queue")]
+    [LoggerMessage(EventIds.BusMessageRefused, LogLevel.Warning, "Bus message {MessageType} from {Sender} refused: {Refusal} ({Why}); moved to the error queue")]
     private static partial void LogRefused(ILogger logger, string messageType, string sender, MessageRefusal refusal, string why);
 
-    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Bus trust is not configured (Trust:KeysDirectory / WEBINAR_TRUST_KEYS_DIR): {Principal} neither signs nor verifies bus messages, so any broker client can speak for any component. Development only.")]
+    [LoggerMessage(EventIds.BusTrustNotConfigured, LogLevel.Warning, "Bus trust is not configured (Trust:KeysDirectory / WEBINAR_TRUST_KEYS_DIR): {Principal} neither signs nor verifies bus messages, so any broker client can speak for any component. Development only.")]
     private static partial void LogUnauthenticated(ILogger logger, string principal);
 }
 

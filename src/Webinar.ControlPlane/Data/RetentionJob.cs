@@ -8,7 +8,7 @@ using Webinar.ControlPlane.Hosting;
 namespace Webinar.ControlPlane.Data;
 
 /// <summary>
-/// Deletes what has served its purpose (issue 8): outbox rows sent or set aside longer than
+/// Deletes what has served its purpose: outbox rows sent or set aside longer than
 /// <see cref="RetentionOptions.Outbox"/> ago, webhook deliveries delivered or given up on longer than
 /// <see cref="RetentionOptions.WebhookDeliveries"/> ago, and connection tombstones older than
 /// <see cref="RetentionOptions.EndedConnections"/>. Unsent rows and pending deliveries are never touched. Runs on

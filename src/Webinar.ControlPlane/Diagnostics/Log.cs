@@ -1,23 +1,38 @@
 namespace Webinar.ControlPlane.Diagnostics;
 
-/// <summary>Every event id the control plane logs with, in one place.</summary>
+/// <summary>Every event id the control plane logs with, in one place; each feature owns a block of a hundred.</summary>
 internal static class EventIds
 {
+    // 1000–1099: the database (migrations, retention)
     public const int MigrationApplied = 1001;
     public const int DatabaseCreated = 1002;
+    public const int RetentionPruned = 1003;
+
+    // 1100–1199: keys and secrets
     public const int ApiKeyGenerated = 1101;
     public const int EphemeralJoinTokenKey = 1102;
     public const int WebhookSecretGenerated = 1103;
+
+    // 1200–1299: the HTTP API
     public const int UnhandledError = 1201;
     public const int OperationCompleted = 1202;
     public const int OperationRefused = 1203;
+
+    // 1300–1399: the outbox
     public const int OutboxPublishFailed = 1301;
     public const int OutboxRowUnreadable = 1302;
-    public const int RetentionPruned = 1601;
+
+    // 1400–1499: webhooks
     public const int WebhookPassFailed = 1401;
     public const int WebhookAttemptFailed = 1402;
+
+    // 1500–1599: idle meetings
     public const int IdleMeetingDeleted = 1501;
+
+    // 1600–1699: metrics
     public const int MetricsSampleFailed = 1601;
+
+    // 1700–1799: archives
     public const int ArchiveNodeLost = 1701;
 }
 

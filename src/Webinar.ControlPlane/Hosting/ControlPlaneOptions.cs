@@ -36,21 +36,6 @@ internal sealed class DatabaseOptions
     public int MaxPoolSize { get; set; } = 50;
 }
 
-internal sealed class RabbitMqOptions
-{
-    public const string Section = "RabbitMq";
-
-    public string Host { get; set; } = "127.0.0.1";
-
-    public int Port { get; set; } = 25672;
-
-    public string VirtualHost { get; set; } = "/";
-
-    public string Username { get; set; } = "guest";
-
-    public string Password { get; set; } = "guest";
-}
-
 internal sealed class ApiKeyOptions
 {
     public const string Section = "ApiKeys";

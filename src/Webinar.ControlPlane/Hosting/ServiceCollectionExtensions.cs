@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
+using Webinar.Contracts.Bus;
 using Webinar.Contracts.Archives;
 using Webinar.Contracts.Trust;
 using Webinar.Contracts.Tls;

@@ -60,9 +60,9 @@ internal sealed class CreateMeetingValidator(IOptions<MeetingOptions> options, W
             return "PrimaryMeetingId is not a meeting id.";
         }
 
-        if (b.MeetingFeatures?.Attendee?.MaxCount is { } max && max is < 1 or > 250)
+        if (b.MeetingFeatures?.Attendee?.MaxCount is { } max && max is < 1 or > MeetingLimits.MaxAttendees)
         {
-            return "MeetingFeatures.Attendee.MaxCount must be 1 to 250.";
+            return $"MeetingFeatures.Attendee.MaxCount must be 1 to {MeetingLimits.MaxAttendees}.";
         }
 
         if (b.Tags is { } tags)
@@ -166,7 +166,7 @@ internal sealed class CreateMeetingHandler(
         var node = await placement.FindAsync(connection, tx, body.MediaRegion!, ct)
             ?? throw ApiException.ServiceUnavailable($"No healthy media node is available in {body.MediaRegion}; retry shortly.");
         var meetingId = Guid.CreateVersion7(now);
-        var maxAttendees = body.MeetingFeatures?.Attendee?.MaxCount ?? 250;
+        var maxAttendees = body.MeetingFeatures?.Attendee?.MaxCount ?? MeetingLimits.MaxAttendees;
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO meetings (meeting_id, platform_id, primary_meeting_id, external_meeting_id, media_region, node_id, signaling_url,

@@ -4,7 +4,7 @@ using Webinar.ControlPlane.Hosting;
 namespace Webinar.ControlPlane.Nodes;
 
 /// <summary>
-/// What the control plane believes about a node, in one place (issue 8). Every time is the database's clock
+/// What the control plane believes about a node, in one place. Every time is the database's clock
 /// (<c>now()</c> and <c>last_heartbeat_at</c> written by it), so control-plane instances with different clocks agree.
 /// <list type="bullet">
 /// <item><b>Healthy</b> (new meetings may be placed on it): its last heartbeat is younger than

@@ -45,7 +45,7 @@ internal sealed class Placement(NodeLiveness liveness)
 /// <summary>
 /// Records a node's heartbeat at the database's clock: its region, signalling URL and load (for placement) and its
 /// per-meeting connection counts (for idle tracking). A heartbeat that lists the node's connections reconciles
-/// <c>live_connections</c> with it (issue 8): a row the node no longer has (its AttendeeLeft was lost, or handled
+/// <c>live_connections</c> with it: a row the node no longer has (its AttendeeLeft was lost, or handled
 /// before its AttendeeJoined) is removed once it is older than one heartbeat interval, so a join still on its way is
 /// never taken for a ghost. A heartbeat without the list (an older node) clears the node's rows when it comes back
 /// after being unhealthy, as before.

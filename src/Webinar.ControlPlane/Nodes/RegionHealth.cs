@@ -12,7 +12,7 @@ internal sealed record RegionNodes(string Region, int HealthyNodes);
 internal sealed record NodeHealthReport(bool Ready, IReadOnlyList<RegionNodes> Regions);
 
 /// <summary>
-/// Per-region node health (issue 8): <c>/readyz</c> says the control plane can serve; this says whether a meeting can
+/// Per-region node health: <c>/readyz</c> says the control plane can serve; this says whether a meeting can
 /// be placed in each region now. <c>infra/up</c> waits for it before it prints "up".
 /// </summary>
 internal static class RegionHealth

@@ -14,6 +14,12 @@ public sealed record RetransmissionOptions
 
     /// <summary>Burst allowed on top of the rate, in bytes (about 50 full packets).</summary>
     public int BurstBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Sent video packets kept per subscriber for NACKs: about two seconds of 1.5 Mbit/s video (rounded up to a power of two).</summary>
+    public int VideoCacheSize { get; init; } = 512;
+
+    /// <summary>Sent audio packets kept per subscriber: audio is answered without NACK, so a few suffice (rounded up to a power of two).</summary>
+    public int AudioCacheSize { get; init; } = 16;
 }
 
 /// <summary>Why a requested retransmission was or was not sent.</summary>

@@ -9,6 +9,8 @@ public static class RtpExtensionUris
     public const string AbsSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
     public const string TransportWideSequenceNumber = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
     public const string AudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    public const string Rid = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+    public const string RepairedRid = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 }
 
 /// <summary>Encoders and decoders for the values of the extensions WebRTC uses; all work on element values.</summary>

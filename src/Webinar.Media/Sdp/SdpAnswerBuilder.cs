@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Webinar.Media.Rtp;
 
 namespace Webinar.Media.Sdp;
 
@@ -11,15 +12,9 @@ namespace Webinar.Media.Sdp;
 /// </summary>
 public static class SdpAnswerBuilder
 {
-    public const string MidExtension = "urn:ietf:params:rtp-hdrext:sdes:mid";
-    public const string AbsSendTimeExtension = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
-    public const string TransportWideCcExtension = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
-    public const string AudioLevelExtension = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-    public const string MediaProtocol = "UDP/TLS/RTP/SAVPF";
-
     /// <summary>Header extensions the node supports, answered with the offer's ids.</summary>
     public static IReadOnlyList<string> SupportedExtensions { get; } =
-        [MidExtension, AbsSendTimeExtension, TransportWideCcExtension, AudioLevelExtension];
+        [RtpExtensionUris.Mid, RtpExtensionUris.AbsSendTime, RtpExtensionUris.TransportWideSequenceNumber, RtpExtensionUris.AudioLevel];
 
     /// <summary>RTCP feedback the node answers for video; audio gets transport-cc only.</summary>
     public static IReadOnlyList<string> VideoFeedback { get; } = ["nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"];
@@ -159,7 +154,7 @@ public static class SdpAnswerBuilder
             Connection = $"IN {addressType} {address}",
         };
 
-        var codec = offered.IsRejected || !string.Equals(offered.Protocol, MediaProtocol, StringComparison.OrdinalIgnoreCase)
+        var codec = offered.IsRejected || !string.Equals(offered.Protocol, MediaDescription.WebRtcProtocol, StringComparison.OrdinalIgnoreCase)
             ? null
             : offered.Kind switch
             {
@@ -221,8 +216,8 @@ public static class SdpAnswerBuilder
         foreach (var extension in offered.Extensions)
         {
             if ((SupportedExtensions.Contains(extension.Uri, StringComparer.OrdinalIgnoreCase)
-                    && (extension.Uri != AudioLevelExtension || offered.Kind == "audio"))
-                || (extension.Uri == SdpSimulcast.RidExtension && offered.Kind == "video"))
+                    && (extension.Uri != RtpExtensionUris.AudioLevel || offered.Kind == "audio"))
+                || (extension.Uri == RtpExtensionUris.Rid && offered.Kind == "video"))
             {
                 media.Extensions.Add(new SdpExtmap(extension.Id, null, extension.Uri));
             }
@@ -250,7 +245,7 @@ public static class SdpAnswerBuilder
         {
             foreach (var extension in offered.Extensions)
             {
-                if (extension.Uri == SdpSimulcast.RidExtension)
+                if (extension.Uri == RtpExtensionUris.Rid)
                 {
                     SdpSimulcast.AddReceiveAnswer(media, rids);
                     break;

@@ -245,9 +245,45 @@ public static class SdpParser
         return true;
     }
 
+    /// <summary>The transport attributes, at either level: true when <paramref name="name"/> is one of them.</summary>
+    private static bool TryParseTransportAttribute(ISdpTransportAttributes target, string name, string? value, out string? problem)
+    {
+        switch (name)
+        {
+            case "ice-ufrag":
+                target.IceUfrag = value;
+                problem = value is { Length: > 0 } ? null : "has an empty a=ice-ufrag";
+                return true;
+            case "ice-pwd":
+                target.IcePwd = value;
+                problem = value is { Length: > 0 } ? null : "has an empty a=ice-pwd";
+                return true;
+            case "ice-options":
+                target.IceOptions = value;
+                problem = null;
+                return true;
+            case "fingerprint":
+                target.Fingerprint = value;
+                problem = value is { Length: > 0 } ? null : "has an empty a=fingerprint";
+                return true;
+            case "setup":
+                target.Setup = value;
+                problem = IsSetup(value) ? null : "has an a=setup that is not active, passive, actpass or holdconn";
+                return true;
+            default:
+                problem = null;
+                return false;
+        }
+    }
+
     private static string? ParseSessionAttribute(SessionDescription sdp, ReadOnlySpan<char> attribute)
     {
         var (name, value) = Split(attribute);
+        if (TryParseTransportAttribute(sdp, name, value, out var problem))
+        {
+            return problem;
+        }
+
         switch (name)
         {
             case "group":
@@ -261,21 +297,6 @@ public static class SdpParser
             case "ice-lite":
                 sdp.IceLite = true;
                 return null;
-            case "ice-ufrag":
-                sdp.IceUfrag = value;
-                return value is { Length: > 0 } ? null : "has an empty a=ice-ufrag";
-            case "ice-pwd":
-                sdp.IcePwd = value;
-                return value is { Length: > 0 } ? null : "has an empty a=ice-pwd";
-            case "ice-options":
-                sdp.IceOptions = value;
-                return null;
-            case "fingerprint":
-                sdp.Fingerprint = value;
-                return value is { Length: > 0 } ? null : "has an empty a=fingerprint";
-            case "setup":
-                sdp.Setup = value;
-                return IsSetup(value) ? null : "has an a=setup that is not active, passive, actpass or holdconn";
             case "msid-semantic":
                 sdp.MsidSemantic = value?.Trim();
                 return null;
@@ -291,6 +312,11 @@ public static class SdpParser
     private static string? ParseMediaAttribute(MediaDescription media, ReadOnlySpan<char> attribute, SdpLimits limits)
     {
         var (name, value) = Split(attribute);
+        if (TryParseTransportAttribute(media, name, value, out var problem))
+        {
+            return problem;
+        }
+
         switch (name)
         {
             case "mid":
@@ -313,21 +339,6 @@ public static class SdpParser
             case "inactive":
                 media.Direction = SdpDirection.Inactive;
                 return null;
-            case "ice-ufrag":
-                media.IceUfrag = value;
-                return value is { Length: > 0 } ? null : "has an empty a=ice-ufrag";
-            case "ice-pwd":
-                media.IcePwd = value;
-                return value is { Length: > 0 } ? null : "has an empty a=ice-pwd";
-            case "ice-options":
-                media.IceOptions = value;
-                return null;
-            case "fingerprint":
-                media.Fingerprint = value;
-                return value is { Length: > 0 } ? null : "has an empty a=fingerprint";
-            case "setup":
-                media.Setup = value;
-                return IsSetup(value) ? null : "has an a=setup that is not active, passive, actpass or holdconn";
             case "rtcp":
                 media.Rtcp = value;
                 return null;

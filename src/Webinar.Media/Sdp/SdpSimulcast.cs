@@ -8,9 +8,6 @@ namespace Webinar.Media.Sdp;
 /// </summary>
 public static class SdpSimulcast
 {
-    public const string RidExtension = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
-    public const string RepairedRidExtension = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
-
     /// <summary>Most encodings the node accepts for one track; more are not answered.</summary>
     public const int MaxLayers = 4;
 

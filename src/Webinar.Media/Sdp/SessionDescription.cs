@@ -5,7 +5,7 @@ namespace Webinar.Media.Sdp;
 /// A plain mutable model: <see cref="SdpParser"/> fills it, <see cref="SdpAnswerBuilder"/> builds one,
 /// <see cref="SdpWriter"/> serialises it. Attributes the model does not know are kept in <see cref="OtherAttributes"/>.
 /// </summary>
-public sealed class SessionDescription
+public sealed class SessionDescription : ISdpTransportAttributes
 {
     public SdpOrigin Origin { get; set; } = new("-", "0", 0, "IN", "IP4", "0.0.0.0");
 
@@ -57,6 +57,23 @@ public sealed class SessionDescription
     }
 }
 
+/// <summary>
+/// The transport attributes that stand at session level or in a media section (the media section's win): ICE
+/// credentials and options (RFC 8839), the DTLS fingerprint and setup role (RFC 8122).
+/// </summary>
+public interface ISdpTransportAttributes
+{
+    string? IceUfrag { get; set; }
+
+    string? IcePwd { get; set; }
+
+    string? IceOptions { get; set; }
+
+    string? Fingerprint { get; set; }
+
+    string? Setup { get; set; }
+}
+
 /// <summary>o= line: username, session id, session version, network type, address type, address.</summary>
 public sealed record SdpOrigin(string Username, string SessionId, ulong SessionVersion, string NetworkType, string AddressType, string Address);
 
@@ -75,7 +92,7 @@ public enum SdpDirection
 }
 
 /// <summary>One m= section.</summary>
-public sealed class MediaDescription
+public sealed class MediaDescription : ISdpTransportAttributes
 {
     /// <summary>"audio", "video", "application", ...</summary>
     public string Kind { get; set; } = "";
@@ -85,7 +102,10 @@ public sealed class MediaDescription
     /// <summary>The "/n" of "port/n", if present.</summary>
     public int? PortCount { get; set; }
 
-    /// <summary>"UDP/TLS/RTP/SAVPF" for WebRTC media.</summary>
+    /// <summary>The transport protocol of WebRTC media (RFC 8834 §5.1.2), the only one the node and the client answer.</summary>
+    public const string WebRtcProtocol = "UDP/TLS/RTP/SAVPF";
+
+    /// <summary><see cref="WebRtcProtocol"/> for WebRTC media.</summary>
     public string Protocol { get; set; } = "";
 
     /// <summary>The m= line's format list in order (RTP payload types as text, or "webrtc-datachannel").</summary>

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Webinar.Contracts.Bus;
 using Webinar.Contracts.Trust;
 using Webinar.Sfu.Hosting;
 

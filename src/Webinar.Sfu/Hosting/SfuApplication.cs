@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Webinar.Contracts.Bus;
 using Webinar.Contracts.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Webinar.Sfu.Archives;

@@ -1,4 +1,5 @@
 using System.Net;
+using Webinar.Contracts.Meetings;
 using Webinar.Contracts.Tls;
 
 namespace Webinar.Sfu.Hosting;
@@ -67,7 +68,7 @@ internal sealed class SfuOptions
     public TimeSpan JoinTokenKeyReloadInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Live connections allowed per meeting (the meeting's MaxAttendees may lower it).</summary>
-    public int MaxConnectionsPerMeeting { get; set; } = 250;
+    public int MaxConnectionsPerMeeting { get; set; } = MeetingLimits.MaxAttendees;
 
     /// <summary>
     /// Live connections this node accepts over all its meetings (its capacity); a join beyond it is refused with
@@ -173,21 +174,3 @@ internal sealed class MediaListenInfo
     public string? AnnouncedAddress { get; set; }
 }
 
-/// <summary>Broker settings, bound from the <c>RabbitMq</c> configuration section.</summary>
-internal sealed class RabbitMqOptions
-{
-    public const string Section = "RabbitMq";
-
-    public string Host { get; set; } = "127.0.0.1";
-
-    public int Port { get; set; } = 25672;
-
-    public string VirtualHost { get; set; } = "/";
-
-    public string Username { get; set; } = "guest";
-
-    public string Password { get; set; } = "guest";
-
-    /// <summary>Block host start until the broker is connected (tests); a node normally starts without it.</summary>
-    public bool WaitUntilStarted { get; set; }
-}

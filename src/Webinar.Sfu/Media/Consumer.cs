@@ -43,8 +43,7 @@ internal sealed class Consumer : IDisposable
         _extensions = extensions;
         _rewriter = new RtpStreamRewriter(ssrc, (uint)producer.Codec.ClockRate, time,
             (ushort)Random.Shared.Next(0, 0x8000), (uint)Random.Shared.Next());
-        // About two seconds of 1.5 Mbit/s video; audio is answered without NACK, so a few packets suffice.
-        _cache = new RtpPacketCache(producer.Kind == MediaKind.Video ? 512 : 16);
+        _cache = new RtpPacketCache(producer.Kind == MediaKind.Video ? transport.Retransmission.VideoCacheSize : transport.Retransmission.AudioCacheSize);
         _resends = new RetransmissionLimiter(_cache.Capacity, time, transport.Retransmission);
         _gateOnKeyframe = waitForKeyframe && producer.Kind == MediaKind.Video;
         _waitingForKeyframe = _gateOnKeyframe;

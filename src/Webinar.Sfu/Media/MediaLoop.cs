@@ -108,10 +108,6 @@ internal sealed class MediaLoop : IDisposable
     /// <summary>The first UDP socket's endpoint.</summary>
     public IPEndPoint LocalEndPoint => _udp[0].LocalEndPoint;
 
-    public int ManagedThreadId => _thread.ManagedThreadId;
-
-    public bool IsOnLoop => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
-
     /// <summary>Open ICE-TCP connections (loop thread).</summary>
     public IReadOnlyList<IceTcpConnection> TcpConnections => _tcp;
 

@@ -42,7 +42,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     protected NodeMedia Node { get; }
 
     /// <summary>SSRC this transport's own RTCP (receiver reports, feedback) is sent from.</summary>
-    protected uint RtcpSsrc { get; } = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+    protected uint RtcpSsrc { get; } = RtpSsrc.NewRandom();
 
     /// <summary>Where packets go and which local socket they leave from; null until known (ICE selection for a browser).</summary>
     protected abstract MediaPath? Path { get; }
@@ -58,8 +58,6 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     public IEnumerable<Consumer> Consumers => _consumersBySsrc.Values;
 
     public IEnumerable<Producer> Producers => _simulcastProducers.Count == 0 ? _producersBySsrc.Values : [.. _producersBySsrc.Values, .. _simulcastProducers];
-
-    public int ProducerCount => _producersBySsrc.Count + _unboundProducers.Count + _simulcastProducers.Count;
 
     /// <summary>The RFC 8285 id the peer uses for the RID header extension (0: not negotiated), to bind simulcast layers.</summary>
     public byte RidExtensionId { get; set; }

@@ -11,7 +11,9 @@ namespace Webinar.Sfu.Media;
 
 /// <summary>
 /// The media side of a node: the media loop, the node's DTLS certificate, and the tables that route each datagram
-/// to its transport — by remote address once ICE selected it, by the ICE username fragment before that.
+/// to its transport — by remote address once ICE selected it, by the ICE username fragment before that. It knows
+/// transports, not meetings (mediasoup's worker): <see cref="NodeMediaPlane"/> owns one and adds the routers and peers
+/// that signalling talks to.
 /// </summary>
 internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
 {

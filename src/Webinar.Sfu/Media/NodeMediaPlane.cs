@@ -7,8 +7,9 @@ using Webinar.Sfu.Sessions;
 namespace Webinar.Sfu.Media;
 
 /// <summary>
-/// The node's media plane: one <see cref="NodeMedia"/> (UDP socket, media loop, certificate) and a router per
-/// meeting. A replica whose primary is on this node gets its primary's streams in process.
+/// The node's media plane, what signalling sees (<see cref="IMediaPlane"/>): a router per meeting and a peer per
+/// connection, on top of one <see cref="NodeMedia"/> (sockets, media loop, certificate, datagram routing). A replica
+/// whose primary is on this node gets its primary's streams in process.
 /// </summary>
 internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
 {
@@ -223,7 +224,7 @@ internal interface IRouterObserver
 
 internal static class MediaExtensions
 {
-    /// <summary>Registers the real media plane (before AddSessions, whose placeholder is a TryAdd).</summary>
+    /// <summary>Registers the media plane, its limits and the hosted service that starts its loop.</summary>
     public static IServiceCollection AddMedia(this IServiceCollection services)
     {
         services.AddOptions<MediaLimitsOptions>().BindConfiguration(MediaLimitsOptions.Section);

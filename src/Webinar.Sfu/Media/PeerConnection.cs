@@ -248,9 +248,9 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             AcceptIncomingMedia = _canPublish != MediaKinds.None || AcceptsSendSlots,
             OutgoingStreams = outgoing,
         };
-        _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, SdpAnswerBuilder.TransportWideCcExtension);
-        _transport.MidExtensionId = FindExtensionId(offer, SdpAnswerBuilder.MidExtension);
-        _transport.RidExtensionId = FindExtensionId(offer, SdpSimulcast.RidExtension);
+        _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, RtpExtensionUris.TransportWideSequenceNumber);
+        _transport.MidExtensionId = FindExtensionId(offer, RtpExtensionUris.Mid);
+        _transport.RidExtensionId = FindExtensionId(offer, RtpExtensionUris.Rid);
         return new PreparedAnswer(parameters, assignments, null) { Spares = spares };
     }
 
@@ -311,7 +311,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         foreach (var media in offer.Media)
         {
             if (media.Mid is null || !receiving.Contains(media.Mid) || assignments.ContainsKey(media.Mid)
-                || !TryKind(media.Kind, out var kind) || (media.Direction == SdpDirection.SendRecv && media.Ssrcs.Count > 0))
+                || !MediaKindNames.TryParse(media.Kind, out var kind) || (media.Direction == SdpDirection.SendRecv && media.Ssrcs.Count > 0))
             {
                 continue;
             }
@@ -322,7 +322,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                     && OffersCodec(media, producer.Codec.Name))
                 {
                     var spareSsrc = _spares?.SsrcOf(media.Mid) ?? 0;
-                    assignments[media.Mid] = new SlotAssignment(producer, spareSsrc != 0 ? spareSsrc : NewSsrc(), Existing: false);
+                    assignments[media.Mid] = new SlotAssignment(producer, spareSsrc != 0 ? spareSsrc : RtpSsrc.NewRandom(), Existing: false);
                     taken.Add(producer);
                     break;
                 }
@@ -376,7 +376,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             var offered = offer.Media[i];
             var answered = answer.Media[i];
             if (offered.Mid is null || answered.IsRejected || answered.Direction is not (SdpDirection.RecvOnly or SdpDirection.SendRecv)
-                || !TryKind(offered.Kind, out var kind) || answered.Codecs.Count == 0)
+                || !MediaKindNames.TryParse(offered.Kind, out var kind) || answered.Codecs.Count == 0)
             {
                 continue;
             }
@@ -431,7 +431,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             return;
         }
 
-        var streamId = $"{_peer.ConnectionId:N}-{(slot.Kind == MediaKind.Audio ? "audio" : "video")}-{++_tracksPublished}";
+        var streamId = $"{_peer.ConnectionId:N}-{MediaKindNames.Of(slot.Kind)}-{++_tracksPublished}";
         var producer = new Producer(streamId, slot.Kind, slot.Ssrc, slot.Codec, _publishAs, _transport!, Node.Time)
         {
             ExtensionIds = slot.ExtensionIds,
@@ -444,7 +444,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _publishRouter.AddProducer(producer);
     }
 
-    private bool MaySend(MediaKind kind) => _canPublish.HasFlag(kind == MediaKind.Audio ? MediaKinds.Audio : MediaKinds.Video);
+    private bool MaySend(MediaKind kind) => _canPublish.HasFlag(MediaKindNames.AsFlag(kind));
 
     /// <summary>
     /// A pre-negotiating replica attendee's send m-lines are accepted (answered recvonly) while it is in the audience:
@@ -479,7 +479,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 
         if (primary.IsRemotePrimary && _plane.Relay?.CanPublishInto(primary) != true)
         {
-            return new MediaOutcome(MediaRefusal.Unavailable, "The relay to the primary's node is not up; try again shortly.");
+            return new MediaOutcome(MediaRefusal.Unavailable, RefusalMessages.RelayNotUp);
         }
 
         Unpublish();
@@ -624,7 +624,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         foreach (var media in offer.Media)
         {
             if (media.IsRejected || media.Mid is null || media.Direction != SdpDirection.RecvOnly || assignments.ContainsKey(media.Mid)
-                || !TryKind(media.Kind, out var kind))
+                || !MediaKindNames.TryParse(media.Kind, out var kind))
             {
                 continue;
             }
@@ -632,7 +632,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             var ssrc = _spares.SsrcOf(media.Mid);
             if (ssrc == 0)
             {
-                ssrc = NewSsrc();
+                ssrc = RtpSsrc.NewRandom();
             }
 
             outgoing[media.Mid] = new SdpOutgoingStream(ssrc, Cname, "webinar-spare", $"spare-{ssrc:x8}");
@@ -805,14 +805,6 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         producer.Owner.AttendeeId == _peer.AttendeeId || producer.Owner.AttendeeId == _publishAs.AttendeeId
         || (_transport is not null && ReferenceEquals(producer.Transport, _transport));
 
-    private static uint NewSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
-
-    private static bool TryKind(string sdpKind, out MediaKind kind)
-    {
-        kind = sdpKind == "audio" ? MediaKind.Audio : MediaKind.Video;
-        return sdpKind is "audio" or "video";
-    }
-
     private static bool OffersCodec(MediaDescription media, string name) => FindCodec(media, name) is not null;
 
     private static SdpCodec? FindCodec(MediaDescription media, string name)
@@ -866,16 +858,13 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         return false;
     }
 
-    /// <summary>Publisher extension ids → this subscriber's; the mid and the RIDs are erased.</summary>
+    /// <summary>Publisher extension ids → this subscriber's, for the extensions <see cref="Producer.IsForwardedExtension"/>.</summary>
     private static RtpExtensionIdMap MapExtensions(Producer producer, MediaDescription answered)
     {
         var map = new RtpExtensionIdMap();
         foreach (var (uri, fromId) in producer.ExtensionIds)
         {
-            // The mid and the RID name the publisher's section and layer, not the subscriber's (a RID that changed
-            // with each layer switch could make the browser demultiplex by it); the transport-wide sequence number
-            // element is kept, under the subscriber's id, and renumbered per subscriber as the packet leaves.
-            if (uri is SdpAnswerBuilder.MidExtension or SdpSimulcast.RidExtension or SdpSimulcast.RepairedRidExtension)
+            if (!Producer.IsForwardedExtension(uri))
             {
                 continue;
             }

@@ -57,6 +57,15 @@ internal sealed class Producer
     /// <summary>Header extension URI → the id the publisher uses for it.</summary>
     public IReadOnlyDictionary<string, byte> ExtensionIds { get; init; } = new Dictionary<string, byte>();
 
+    /// <summary>
+    /// Whether a publisher's header extension travels on to subscribers and relay links: all but the mid and the RIDs,
+    /// which name the publisher's own m-line and layer (a RID that changed with each layer switch could make a browser
+    /// demultiplex by it; a relay link binds layers to SSRCs up front). The transport-wide sequence number travels and
+    /// is renumbered per subscriber as the packet leaves (SubscriberBandwidth).
+    /// </summary>
+    public static bool IsForwardedExtension(string uri) =>
+        uri is not (RtpExtensionUris.Mid or RtpExtensionUris.Rid or RtpExtensionUris.RepairedRid);
+
     /// <summary>The simulcast encodings, lowest first; empty for a single-stream producer.</summary>
     public IReadOnlyList<ProducerLayer> Layers { get; init; } = [];
 

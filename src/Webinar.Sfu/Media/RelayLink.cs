@@ -3,6 +3,7 @@ using System.Net;
 using Webinar.Media.Rtcp;
 using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
+using Webinar.Sfu.Relay;
 
 namespace Webinar.Sfu.Media;
 
@@ -18,12 +19,11 @@ internal interface IRelayLinkListener
 /// with SRTP keys the two exchanged over the bus. On a primary's node its consumers carry the primary's streams (one
 /// per stream, whatever the audience size on the far node); on a replica's node its producers feed the primary's
 /// proxy router there, which fans out to the local replicas. Keyframe requests and NACKs travel back the same way.
-/// A peer heard from for <see cref="SilenceTimeout"/> is gone: the link closes, and the relay re-opens it when the
+/// A peer not heard from for <see cref="RelayOptions.LinkSilenceTimeout"/> is gone: the link closes, and the relay re-opens it when the
 /// peer answers again. Loop thread only.
 /// </summary>
 internal sealed class RelayLink : MediaTransport
 {
-    public static readonly TimeSpan SilenceTimeout = TimeSpan.FromSeconds(6);
     private readonly long _keepaliveInterval;
 
     private readonly MediaPath _path;
@@ -33,16 +33,15 @@ internal sealed class RelayLink : MediaTransport
     private long _nextKeepalive;
 
     public RelayLink(NodeMedia node, Guid linkId, string peerNodeId, IPEndPoint peer, SrtpProfile profile,
-        RelayKeySet inbound, RelayKeySet outbound, IRelayLinkListener listener)
+        RelayKeySet inbound, RelayKeySet outbound, IRelayLinkListener listener, RelayOptions options)
         : base(node)
     {
         LinkId = linkId;
         PeerNodeId = peerNodeId;
-        PeerEndPoint = peer;
         _path = new MediaPath(node.RelaySocket, peer.Serialize());
         _listener = listener;
-        _silenceTicks = (long)(SilenceTimeout.TotalSeconds * node.Time.TimestampFrequency);
-        _keepaliveInterval = node.Time.TimestampFrequency;
+        _silenceTicks = (long)(options.LinkSilenceTimeout.TotalSeconds * node.Time.TimestampFrequency);
+        _keepaliveInterval = (long)(options.LinkKeepaliveInterval.TotalSeconds * node.Time.TimestampFrequency);
         _lastHeard = node.Time.GetTimestamp();
         StartSrtp(new SrtpSession(profile, inbound.Key, inbound.Salt), new SrtpSession(profile, outbound.Key, outbound.Salt));
     }
@@ -50,8 +49,6 @@ internal sealed class RelayLink : MediaTransport
     public Guid LinkId { get; }
 
     public string PeerNodeId { get; }
-
-    public IPEndPoint PeerEndPoint { get; }
 
     public SocketAddress PeerAddress => _path.Remote;
 
@@ -78,7 +75,7 @@ internal sealed class RelayLink : MediaTransport
         base.OnTick(now);
         if (now >= _nextKeepalive)
         {
-            // An empty receiver report once a second keeps the peer's silence timer quiet when no media flows.
+            // An empty receiver report every keepalive interval keeps the peer's silence timer quiet when no media flows.
             _nextKeepalive = now + _keepaliveInterval;
             var buffer = Node.RtcpBuffer;
             if (RtcpReceiverReport.TryWrite(buffer, RtcpSsrc, ReadOnlySpan<ReportBlock>.Empty, out var length))

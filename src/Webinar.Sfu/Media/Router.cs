@@ -23,8 +23,6 @@ internal sealed class Router
     /// <summary>The primary meeting's router when this one is a replica.</summary>
     public Router? Primary { get; }
 
-    public int PeerCount => _peers.Count;
-
     private IRouterObserver[] _observers = [];
 
     /// <summary>

@@ -6,7 +6,7 @@ namespace Webinar.Sfu.Meetings;
 
 /// <summary>
 /// Verifies join tokens with the public keys of <see cref="SfuOptions.JoinTokenPublicKeyFile"/>, reloading the file when
-/// it changes (issue 8): a key rotation (add the new public key, switch the control plane's private key, later drop the
+/// it changes: a key rotation (add the new public key, switch the control plane's private key, later drop the
 /// old one) needs no node restart. The file's write time is looked at when a token names a key the node does not have
 /// (at most once per <see cref="SfuOptions.JoinTokenKeyReloadInterval"/>) and at least that often otherwise. A file that
 /// cannot be read or holds no key keeps the keys already loaded. Thread-safe; the current verifier is swapped whole.

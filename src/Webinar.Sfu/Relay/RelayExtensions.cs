@@ -8,6 +8,7 @@ internal static class RelayExtensions
     /// <summary>The inter-node relay: only when the node runs the real media plane (tests may run signalling alone).</summary>
     public static IServiceCollection AddRelay(this IServiceCollection services)
     {
+        services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section);
         services.TryAddSingleton<RelayService>();
         services.AddSingleton<IPrimaryPresenceObserver>(sp => sp.GetRequiredService<RelayService>());
         services.AddHostedService(sp => sp.GetRequiredService<RelayService>());

@@ -16,10 +16,9 @@ namespace Webinar.Sfu.Relay;
 /// the smaller node id's request wins (<see cref="OwnRequestWins"/>), so both end with the same link. The set is
 /// touched on the media loop only; the bus methods hop onto it.
 /// </summary>
-internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost, RelayKeySealer sealer, IRelayLinkListener listener, ILogger logger)
+internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost, RelayKeySealer sealer, IRelayLinkListener listener, RelayOptions options, ILogger logger)
 {
     public const SrtpProfile Profile = SrtpProfile.AeadAes128Gcm;
-    private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
 
     private readonly ConcurrentDictionary<string, Guid> _opening = new(StringComparer.Ordinal);
 
@@ -97,7 +96,7 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
         try
         {
             var keys = RelayKeySet.Generate(Profile);
-            var client = bus.CreateRequestClient<OpenRelayLink>(RelayService.NodeQueue(peerNodeId), RequestTimeout);
+            var client = bus.CreateRequestClient<OpenRelayLink>(RelayService.NodeQueue(peerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
             var response = await client.GetResponse<RelayLinkOpened>(
                 new OpenRelayLink(linkId, nodeId, mediaHost, node.Port, sealer.Seal(peerNodeId, (ushort)Profile, keys.Key, keys.Salt)),
                 cancellationToken).ConfigureAwait(false);
@@ -149,7 +148,7 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
             old.Close("relay-replaced");
         }
 
-        var link = new RelayLink(node, linkId, peerNodeId, peer, Profile, inbound, outbound, listener);
+        var link = new RelayLink(node, linkId, peerNodeId, peer, Profile, inbound, outbound, listener, options);
         _links[peerNodeId] = link;
         node.Register(link, link.PeerAddress);
         Log.RelayLinkOpened(logger, peerNodeId, linkId, peer.ToString());

@@ -12,13 +12,12 @@ namespace Webinar.Sfu.Relay;
 /// by the meeting's one admission rule (<see cref="MeetingRooms.AdmitRemotePromotion"/>) and counts the attendee until
 /// <c>RelayPromotionEnded</c> or the link closing. The refusal reasons on the wire, both ways, are mapped here only.
 /// </summary>
-internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId)
+internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId, RelayOptions options)
 {
     public const string MeetingFull = "meeting-full";
     public const string AlreadyConnected = "already-connected";
     public const string UnknownLink = "unknown-link";
     public const string NotPlacedHere = "not-placed-here";
-    private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
 
     /// <summary>The primary's node's decision on the wire.</summary>
     public static PromotionAdmission Answer(PromotionResult result) => result switch
@@ -33,8 +32,8 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
     public static MediaOutcome Outcome(PromotionAdmission admission) => admission switch
     {
         { Admitted: true } => MediaOutcome.Ok,
-        { Reason: MeetingFull } => new MediaOutcome(MediaRefusal.MeetingFull, "The primary meeting has reached its connection limit."),
-        { Reason: AlreadyConnected } => new MediaOutcome(MediaRefusal.AlreadyConnected, "That primary attendee is already connected."),
+        { Reason: MeetingFull } => new MediaOutcome(MediaRefusal.MeetingFull, RefusalMessages.PrimaryFull),
+        { Reason: AlreadyConnected } => new MediaOutcome(MediaRefusal.AlreadyConnected, RefusalMessages.PrimaryAttendeeConnected),
         var refused => new MediaOutcome(MediaRefusal.Unavailable, $"The primary's node refused the promotion ({refused.Reason})."),
     };
 
@@ -57,12 +56,12 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
         var link = await node.Loop.InvokeAsync(() => remotes.LinkOf(primaryMeetingId)).ConfigureAwait(false);
         if (link is null)
         {
-            return new MediaOutcome(MediaRefusal.Unavailable, "The relay to the primary's node is not up; try again shortly.");
+            return new MediaOutcome(MediaRefusal.Unavailable, RefusalMessages.RelayNotUp);
         }
 
         try
         {
-            var client = bus.CreateRequestClient<AdmitPromotion>(RelayService.NodeQueue(link.PeerNodeId), RequestTimeout);
+            var client = bus.CreateRequestClient<AdmitPromotion>(RelayService.NodeQueue(link.PeerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
             var response = await client.GetResponse<PromotionAdmission>(new AdmitPromotion(link.LinkId, nodeId, primaryMeetingId,
                 new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)), cancellationToken).ConfigureAwait(false);
             return Outcome(response.Message);

@@ -11,8 +11,8 @@ using Webinar.Sfu.Signaling;
 namespace Webinar.Sfu.Relay;
 
 /// <summary>
-/// Relays primaries' media between nodes (issue 4), composed of one part per rule (issue 8): <see cref="RelayLinks"/>
-/// (one link per pair of nodes and its set-up), <see cref="PrimaryRelays"/> (the primary's node: subscriptions,
+/// Relays primaries' media between nodes, composed of one part per rule: <see cref="RelayLinks"/>
+/// (one link per pair of nodes and its set-up), <see cref="HostedPrimaries"/> (the primary's node: subscriptions,
 /// presence out, streams promoted in), <see cref="RemotePrimaries"/> (the replica's node: proxy routers fed over the
 /// link), <see cref="RelayPromotions"/> (admission of promotions across nodes) and <see cref="RelayStreamMapping"/> (a
 /// stream on the wire). This type wires them to the media plane, the rooms and the bus, and runs the reconcile pass:
@@ -22,9 +22,6 @@ namespace Webinar.Sfu.Relay;
 /// </summary>
 internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPresenceObserver, IRelayLinkListener
 {
-    private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(2);
-    private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 3);
-
     private readonly NodeMediaPlane _plane;
     private readonly IBus _bus;
     private readonly IServiceProvider _services;
@@ -32,24 +29,26 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
     private readonly string _nodeId;
     private readonly RelayOutbox _outbox;
     private readonly RelayLinks _links;
-    private readonly PrimaryRelays _primaries;
+    private readonly HostedPrimaries _primaries;
     private readonly RemotePrimaries _remotes;
     private readonly RelayPromotions _promotions;
+    private readonly RelayOptions _relay;
     private readonly SemaphoreSlim _wake = new(0);
 
     public RelayService(NodeMediaPlane plane, IBus bus, IServiceProvider services, MeetingDirectory directory,
-        IOptions<SfuOptions> options, RelayKeySealer sealer, ILogger<RelayService> logger)
+        IOptions<SfuOptions> options, IOptions<RelayOptions> relay, RelayKeySealer sealer, ILogger<RelayService> logger)
     {
         _plane = plane;
         _bus = bus;
         _services = services;
         _logger = logger;
         _nodeId = options.Value.EffectiveNodeId;
-        _outbox = new RelayOutbox(bus, plane.Node.Time, logger);
-        _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), sealer, this, logger);
-        _primaries = new PrimaryRelays(plane, directory, _links, _outbox, _nodeId);
-        _remotes = new RemotePrimaries(_nodeId, _outbox, plane.Node.Time, logger);
-        _promotions = new RelayPromotions(bus, plane.Node, _links, _remotes, _outbox, () => Rooms, _nodeId);
+        _relay = relay.Value;
+        _outbox = new RelayOutbox(bus, plane.Node.Time, _relay, logger);
+        _links = new RelayLinks(plane.Node, _nodeId, plane.Node.RelayHost.ToString(), sealer, this, _relay, logger);
+        _primaries = new HostedPrimaries(plane, directory, _links, _outbox, _nodeId);
+        _remotes = new RemotePrimaries(_nodeId, _outbox, plane.Node.Time, _relay, logger);
+        _promotions = new RelayPromotions(bus, plane.Node, _links, _remotes, _outbox, () => Rooms, _nodeId, _relay);
         plane.Relay = this;
     }
 
@@ -163,7 +162,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 
             try
             {
-                await _wake.WaitAsync(ReconcileInterval, stoppingToken).ConfigureAwait(false);
+                await _wake.WaitAsync(_relay.ReconcileInterval, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -188,7 +187,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
                     continue;
                 }
 
-                var client = _bus.CreateRequestClient<SubscribePrimary>(NodeQueue(nodeId), RequestTimeout);
+                var client = _bus.CreateRequestClient<SubscribePrimary>(NodeQueue(nodeId), RequestTimeout.After(ms: (int)_relay.RequestTimeout.TotalMilliseconds));
                 var response = await client.GetResponse<PrimarySubscription>(new SubscribePrimary(link.LinkId, _nodeId, primaryId), cancellationToken).ConfigureAwait(false);
                 var presence = await Loop.InvokeAsync(() => _remotes.Apply(primaryId, link, response.Message, now)).ConfigureAwait(false);
                 foreach (var (attendee, joined) in presence)

@@ -19,7 +19,7 @@ internal static class RelayStreamMapping
         producer.StreamId,
         producer.Owner.AttendeeId,
         producer.Owner.ExternalUserId,
-        producer.Kind == MediaKind.Audio ? "audio" : "video",
+        MediaKindNames.Of(producer.Kind),
         relaySsrc,
         producer.Codec.Name,
         producer.Codec.PayloadType,
@@ -64,7 +64,7 @@ internal static class RelayStreamMapping
             return false;
         }
 
-        producer = new Producer(stream.StreamId, stream.Kind == "audio" ? MediaKind.Audio : MediaKind.Video, stream.RelaySsrc, codec,
+        producer = new Producer(stream.StreamId, MediaKindNames.Parse(stream.Kind), stream.RelaySsrc, codec,
             new ProducerOwner(meetingId, stream.AttendeeId, stream.ExternalUserId), link, time)
         {
             ExtensionIds = stream.ExtensionIds,
@@ -102,7 +102,7 @@ internal static class RelayStreamMapping
                 extensions.Set(id, id);
             }
 
-            var consumer = new Consumer(producer, link, "relay", NewSsrc(), (byte)producer.Codec.PayloadType, extensions, time,
+            var consumer = new Consumer(producer, link, "relay", RtpSsrc.NewRandom(), (byte)producer.Codec.PayloadType, extensions, time,
                 waitForKeyframe: false, pinnedLayer: producer.IsSimulcast ? layer : null);
             link.AddConsumer(consumer);
             found[layer] = consumer;
@@ -142,17 +142,15 @@ internal static class RelayStreamMapping
         return true;
     }
 
-    /// <summary>Extensions that keep their meaning across the link.</summary>
+    /// <summary>The extensions that travel across the link (<see cref="Producer.IsForwardedExtension"/>).</summary>
     public static IEnumerable<KeyValuePair<string, byte>> RelayedExtensions(Producer producer)
     {
         foreach (var pair in producer.ExtensionIds)
         {
-            if (pair.Key is not SdpAnswerBuilder.MidExtension)
+            if (Producer.IsForwardedExtension(pair.Key))
             {
                 yield return pair;
             }
         }
     }
-
-    private static uint NewSsrc() => (uint)Random.Shared.NextInt64(1, uint.MaxValue);
 }

@@ -9,11 +9,8 @@ namespace Webinar.Sfu.Relay;
 /// with its proxy router), which of them are due a (re-)subscription, and what the primary's node sends about them
 /// (streams, presence), accepted only over the link they were subscribed on. Media-loop state.
 /// </summary>
-internal sealed class RemotePrimaries(string nodeId, RelayOutbox outbox, TimeProvider time, ILogger logger)
+internal sealed class RemotePrimaries(string nodeId, RelayOutbox outbox, TimeProvider time, RelayOptions options, ILogger logger)
 {
-    /// <summary>A subscription older than this is asked again (the answer reconciles streams and presence).</summary>
-    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
-
     private readonly Dictionary<Guid, RemotePrimary> _remotes = [];
 
     public void Opened(Router proxy, string primaryNodeId)
@@ -49,13 +46,13 @@ internal sealed class RemotePrimaries(string nodeId, RelayOutbox outbox, TimePro
     public RelayLink? LinkOf(Guid primaryMeetingId) =>
         _remotes.TryGetValue(primaryMeetingId, out var remote) && remote.Subscribed && remote.Link is { IsClosed: false } link ? link : null;
 
-    /// <summary>Primaries to (re-)subscribe now: never subscribed, link lost, or older than <see cref="RefreshInterval"/>.</summary>
+    /// <summary>Primaries to (re-)subscribe now: never subscribed, link lost, or older than <see cref="RelayOptions.SubscriptionRefreshInterval"/>.</summary>
     public List<(Guid PrimaryId, string NodeId)> Due(DateTimeOffset now)
     {
         var list = new List<(Guid, string)>();
         foreach (var remote in _remotes.Values)
         {
-            if (!remote.Subscribed || remote.Link is null || remote.Link.IsClosed || now - remote.SubscribedAt > RefreshInterval)
+            if (!remote.Subscribed || remote.Link is null || remote.Link.IsClosed || now - remote.SubscribedAt > options.SubscriptionRefreshInterval)
             {
                 list.Add((remote.Proxy.MeetingId, remote.PrimaryNodeId));
             }

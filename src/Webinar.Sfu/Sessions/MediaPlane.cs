@@ -23,6 +23,28 @@ internal enum MediaKind
     Video,
 }
 
+/// <summary>The one mapping between <see cref="MediaKind"/> and its name in SDP m-lines, signalling frames and relay messages.</summary>
+internal static class MediaKindNames
+{
+    public const string Audio = "audio";
+    public const string Video = "video";
+
+    public static string Of(MediaKind kind) => kind == MediaKind.Audio ? Audio : Video;
+
+    /// <summary>"audio" is audio; any other name is taken for video (a relayed stream is one or the other).</summary>
+    public static MediaKind Parse(string name) => name == Audio ? MediaKind.Audio : MediaKind.Video;
+
+    /// <summary>An m-line's kind: false for anything but audio and video (application, ...).</summary>
+    public static bool TryParse(string name, out MediaKind kind)
+    {
+        kind = Parse(name);
+        return name is Audio or Video;
+    }
+
+    /// <summary>The <see cref="MediaKinds"/> flag of one kind.</summary>
+    public static MediaKinds AsFlag(MediaKind kind) => kind == MediaKind.Audio ? MediaKinds.Audio : MediaKinds.Video;
+}
+
 /// <summary>Kinds of media a peer may send.</summary>
 [Flags]
 internal enum MediaKinds
@@ -64,6 +86,14 @@ internal enum MediaRefusal
 
     /// <summary>The peer named a stream it does not receive.</summary>
     UnknownStream,
+}
+
+/// <summary>Refusal messages said on more than one path (a promotion decided on this node or on the primary's).</summary>
+internal static class RefusalMessages
+{
+    public const string PrimaryFull = "The primary meeting has reached its connection limit.";
+    public const string PrimaryAttendeeConnected = "That primary attendee is already connected.";
+    public const string RelayNotUp = "The relay to the primary's node is not up; try again shortly.";
 }
 
 /// <summary>The outcome of an offer: the answer SDP and slot assignments, or a refusal with a message.</summary>
@@ -132,7 +162,7 @@ internal interface IPeerMedia : IAsyncDisposable
     /// <summary>
     /// Answers the client's offer (the client always offers; the node is ICE-lite and DTLS passive). The answer
     /// assigns remote streams to the offer's recvonly transceivers (by mid) and rejects m-lines it does not use.
-    /// Send m-lines of kinds the peer may not publish are refused with <see cref="MediaRefusal.NotAllowed"/>.
+    /// Send m-lines of kinds the peer may not publish are answered but not published: their tracks wait for a promotion.
     /// Must not throw for a bad offer: returns <see cref="MediaRefusal.BadOffer"/>.
     /// </summary>
     ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken);

@@ -21,7 +21,7 @@ internal enum PromotionResult
 {
     Reserved,
 
-    /// <summary>The primary lives on another node: admission there is the relay's job (issue 4).</summary>
+    /// <summary>The primary lives on another node: admission there is the relay's job.</summary>
     Remote,
     MeetingFull,
     AlreadyConnected,
@@ -243,7 +243,7 @@ internal sealed class MeetingRooms
 
     /// <summary>
     /// An attendee was deleted: its live session is disconnected and a promotion made with its token ends, wherever the
-    /// primary is (issue 8, item 1). On the primary's node a promotion from another node leaves the primary's presence at
+    /// primary is. On the primary's node a promotion from another node leaves the primary's presence at
     /// once; the replica's node, which gets the same event, demotes the session there.
     /// </summary>
     public void Revoke(Guid meetingId, Guid attendeeId)
@@ -330,7 +330,7 @@ internal sealed class MeetingRooms
     }
 
     /// <summary>
-    /// Presence of a primary hosted on another node, relayed to this node (issue 4): shown to the local replicas'
+    /// Presence of a primary hosted on another node, relayed to this node: shown to the local replicas'
     /// sessions exactly like a local primary's presence.
     /// </summary>
     public void RelayPresence(Guid primaryMeetingId, PresenceMember member, bool joined)
@@ -529,7 +529,7 @@ internal sealed class MeetingRooms
 
     /// <summary>
     /// Ends a session's promotion. The primary's presence shows it leaving while the session still is that attendee, so
-    /// the session itself is never told about itself (issue 8, item 7); for a primary on another node the leave comes
+    /// the session itself is never told about itself; for a primary on another node the leave comes
     /// back relayed later, and the session skips that one too (<see cref="Session.DemotedFrom"/>).
     /// </summary>
     private void ReleasePromotionLocked(Session session)

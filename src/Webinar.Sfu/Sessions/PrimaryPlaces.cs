@@ -25,7 +25,7 @@ internal enum PlaceDecision
 }
 
 /// <summary>
-/// The one admission rule of a meeting (issue 8, item 6): who may take a place, and when it is full. Every path asks it:
+/// The one admission rule of a meeting: who may take a place, and when it is full. Every path asks it:
 /// a join (<see cref="MeetingRooms.Admit"/>), a promotion on this node (<see cref="MeetingRooms.ReservePromotion"/>) and a
 /// promotion from another node (<see cref="MeetingRooms.AdmitRemotePromotion"/>). An attendee of a primary holds at most
 /// one place: its own session, or a promotion here, or a promotion from another node. A join replaces the attendee's

@@ -477,10 +477,10 @@ internal sealed class Session : IPeerMediaListener
         switch (_services.Rooms.ReservePromotion(this, claims.MeetingId, member))
         {
             case PromotionResult.MeetingFull:
-                Error(ErrorCodes.MeetingFull, "The primary meeting has reached its connection limit.", frame.IdJson);
+                Error(ErrorCodes.MeetingFull, RefusalMessages.PrimaryFull, frame.IdJson);
                 return;
             case PromotionResult.AlreadyConnected:
-                Error(ErrorCodes.AlreadyConnected, "That primary attendee is already connected.", frame.IdJson);
+                Error(ErrorCodes.AlreadyConnected, RefusalMessages.PrimaryAttendeeConnected, frame.IdJson);
                 return;
             case PromotionResult.MeetingGone:
                 Error(ErrorCodes.NotAllowed, "The primary meeting is not known to this node.", frame.IdJson);

@@ -43,7 +43,7 @@ internal sealed class SessionServices(
 
 internal static class SessionsExtensions
 {
-    /// <summary>Rooms, sessions, and the media plane (the signalling-only plane unless Media/ registered one first).</summary>
+    /// <summary>Rooms, the services every session needs, and archive control. The media plane is Media/'s (or a test's).</summary>
     public static IServiceCollection AddSessions(this IServiceCollection services)
     {
         services.TryAddSingleton<MeetingRooms>();

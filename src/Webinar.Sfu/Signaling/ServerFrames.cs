@@ -5,9 +5,6 @@ using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Signaling;
 
-/// <summary>A presence entry as clients see it.</summary>
-internal sealed record PresenceMember(Guid AttendeeId, string ExternalUserId, Guid ConnectionId);
-
 /// <summary>Writes the node's frames (docs/signaling.md) as UTF-8 JSON.</summary>
 internal static class ServerFrames
 {
@@ -209,8 +206,6 @@ internal static class ServerFrames
         w.WriteString("reason", reason);
     });
 
-    public static string KindName(MediaKind kind) => kind == MediaKind.Audio ? "audio" : "video";
-
     private static byte[] Presence(string type, PresenceMember m) => Write(w =>
     {
         w.WriteString("type", type);
@@ -229,7 +224,7 @@ internal static class ServerFrames
         w.WriteString("streamId", s.StreamId);
         w.WriteString("attendeeId", s.AttendeeId);
         w.WriteString("externalUserId", s.ExternalUserId);
-        w.WriteString("kind", KindName(s.Kind));
+        w.WriteString("kind", MediaKindNames.Of(s.Kind));
     }
 
     private static void WriteKinds(Utf8JsonWriter w, string name, MediaKinds kinds)

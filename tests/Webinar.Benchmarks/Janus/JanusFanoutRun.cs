@@ -1,6 +1,7 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
 using Webinar.Connector.Client;
+using Webinar.TestSupport.Janus;
 
 namespace Webinar.Benchmarks.Janus;
 

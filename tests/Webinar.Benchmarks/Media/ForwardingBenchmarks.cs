@@ -7,6 +7,7 @@ using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Sessions;
+using Webinar.Sfu.Relay;
 
 namespace Webinar.Benchmarks.Media;
 
@@ -86,7 +87,7 @@ public class ForwardingBenchmarks
     }
 
     private RelayLink Link(IPEndPoint to, RelayKeySet inbound) =>
-        AddLink(new RelayLink(_node, Guid.NewGuid(), "discard", to, Profile, inbound, RelayKeySet.Generate(Profile), NoListener.Instance));
+        AddLink(new RelayLink(_node, Guid.NewGuid(), "discard", to, Profile, inbound, RelayKeySet.Generate(Profile), NoListener.Instance, new RelayOptions()));
 
     private RelayLink AddLink(RelayLink link)
     {

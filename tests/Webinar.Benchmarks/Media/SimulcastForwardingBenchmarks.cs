@@ -8,6 +8,7 @@ using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Media.Simulcast;
 using Webinar.Sfu.Sessions;
+using Webinar.Sfu.Relay;
 
 namespace Webinar.Benchmarks.Media;
 
@@ -93,7 +94,7 @@ public class SimulcastForwardingBenchmarks
 
     private RelayLink Link(IPEndPoint to, RelayKeySet inbound)
     {
-        var link = new RelayLink(_node, Guid.NewGuid(), "discard", to, Profile, inbound, RelayKeySet.Generate(Profile), NoListener.Instance);
+        var link = new RelayLink(_node, Guid.NewGuid(), "discard", to, Profile, inbound, RelayKeySet.Generate(Profile), NoListener.Instance, new RelayOptions());
         _links.Add(link);
         return link;
     }

@@ -10,7 +10,7 @@ using Webinar.TestSupport.Network;
 namespace Webinar.Benchmarks.Sfu;
 
 /// <summary>
-/// Promotion over emulated distances (issue 10): the primary's node in us-east-1, the replica's in eu-west-1, each a
+/// Promotion over emulated distances: the primary's node in us-east-1, the replica's in eu-west-1, each a
 /// real node process; the speaker's client sits near the replica (client↔replica node 20 ms RTT), the relay between
 /// the nodes crosses 80 ms RTT, and the speaker's client reaches the primary's node over 100 ms RTT. The primary's
 /// presenter and subscriber sit at the primary's node (no delay), and RabbitMQ is in the primary's region: the replica

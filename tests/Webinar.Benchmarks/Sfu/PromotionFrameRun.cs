@@ -5,7 +5,7 @@ using Webinar.EndToEnd.Tests.Infrastructure;
 namespace Webinar.Benchmarks.Sfu;
 
 /// <summary>
-/// Promote → first decoded frame at the presenter, with real Chromium on loopback (issue 10): a presenter joins the
+/// Promote → first decoded frame at the presenter, with real Chromium on loopback: a presenter joins the
 /// us-east-1 primary and publishes; an audience member joins the eu-west-1 replica (another node process), has its
 /// camera open already, then calls <c>promote()</c> and <c>publish()</c>. The time runs from just before
 /// <c>promote()</c> in the audience page to the presenter's first presented frame of the new speaker

@@ -2,6 +2,7 @@ using System.Globalization;
 using Webinar.Benchmarks.Janus;
 using Webinar.Benchmarks.LoadRun;
 using Webinar.Connector.Client;
+using Webinar.TestSupport.Janus;
 using Webinar.Media.Dtls;
 
 namespace Webinar.Benchmarks.Sfu;

@@ -134,7 +134,7 @@ public sealed class ThreeRegionFixture : ControlPlaneFixture
     ];
 }
 
-/// <summary>Per-region node health (issue 8): what infra/up waits for before it says "up".</summary>
+/// <summary>Per-region node health: what infra/up waits for before it says "up".</summary>
 public sealed class NodeHealthTests(ThreeRegionFixture threeRegions) : IClassFixture<ThreeRegionFixture>
 {
     [Fact]

@@ -3,9 +3,9 @@ using Webinar.Connector.Media;
 using Webinar.Connector.Publishing;
 using Webinar.Connector.Sessions;
 using Webinar.Connector.Subscribing;
-using Webinar.Connector.Tests;
 using Webinar.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Webinar.TestSupport.Media;
 
 namespace Webinar.EndToEnd.Tests.Connector;
 

@@ -1,6 +1,7 @@
 using System.Collections;
 using Webinar.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Webinar.TestSupport;
 
 namespace Webinar.EndToEnd.Tests.Containers;
 
@@ -36,8 +37,8 @@ public sealed class ComposeSystemFixture : IAsyncLifetime
         _home = Directory.CreateTempSubdirectory("webinar-e2e-compose-home-").FullName;
         var nss = "sql:" + Path.Combine(_home, ".pki", "nssdb");
         Directory.CreateDirectory(Path.Combine(_home, ".pki", "nssdb"));
-        await RepositoryRoot.RunAsync("certutil", ["-N", "-d", nss, "--empty-password"], null);
-        await RepositoryRoot.RunAsync("certutil", ["-A", "-d", nss, "-t", "C,,", "-n", "Webinar development CA", "-i", Path.Combine(compose, "tls", "ca.pem")], null);
+        await RepositoryTools.RunAsync("certutil", ["-N", "-d", nss, "--empty-password"], null);
+        await RepositoryTools.RunAsync("certutil", ["-A", "-d", nss, "-t", "C,,", "-n", "Webinar development CA", "-i", Path.Combine(compose, "tls", "ca.pem")], null);
         var environment = new Dictionary<string, string>();
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
@@ -79,7 +80,7 @@ public sealed class ComposeSystemFixture : IAsyncLifetime
     }
 
     private static Task<string> ComposeAsync(TimeSpan limit, params string[] args) =>
-        RepositoryRoot.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "compose"), args, null).WaitAsync(limit);
+        RepositoryTools.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "compose"), args, null).WaitAsync(limit);
 }
 
 /// <summary>Issue 14: the compose deployment works end to end, as a person would use it from the host.</summary>

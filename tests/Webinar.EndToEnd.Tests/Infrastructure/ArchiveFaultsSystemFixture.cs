@@ -41,7 +41,7 @@ public sealed class ArchiveFaultsSystemFixture : WebinarSystemFixture
     protected override async Task PrepareNetworkAsync()
     {
         Directory.CreateDirectory(_smallDisk);
-        await RepositoryRoot.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={WorkDiskBytes}", "tmpfs", _smallDisk], null);
+        await RepositoryTools.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={WorkDiskBytes}", "tmpfs", _smallDisk], null);
         _mounted = true;
     }
 
@@ -49,7 +49,7 @@ public sealed class ArchiveFaultsSystemFixture : WebinarSystemFixture
     {
         if (_mounted)
         {
-            await RepositoryRoot.RunAsync("umount", ["-l", _smallDisk], null);
+            await RepositoryTools.RunAsync("umount", ["-l", _smallDisk], null);
             _mounted = false;
         }
 

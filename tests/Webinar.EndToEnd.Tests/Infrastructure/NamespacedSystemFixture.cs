@@ -46,7 +46,7 @@ public sealed class NamespacedSystemFixture : WebinarSystemFixture
         for (var i = 0; i < 5; i++)
         {
             var script = $"s=$(date +%s%N); exec 3<>/dev/tcp/{PrimaryAddress}/{Broker.Port}; e=$(date +%s%N); echo $(( (e - s) / 1000 ))";
-            var micros = await RepositoryRoot.RunAsync("ip", ["netns", "exec", ReplicaNamespace, "bash", "-c", script], null);
+            var micros = await RepositoryTools.RunAsync("ip", ["netns", "exec", ReplicaNamespace, "bash", "-c", script], null);
             best = Math.Min(best, long.Parse(micros.Trim(), CultureInfo.InvariantCulture) / 1000.0);
         }
 
@@ -114,5 +114,5 @@ public sealed class NamespacedSystemFixture : WebinarSystemFixture
         await Ip("-n", ns, "route", "add", "default", "dev", nsEnd);
     }
 
-    private static Task<string> Ip(params string[] args) => RepositoryRoot.RunAsync("ip", args, null);
+    private static Task<string> Ip(params string[] args) => RepositoryTools.RunAsync("ip", args, null);
 }

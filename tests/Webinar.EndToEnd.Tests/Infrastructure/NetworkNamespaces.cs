@@ -11,10 +11,10 @@ internal static class NetworkNamespaces
     {
         try
         {
-            var pids = await RepositoryRoot.RunAsync("ip", ["netns", "pids", name], null);
+            var pids = await RepositoryTools.RunAsync("ip", ["netns", "pids", name], null);
             foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                await RepositoryRoot.RunAsync("kill", ["-9", pid], null);
+                await RepositoryTools.RunAsync("kill", ["-9", pid], null);
             }
         }
         catch (InvalidOperationException)
@@ -24,7 +24,7 @@ internal static class NetworkNamespaces
 
         try
         {
-            await RepositoryRoot.RunAsync("ip", ["netns", "del", name], null);
+            await RepositoryTools.RunAsync("ip", ["netns", "del", name], null);
         }
         catch (InvalidOperationException)
         {

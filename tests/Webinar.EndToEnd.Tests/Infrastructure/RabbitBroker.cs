@@ -1,4 +1,5 @@
 using System.Globalization;
+using Webinar.TestSupport;
 
 namespace Webinar.EndToEnd.Tests.Infrastructure;
 
@@ -52,10 +53,10 @@ public sealed class SharedRabbitBroker(string virtualHost) : RabbitBroker
 
     public override async Task StartAsync()
     {
-        await RepositoryRoot.RabbitCtlAsync("add_vhost", VirtualHost);
-        await RepositoryRoot.RabbitCtlAsync("set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
-        await RepositoryRoot.RabbitAsync("grant", "control-plane", ControlPlaneUser, _password, VirtualHost);
-        await RepositoryRoot.RabbitAsync("grant", "sfu", SfuUser, _password, VirtualHost);
+        await RepositoryTools.RabbitCtlAsync("add_vhost", VirtualHost);
+        await RepositoryTools.RabbitCtlAsync("set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
+        await RepositoryTools.RabbitAsync("grant", "control-plane", ControlPlaneUser, _password, VirtualHost);
+        await RepositoryTools.RabbitAsync("grant", "sfu", SfuUser, _password, VirtualHost);
     }
 
     public override async ValueTask DisposeAsync()
@@ -64,7 +65,7 @@ public sealed class SharedRabbitBroker(string virtualHost) : RabbitBroker
         {
             try
             {
-                await RepositoryRoot.RabbitCtlAsync("delete_user", user);
+                await RepositoryTools.RabbitCtlAsync("delete_user", user);
             }
             catch (InvalidOperationException)
             {
@@ -74,7 +75,7 @@ public sealed class SharedRabbitBroker(string virtualHost) : RabbitBroker
 
         try
         {
-            await RepositoryRoot.RabbitCtlAsync("delete_vhost", VirtualHost);
+            await RepositoryTools.RabbitCtlAsync("delete_vhost", VirtualHost);
         }
         catch (InvalidOperationException)
         {
@@ -161,11 +162,11 @@ public sealed class PrivateRabbitBroker : RabbitBroker
             ["WEBINAR_DATA_DIR"] = _dataDir,
             ["WEBINAR_RABBITMQ_PORT"] = Port.ToString(CultureInfo.InvariantCulture),
             ["WEBINAR_RABBITMQ_DIST_PORT"] = _distPort.ToString(CultureInfo.InvariantCulture),
-            ["WEBINAR_EPMD_PORT"] = RepositoryRoot.EpmdPort,
+            ["WEBINAR_EPMD_PORT"] = RepositoryTools.EpmdPort,
             ["WEBINAR_RABBITMQ_BIND_ADDRESS"] = _bindAddress,
         };
         return _networkNamespace is null
-            ? RepositoryRoot.RunAsync(script, args, environment)
-            : RepositoryRoot.RunAsync("ip", ["netns", "exec", _networkNamespace, script, .. args], environment);
+            ? RepositoryTools.RunAsync(script, args, environment)
+            : RepositoryTools.RunAsync("ip", ["netns", "exec", _networkNamespace, script, .. args], environment);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Webinar.TestSupport;
 
 namespace Webinar.EndToEnd.Tests.Infrastructure;
 
@@ -45,7 +46,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             start.ArgumentList.Add("dotnet");
         }
 
-        start.ArgumentList.Add(RepositoryRoot.ServiceDll(project));
+        start.ArgumentList.Add(RepositoryTools.ServiceDll(project));
         foreach (var a in args)
         {
             start.ArgumentList.Add(a);

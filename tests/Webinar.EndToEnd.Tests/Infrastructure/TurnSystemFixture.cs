@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Webinar.TestSupport;
 
 namespace Webinar.EndToEnd.Tests.Infrastructure;
 
@@ -111,7 +112,7 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
 
     protected override async Task PrepareNetworkAsync()
     {
-        await RepositoryRoot.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "dev-certs"), [CertificateDirectory, NodeSignalingAddress, TurnAddress], null);
+        await RepositoryTools.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "dev-certs"), [CertificateDirectory, NodeSignalingAddress, TurnAddress], null);
 
         string node = NodeNamespace, turn = TurnNamespace;
         await AddNamespaceAsync(node);
@@ -170,7 +171,7 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
         {
             try
             {
-                await RepositoryRoot.RunAsync("ip", ["route", "del", .. route.Split(' ')], null);
+                await RepositoryTools.RunAsync("ip", ["route", "del", .. route.Split(' ')], null);
             }
             catch (InvalidOperationException)
             {
@@ -185,7 +186,7 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
     private async Task StartCoturnAsync()
     {
         var data = Path.Combine(CertificateDirectory, "coturn");
-        var conf = (await RepositoryRoot.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "coturn"), ["conf"], new Dictionary<string, string>
+        var conf = (await RepositoryTools.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "coturn"), ["conf"], new Dictionary<string, string>
         {
             ["WEBINAR_DATA_DIR"] = data,
             ["WEBINAR_TURN_SECRET"] = TurnSecret,
@@ -249,5 +250,5 @@ public sealed class TurnSystemFixture : WebinarSystemFixture
         _rootRoutes.Add(string.Join(' ', route));
     }
 
-    private static Task<string> Ip(params string[] args) => RepositoryRoot.RunAsync("ip", args, null);
+    private static Task<string> Ip(params string[] args) => RepositoryTools.RunAsync("ip", args, null);
 }

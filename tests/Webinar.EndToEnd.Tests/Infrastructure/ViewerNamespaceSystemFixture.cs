@@ -43,7 +43,7 @@ public sealed class ViewerNamespaceSystemFixture : WebinarSystemFixture
     }
 
     /// <summary>Drops every UDP datagram the viewer's machine sends (iptables in its namespace), or lets them through again.</summary>
-    public Task BlockViewerUdpAsync(bool block) => RepositoryRoot.RunAsync("ip",
+    public Task BlockViewerUdpAsync(bool block) => RepositoryTools.RunAsync("ip",
         ["netns", "exec", ViewerNamespace, "iptables", block ? "-A" : "-D", "OUTPUT", "-p", "udp", "!", "-o", "lo", "-j", "DROP"], null);
 
     /// <summary>
@@ -55,11 +55,11 @@ public sealed class ViewerNamespaceSystemFixture : WebinarSystemFixture
         var device = $"wb{_id}rv";
         if (kilobits is not { } rate)
         {
-            await RepositoryRoot.RunAsync("tc", ["qdisc", "del", "dev", device, "root"], null);
+            await RepositoryTools.RunAsync("tc", ["qdisc", "del", "dev", device, "root"], null);
             return;
         }
 
-        await RepositoryRoot.RunAsync("tc", ["qdisc", "replace", "dev", device, "root", "tbf", "rate", $"{rate}kbit",
+        await RepositoryTools.RunAsync("tc", ["qdisc", "replace", "dev", device, "root", "tbf", "rate", $"{rate}kbit",
             "burst", "4kb", "latency", "200ms"], null);
     }
 
@@ -93,10 +93,10 @@ public sealed class ViewerNamespaceSystemFixture : WebinarSystemFixture
         {
             try
             {
-                var pids = await RepositoryRoot.RunAsync("ip", ["netns", "pids", ViewerNamespace], null);
+                var pids = await RepositoryTools.RunAsync("ip", ["netns", "pids", ViewerNamespace], null);
                 foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
-                    await RepositoryRoot.RunAsync("kill", ["-9", pid], null);
+                    await RepositoryTools.RunAsync("kill", ["-9", pid], null);
                 }
             }
             catch (InvalidOperationException)
@@ -124,7 +124,7 @@ public sealed class ViewerNamespaceSystemFixture : WebinarSystemFixture
         }
     }
 
-    private static Task<string> Ip(params string[] args) => RepositoryRoot.RunAsync("ip", args, null);
+    private static Task<string> Ip(params string[] args) => RepositoryTools.RunAsync("ip", args, null);
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"viewer {ViewerAddress} in {ViewerNamespace}");
 }

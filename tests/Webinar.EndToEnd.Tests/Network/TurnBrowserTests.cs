@@ -57,8 +57,8 @@ public sealed class TurnBrowserTests(TurnSystemFixture system, ITestOutputHelper
         _home = Directory.CreateTempSubdirectory("webinar-e2e-chromium-home-").FullName;
         var nss = "sql:" + Path.Combine(_home, ".pki", "nssdb");
         Directory.CreateDirectory(Path.Combine(_home, ".pki", "nssdb"));
-        await RepositoryRoot.RunAsync("certutil", ["-N", "-d", nss, "--empty-password"], null);
-        await RepositoryRoot.RunAsync("certutil", ["-A", "-d", nss, "-t", "C,,", "-n", "Webinar development CA", "-i", system.CaFile], null);
+        await RepositoryTools.RunAsync("certutil", ["-N", "-d", nss, "--empty-password"], null);
+        await RepositoryTools.RunAsync("certutil", ["-A", "-d", nss, "-t", "C,,", "-n", "Webinar development CA", "-i", system.CaFile], null);
 
         var environment = new Dictionary<string, string>();
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())

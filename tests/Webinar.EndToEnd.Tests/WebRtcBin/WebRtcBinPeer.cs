@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webinar.EndToEnd.Tests.Infrastructure;
+using Webinar.TestSupport;
 
 namespace Webinar.EndToEnd.Tests.WebRtcBin;
 

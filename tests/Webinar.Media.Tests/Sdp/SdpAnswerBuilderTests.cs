@@ -1,5 +1,6 @@
 using System.Net;
 using Webinar.Media.Dtls;
+using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;
 
 namespace Webinar.Media.Tests.Sdp;
@@ -130,12 +131,12 @@ public sealed class SdpAnswerBuilderTests
         var answer = AnswerRoundTrip(Offer(), Parameters());
 
         Assert.Equal(
-            [new SdpExtmap(1, null, SdpAnswerBuilder.AudioLevelExtension), new SdpExtmap(2, null, SdpAnswerBuilder.AbsSendTimeExtension), new SdpExtmap(3, null, SdpAnswerBuilder.TransportWideCcExtension), new SdpExtmap(4, null, SdpAnswerBuilder.MidExtension)],
+            [new SdpExtmap(1, null, RtpExtensionUris.AudioLevel), new SdpExtmap(2, null, RtpExtensionUris.AbsSendTime), new SdpExtmap(3, null, RtpExtensionUris.TransportWideSequenceNumber), new SdpExtmap(4, null, RtpExtensionUris.Mid)],
             answer.Media[0].Extensions);
         // Video keeps the RID element even without simulcast: Chromium offers a later simulcast section only with
         // the extensions the session negotiated, and refuses its own offer without the RID one.
         Assert.Equal(
-            [new SdpExtmap(2, null, SdpAnswerBuilder.AbsSendTimeExtension), new SdpExtmap(3, null, SdpAnswerBuilder.TransportWideCcExtension), new SdpExtmap(4, null, SdpAnswerBuilder.MidExtension), new SdpExtmap(10, null, SdpSimulcast.RidExtension)],
+            [new SdpExtmap(2, null, RtpExtensionUris.AbsSendTime), new SdpExtmap(3, null, RtpExtensionUris.TransportWideSequenceNumber), new SdpExtmap(4, null, RtpExtensionUris.Mid), new SdpExtmap(10, null, RtpExtensionUris.Rid)],
             answer.Media[1].Extensions);
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Webinar.Media.Dtls;
+using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;
 
 namespace Webinar.Media.Tests.Sdp;
@@ -80,8 +81,8 @@ public sealed class SdpSimulcastTests
 
         var video = SimulcastSection(parsed);
         Assert.Equal(SdpDirection.RecvOnly, video.Direction);
-        Assert.Contains(video.Extensions, e => e.Uri == SdpSimulcast.RidExtension && e.Id == 10);
-        Assert.DoesNotContain(video.Extensions, e => e.Uri == SdpSimulcast.RepairedRidExtension);
+        Assert.Contains(video.Extensions, e => e.Uri == RtpExtensionUris.Rid && e.Id == 10);
+        Assert.DoesNotContain(video.Extensions, e => e.Uri == RtpExtensionUris.RepairedRid);
         Assert.Contains("\r\na=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n", text, StringComparison.Ordinal);
 
         // A receive-only section is never answered with simulcast.

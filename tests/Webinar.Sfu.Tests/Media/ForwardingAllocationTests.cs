@@ -6,6 +6,7 @@ using Webinar.Media.Rtp;
 using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Sessions;
+using Webinar.Sfu.Relay;
 
 namespace Webinar.Sfu.Tests.Media;
 
@@ -102,7 +103,7 @@ public sealed class ForwardingAllocationTests : IDisposable
 
     private RelayLink Link(IPEndPoint to, RelayKeySet inbound)
     {
-        var link = new RelayLink(_node, Guid.NewGuid(), "sink", to, Profile, inbound, RelayKeySet.Generate(Profile), NoLinkListener.Instance);
+        var link = new RelayLink(_node, Guid.NewGuid(), "sink", to, Profile, inbound, RelayKeySet.Generate(Profile), NoLinkListener.Instance, new RelayOptions());
         _links.Add(link);
         return link;
     }

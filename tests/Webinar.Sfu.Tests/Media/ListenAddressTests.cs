@@ -6,6 +6,7 @@ using Webinar.Media.Dtls;
 using Webinar.Media.Ice;
 using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
+using Webinar.Sfu.Relay;
 
 namespace Webinar.Sfu.Tests.Media;
 
@@ -161,7 +162,7 @@ public sealed class ListenAddressTests : IDisposable
         OnLoop(() =>
         {
             var link = new RelayLink(_node, Guid.NewGuid(), "node-b", (IPEndPoint)peer.LocalEndPoint!, profile,
-                RelayKeySet.Generate(profile), RelayKeySet.Generate(profile), new SilentLinkListener());
+                RelayKeySet.Generate(profile), RelayKeySet.Generate(profile), new SilentLinkListener(), new RelayOptions());
             _node.Register(link, link.PeerAddress);
             return link;
         });

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Webinar.Connector.Client;
+using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;
 using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Media;
@@ -159,7 +160,7 @@ public sealed class NegotiationTests : IAsyncLifetime
         var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
         var offer = string.Join("\r\n", publisher.CreateOffer().Split("\r\n")
             .Where(l => !l.StartsWith("a=ssrc", StringComparison.Ordinal))
-            .Where(l => withMidExtension || !l.Contains(SdpAnswerBuilder.MidExtension, StringComparison.Ordinal)));
+            .Where(l => withMidExtension || !l.Contains(RtpExtensionUris.Mid, StringComparison.Ordinal)));
         var published = await presenter.AnswerAsync(offer, CancellationToken.None);
         Assert.True(publisher.TryApplyAnswer(published.Sdp!, out var error), error);
         await publisher.ConnectedAsync(Patience);

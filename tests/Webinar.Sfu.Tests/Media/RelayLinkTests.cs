@@ -8,6 +8,7 @@ using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
 using Webinar.Sfu.Sessions;
 using static Webinar.Sfu.Tests.Media.MediaFixtures;
+using Webinar.Sfu.Relay;
 
 namespace Webinar.Sfu.Tests.Media;
 
@@ -44,13 +45,13 @@ public sealed class RelayLinkTests : IDisposable
         var linkId = Guid.NewGuid();
         _linkA = OnLoop(_nodeA, () =>
         {
-            var link = new RelayLink(_nodeA, linkId, "node-b", new IPEndPoint(IPAddress.Loopback, _nodeB.Port), profile, bToA, aToB, _listenerA);
+            var link = new RelayLink(_nodeA, linkId, "node-b", new IPEndPoint(IPAddress.Loopback, _nodeB.Port), profile, bToA, aToB, _listenerA, new RelayOptions());
             _nodeA.Register(link, link.PeerAddress);
             return link;
         });
         _linkB = OnLoop(_nodeB, () =>
         {
-            var link = new RelayLink(_nodeB, linkId, "node-a", new IPEndPoint(IPAddress.Loopback, _nodeA.Port), profile, aToB, bToA, _listenerB);
+            var link = new RelayLink(_nodeB, linkId, "node-a", new IPEndPoint(IPAddress.Loopback, _nodeA.Port), profile, aToB, bToA, _listenerB, new RelayOptions());
             _nodeB.Register(link, link.PeerAddress);
             return link;
         });
@@ -186,7 +187,7 @@ public sealed class RelayLinkTests : IDisposable
         Assert.False(_linkA.IsClosed, "the link closed although the peer kept talking");
 
         // Node B falls silent (its clock stops, so it sends nothing more); node A's clock runs on.
-        _clockA.Advance(RelayLink.SilenceTimeout - TimeSpan.FromSeconds(1));
+        _clockA.Advance(new RelayOptions().LinkSilenceTimeout - TimeSpan.FromSeconds(1));
         Settle(_nodeA);
         Assert.False(_linkA.IsClosed, "the link closed before the silence timeout");
 

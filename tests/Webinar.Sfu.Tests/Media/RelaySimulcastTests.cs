@@ -39,13 +39,13 @@ public sealed class RelaySimulcastTests : IDisposable
         var linkId = Guid.NewGuid();
         _linkA = OnLoop(_nodeA, () =>
         {
-            var link = new RelayLink(_nodeA, linkId, "node-b", new IPEndPoint(IPAddress.Loopback, _nodeB.Port), profile, bToA, aToB, new RecordingLinkListener());
+            var link = new RelayLink(_nodeA, linkId, "node-b", new IPEndPoint(IPAddress.Loopback, _nodeB.Port), profile, bToA, aToB, new RecordingLinkListener(), new RelayOptions());
             _nodeA.Register(link, link.PeerAddress);
             return link;
         });
         _linkB = OnLoop(_nodeB, () =>
         {
-            var link = new RelayLink(_nodeB, linkId, "node-a", new IPEndPoint(IPAddress.Loopback, _nodeA.Port), profile, aToB, bToA, new RecordingLinkListener());
+            var link = new RelayLink(_nodeB, linkId, "node-a", new IPEndPoint(IPAddress.Loopback, _nodeA.Port), profile, aToB, bToA, new RecordingLinkListener(), new RelayOptions());
             _nodeB.Register(link, link.PeerAddress);
             return link;
         });

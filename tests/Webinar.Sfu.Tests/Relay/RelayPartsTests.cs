@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Webinar.Contracts.Relay;
+using Webinar.Media.Rtp;
 using Webinar.Media.Sdp;
 using Webinar.Media.Srtp;
 using Webinar.Sfu.Media;
@@ -61,9 +62,9 @@ public sealed class RelayPartsTests : IDisposable
         {
             ExtensionIds = new Dictionary<string, byte>
             {
-                [SdpAnswerBuilder.MidExtension] = 1,
-                [SdpAnswerBuilder.TransportWideCcExtension] = 3,
-                [SdpAnswerBuilder.AudioLevelExtension] = 5,
+                [RtpExtensionUris.Mid] = 1,
+                [RtpExtensionUris.TransportWideSequenceNumber] = 3,
+                [RtpExtensionUris.AudioLevel] = 5,
             },
         };
 
@@ -73,7 +74,7 @@ public sealed class RelayPartsTests : IDisposable
         Assert.Equal(producer.Owner.AttendeeId, relayed.AttendeeId);
         // The mid names an m-line of the publisher's session; the transport-wide element travels as room for the far
         // node to renumber per subscriber (its bandwidth estimation).
-        Assert.Equal([SdpAnswerBuilder.TransportWideCcExtension, SdpAnswerBuilder.AudioLevelExtension], relayed.ExtensionIds.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([RtpExtensionUris.TransportWideSequenceNumber, RtpExtensionUris.AudioLevel], relayed.ExtensionIds.Keys.Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -90,7 +91,7 @@ public sealed class RelayPartsTests : IDisposable
     [Fact]
     public void A_remote_primary_is_due_until_subscribed_and_again_after_the_refresh_interval()
     {
-        var remotes = new RemotePrimaries("node-b", Outbox(), _time, NullLogger.Instance);
+        var remotes = new RemotePrimaries("node-b", Outbox(), _time, new RelayOptions(), NullLogger.Instance);
         var proxy = new Router(Guid.NewGuid(), null) { IsRemotePrimary = true };
         remotes.Opened(proxy, "node-a");
         Assert.Equal([(proxy.MeetingId, "node-a")], remotes.Due(_time.GetUtcNow()));
@@ -106,7 +107,7 @@ public sealed class RelayPartsTests : IDisposable
         Assert.True(remotes.CanPublishInto(proxy));
         Assert.True(remotes.Uses(link));
 
-        _time.Advance(RemotePrimaries.RefreshInterval + TimeSpan.FromSeconds(1));
+        _time.Advance(new RelayOptions().SubscriptionRefreshInterval + TimeSpan.FromSeconds(1));
         Assert.Single(remotes.Due(_time.GetUtcNow()));
 
         remotes.LinkClosed(link);
@@ -117,7 +118,7 @@ public sealed class RelayPartsTests : IDisposable
     [Fact]
     public void Stream_and_presence_messages_over_another_link_than_the_subscription_are_ignored()
     {
-        var remotes = new RemotePrimaries("node-b", Outbox(), _time, NullLogger.Instance);
+        var remotes = new RemotePrimaries("node-b", Outbox(), _time, new RelayOptions(), NullLogger.Instance);
         var proxy = new Router(Guid.NewGuid(), null) { IsRemotePrimary = true };
         remotes.Opened(proxy, "node-a");
         var link = NewLink("node-a");
@@ -132,10 +133,10 @@ public sealed class RelayPartsTests : IDisposable
     public void Dispose() => _node.Dispose();
 
     /// <summary>An outbox never run here: what the parts enqueue stays queued, nothing reaches a bus.</summary>
-    private RelayOutbox Outbox() => new(null!, _time, NullLogger.Instance);
+    private RelayOutbox Outbox() => new(null!, _time, new RelayOptions(), NullLogger.Instance);
 
     private RelayLink NewLink(string peer) => new(_node, Guid.NewGuid(), peer, new IPEndPoint(IPAddress.Loopback, 9), SrtpProfile.AeadAes128Gcm,
-        RelayKeySet.Generate(SrtpProfile.AeadAes128Gcm), RelayKeySet.Generate(SrtpProfile.AeadAes128Gcm), new NoListener());
+        RelayKeySet.Generate(SrtpProfile.AeadAes128Gcm), RelayKeySet.Generate(SrtpProfile.AeadAes128Gcm), new NoListener(), new RelayOptions());
 
     private sealed class NoListener : IRelayLinkListener
     {

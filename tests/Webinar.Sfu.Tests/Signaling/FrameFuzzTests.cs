@@ -5,6 +5,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Webinar.Sfu.Signaling;
 using Webinar.Sfu.Tests.Infrastructure;
+using Webinar.TestSupport;
 
 namespace Webinar.Sfu.Tests.Signaling;
 

@@ -49,7 +49,10 @@ public sealed class DelayForwarderTests
         for (int i = 0; i < sent; i++)
         {
             client.SendTo(BitConverter.GetBytes(i), link.EndPoint);
-            if (i % 50 == 49) await Task.Delay(5); // stay under the sockets' buffers: only the emulator may lose
+            if (i % 50 == 49)
+            {
+                await Task.Delay(5); // stay under the sockets' buffers: only the emulator may lose
+            }
         }
 
         var received = new List<int>();
@@ -111,7 +114,11 @@ public sealed class DelayForwarderTests
         bool first = true;
         while ((n = await peer.ReceiveAsync(buffer)) > 0)
         {
-            if (first) Assert.True(Stopwatch.GetElapsedTime(started).TotalMilliseconds >= 39.5, "data beat the link's delay");
+            if (first)
+            {
+                Assert.True(Stopwatch.GetElapsedTime(started).TotalMilliseconds >= 39.5, "data beat the link's delay");
+            }
+
             first = false;
             got.Write(buffer, 0, n);
         }

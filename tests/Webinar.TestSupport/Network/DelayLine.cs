@@ -45,7 +45,11 @@ public sealed class DelayLine : IDisposable
             }
             double jitter = _profile.Jitter == TimeSpan.Zero ? 0 : (_random.NextDouble() * 2 - 1) * _profile.Jitter.TotalSeconds;
             long due = now + (long)((_profile.OneWayDelay.TotalSeconds + jitter) * Stopwatch.Frequency);
-            if (due < _lastDue) due = _lastDue; // never reorder
+            if (due < _lastDue)
+            {
+                due = _lastDue; // never reorder
+            }
+
             _lastDue = due;
             _queue.Enqueue((due, payload.ToArray(), payload.Length));
         }
@@ -59,7 +63,10 @@ public sealed class DelayLine : IDisposable
             (long Due, byte[] Buffer, int Length) next;
             lock (_gate)
             {
-                if (!_queue.TryPeek(out next)) next = default;
+                if (!_queue.TryPeek(out next))
+                {
+                    next = default;
+                }
             }
             if (next.Buffer is null)
             {
@@ -71,11 +78,22 @@ public sealed class DelayLine : IDisposable
             {
                 // Sleep coarsely, then spin the last millisecond: Linux wakes a sleeping thread ~0.1 ms late.
                 double ms = wait * 1000.0 / Stopwatch.Frequency;
-                if (ms > 1.5) _wake.WaitOne(TimeSpan.FromMilliseconds(ms - 1));
-                else Thread.SpinWait(50);
+                if (ms > 1.5)
+                {
+                    _wake.WaitOne(TimeSpan.FromMilliseconds(ms - 1));
+                }
+                else
+                {
+                    Thread.SpinWait(50);
+                }
+
                 continue;
             }
-            lock (_gate) _queue.Dequeue();
+            lock (_gate)
+            {
+                _queue.Dequeue();
+            }
+
             try
             {
                 _deliver(next.Buffer, next.Length);

@@ -16,10 +16,19 @@ public sealed record LinkProfile(TimeSpan OneWayDelay, TimeSpan Jitter = default
 
     public void Validate()
     {
-        if (OneWayDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(OneWayDelay), "A delay cannot be negative.");
+        if (OneWayDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(OneWayDelay), "A delay cannot be negative.");
+        }
+
         if (Jitter < TimeSpan.Zero || Jitter > OneWayDelay)
+        {
             throw new ArgumentOutOfRangeException(nameof(Jitter), "Jitter must be between zero and the one-way delay.");
+        }
+
         if (LossRate is < 0 or > 1 || double.IsNaN(LossRate))
+        {
             throw new ArgumentOutOfRangeException(nameof(LossRate), "Loss is a fraction between 0 and 1.");
+        }
     }
 }

@@ -58,7 +58,11 @@ public sealed class TcpDelayForwarder : IDisposable
         }
         var toTarget = new DelayLine(_toTarget, (b, n) => Write(upstream, b, n), $"tcp→{_target}");
         var toClient = new DelayLine(_toClient, (b, n) => Write(client, b, n), "tcp→client");
-        lock (_open) _open.AddRange([toTarget, toClient, client, upstream]);
+        lock (_open)
+        {
+            _open.AddRange([toTarget, toClient, client, upstream]);
+        }
+
         await Task.WhenAll(PumpAsync(client, toTarget), PumpAsync(upstream, toClient));
     }
 
@@ -66,8 +70,14 @@ public sealed class TcpDelayForwarder : IDisposable
     // only after everything sent before it.
     private static void Write(Socket to, byte[] buffer, int length)
     {
-        if (length == 0) to.Shutdown(SocketShutdown.Send);
-        else to.Send(buffer.AsSpan(0, length));
+        if (length == 0)
+        {
+            to.Shutdown(SocketShutdown.Send);
+        }
+        else
+        {
+            to.Send(buffer.AsSpan(0, length));
+        }
     }
 
     private async Task PumpAsync(Socket from, DelayLine line)
@@ -77,7 +87,9 @@ public sealed class TcpDelayForwarder : IDisposable
         {
             int n;
             while ((n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token)) > 0)
+            {
                 line.Offer(buffer.AsSpan(0, n));
+            }
         }
         catch (OperationCanceledException) { return; }
         catch (ObjectDisposedException) { return; }
@@ -89,7 +101,14 @@ public sealed class TcpDelayForwarder : IDisposable
     {
         _stop.Cancel();
         _listener.Stop();
-        lock (_open) foreach (var d in _open) d.Dispose();
+        lock (_open)
+        {
+            foreach (var d in _open)
+            {
+                d.Dispose();
+            }
+        }
+
         _stop.Dispose();
     }
 }

@@ -37,9 +37,9 @@ public sealed class UdpDelayForwarder : IDisposable
     public IPEndPoint EndPoint { get; }
 
     /// <summary>Datagrams dropped by the emulated loss, both directions.</summary>
-    public long Dropped { get { long n = 0; foreach (var f in _flows.Values) n += f.ToTarget.Dropped + f.ToClient.Dropped; return n; } }
+    public long Dropped { get { long n = 0; foreach (var f in _flows.Values) { n += f.ToTarget.Dropped + f.ToClient.Dropped; } return n; } }
 
-    public long Forwarded { get { long n = 0; foreach (var f in _flows.Values) n += f.ToTarget.Passed + f.ToClient.Passed; return n; } }
+    public long Forwarded { get { long n = 0; foreach (var f in _flows.Values) { n += f.ToTarget.Passed + f.ToClient.Passed; } return n; } }
 
     private async Task ReceiveFromClientsAsync()
     {
@@ -65,7 +65,11 @@ public sealed class UdpDelayForwarder : IDisposable
     {
         _stop.Cancel();
         _listen.Dispose();
-        foreach (var flow in _flows.Values) flow.Dispose();
+        foreach (var flow in _flows.Values)
+        {
+            flow.Dispose();
+        }
+
         _stop.Dispose();
     }
 

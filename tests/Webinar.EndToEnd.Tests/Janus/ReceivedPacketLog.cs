@@ -1,7 +1,7 @@
 using Webinar.Connector.Client;
 using Webinar.Media.Rtp;
 
-namespace Webinar.Media.Tests.Client;
+namespace Webinar.EndToEnd.Tests.Janus;
 
 /// <summary>One decrypted RTP packet a client received, copied out of the receive callback.</summary>
 internal sealed record ReceivedPacket(uint Ssrc, ushort SequenceNumber, uint Timestamp, bool Marker, byte PayloadType, byte[] Payload, ClientMediaKind? Kind);

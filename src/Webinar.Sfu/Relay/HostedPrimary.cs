@@ -7,7 +7,7 @@ namespace Webinar.Sfu.Relay;
 /// Primary's node: who subscribed to one primary here, and the streams promoted attendees elsewhere publish into it.
 /// Each stream of the primary goes once per link, whatever the audience on the far node.
 /// </summary>
-internal sealed class PrimaryRelay(Router router, RelayOutbox outbox, TimeProvider time) : IRouterObserver
+internal sealed class HostedPrimary(Router router, RelayOutbox outbox, TimeProvider time) : IRouterObserver
 {
     public Router Router { get; } = router;
 

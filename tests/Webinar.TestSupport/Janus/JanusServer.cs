@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
-namespace Webinar.Benchmarks.Janus;
+namespace Webinar.TestSupport.Janus;
 
 /// <summary>
 /// A private Janus 1.1 (Debian's /usr/bin/janus) for interop tests and load runs: a temp folder with a minimal
@@ -16,7 +16,7 @@ namespace Webinar.Benchmarks.Janus;
 /// Janus never gathers loopback candidates (it skips loopback interfaces), so its host candidate is this machine's first
 /// non-loopback IPv4 address; datagrams to a local address never leave the host (Linux routes them over lo).
 /// </remarks>
-internal sealed class JanusServer : IAsyncDisposable
+public sealed class JanusServer : IAsyncDisposable
 {
     public const string DefaultBinary = "/usr/bin/janus";
     private const string LibraryFolder = "/usr/lib/x86_64-linux-gnu/janus";

@@ -1,7 +1,7 @@
-using Webinar.Benchmarks.Janus;
+using Webinar.TestSupport.Janus;
 using Webinar.Connector.Client;
 
-namespace Webinar.Media.Tests.Client;
+namespace Webinar.EndToEnd.Tests.Janus;
 
 /// <summary>The packet paths of the client allocate nothing: measured on a live echotest connection with Janus.</summary>
 [Collection(JanusCollection.Name)]

@@ -1,9 +1,9 @@
-using Webinar.Benchmarks.Janus;
+using Webinar.TestSupport.Janus;
 using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.Media.Rtp;
 
-namespace Webinar.Media.Tests.Client;
+namespace Webinar.EndToEnd.Tests.Janus;
 
 /// <summary>
 /// Our whole stack (SDP, controlling ICE, DTLS, SRTP, RTP/RTCP) against a real, independent WebRTC server: Debian's

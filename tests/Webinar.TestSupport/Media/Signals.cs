@@ -1,6 +1,6 @@
 using Webinar.Connector.Media;
 
-namespace Webinar.Connector.Tests;
+namespace Webinar.TestSupport.Media;
 
 /// <summary>Test signals and their analysis: tones, their strongest frequency, moving colour patterns.</summary>
 public static class Signals

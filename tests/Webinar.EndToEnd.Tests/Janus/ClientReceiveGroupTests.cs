@@ -1,7 +1,7 @@
-using Webinar.Benchmarks.Janus;
+using Webinar.TestSupport.Janus;
 using Webinar.Connector.Client;
 
-namespace Webinar.Media.Tests.Client;
+namespace Webinar.EndToEnd.Tests.Janus;
 
 /// <summary>
 /// Load-generator clients served by one shared receive thread (epoll on Linux x64): two clients connect to Janus's

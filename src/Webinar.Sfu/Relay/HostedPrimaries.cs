@@ -8,17 +8,17 @@ using Webinar.Sfu.Signaling;
 namespace Webinar.Sfu.Relay;
 
 /// <summary>
-/// The primary's node side of the relay: which links subscribed to each primary placed here (<see cref="PrimaryRelay"/>),
+/// The primary's node side of the relay: which links subscribed to each primary placed here (<see cref="HostedPrimary"/>),
 /// the subscription snapshot (every stream, each with its SSRC on the link, and the roster), presence changes sent to
 /// every subscribed node, and the streams promoted attendees elsewhere publish into the primary. Media-loop state,
 /// except <see cref="OnPresence"/> which the rooms call under their lock (it only enqueues).
 /// </summary>
-internal sealed class PrimaryRelays(NodeMediaPlane plane, MeetingDirectory directory, RelayLinks links, RelayOutbox outbox, string nodeId)
+internal sealed class HostedPrimaries(NodeMediaPlane plane, MeetingDirectory directory, RelayLinks links, RelayOutbox outbox, string nodeId)
 {
     private readonly ConcurrentDictionary<Guid, (string NodeId, Guid LinkId)[]> _presenceTargets = new();
 
     // Media-loop state.
-    private readonly Dictionary<Guid, PrimaryRelay> _primaries = [];
+    private readonly Dictionary<Guid, HostedPrimary> _primaries = [];
 
     private TimeProvider Time => plane.Node.Time;
 
@@ -39,7 +39,7 @@ internal sealed class PrimaryRelays(NodeMediaPlane plane, MeetingDirectory direc
         if (!_primaries.TryGetValue(request.PrimaryMeetingId, out var primary))
         {
             var router = plane.GetOrCreateRouter(request.PrimaryMeetingId, null, null);
-            primary = new PrimaryRelay(router, outbox, Time);
+            primary = new HostedPrimary(router, outbox, Time);
             _primaries[request.PrimaryMeetingId] = primary;
             router.AddObserver(primary);
         }
@@ -156,7 +156,7 @@ internal sealed class PrimaryRelays(NodeMediaPlane plane, MeetingDirectory direc
 
     private static PrimarySubscription Refused(Guid primaryMeetingId, string reason) => new(primaryMeetingId, false, reason, [], []);
 
-    private void UpdatePresenceTargets(PrimaryRelay primary)
+    private void UpdatePresenceTargets(HostedPrimary primary)
     {
         var targets = new List<(string, Guid)>();
         foreach (var link in primary.Links)

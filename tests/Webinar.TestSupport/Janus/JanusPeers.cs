@@ -1,14 +1,14 @@
 using System.Text.Json.Nodes;
 using Webinar.Connector.Client;
 
-namespace Webinar.Benchmarks.Janus;
+namespace Webinar.TestSupport.Janus;
 
 /// <summary>
 /// The signalling a Janus demo page does, for our <see cref="WebRtcClient"/>: an echotest peer, a videoroom publisher
 /// (we offer, Janus answers) and a videoroom subscriber (Janus offers, we answer). Each returns once the SDP exchange
 /// is done; the caller awaits <see cref="WebRtcClient.ConnectedAsync"/>.
 /// </summary>
-internal static class JanusPeers
+public static class JanusPeers
 {
     public const string EchoTest = "janus.plugin.echotest";
     public const string VideoRoom = "janus.plugin.videoroom";

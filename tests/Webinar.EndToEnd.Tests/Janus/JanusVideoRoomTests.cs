@@ -1,9 +1,9 @@
-using Webinar.Benchmarks.Janus;
+using Webinar.TestSupport.Janus;
 using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.Media.Rtp;
 
-namespace Webinar.Media.Tests.Client;
+namespace Webinar.EndToEnd.Tests.Janus;
 
 /// <summary>
 /// A Janus videoroom: one C# publisher (we offer, Janus answers; we are the DTLS server) and two C# subscribers (Janus

@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-namespace Webinar.Benchmarks.Janus;
+namespace Webinar.TestSupport.Janus;
 
 /// <summary>
 /// One session of the Janus REST API (https://janus.conf.meetecho.com/docs/rest.html): attach plugin handles, send
 /// plugin messages with or without a JSEP, and wait for asynchronous events, which a background loop collects by
 /// long-polling <c>GET /janus/&lt;session&gt;?maxev=N</c> (the long poll also keeps the session alive).
 /// </summary>
-internal sealed class JanusSession : IAsyncDisposable
+public sealed class JanusSession : IAsyncDisposable
 {
     private readonly HttpClient _http;
     private readonly Uri _sessionUri;

@@ -1,6 +1,7 @@
-namespace Webinar.Sfu.Tests.Infrastructure;
+namespace Webinar.TestSupport;
 
-internal static class RepositoryRoot
+/// <summary>The checkout the tests run from: the folder above the test binaries that holds Webinar.sln.</summary>
+public static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 

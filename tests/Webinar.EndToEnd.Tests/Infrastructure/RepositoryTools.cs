@@ -1,17 +1,17 @@
 using System.Diagnostics;
+using Webinar.TestSupport;
 
 namespace Webinar.EndToEnd.Tests.Infrastructure;
 
-internal static class RepositoryRoot
+/// <summary>Runs what the repository holds: the built services, infra scripts, any command (paths from <see cref="RepositoryRoot"/>).</summary>
+internal static class RepositoryTools
 {
-    public static string Path { get; } = Find();
-
     public static string Configuration => Environment.GetEnvironmentVariable("WEBINAR_CONFIGURATION") is { Length: > 0 } c ? c : "Release";
 
     /// <summary>The built service DLL, e.g. src/Webinar.Sfu/bin/Release/net10.0/Webinar.Sfu.dll.</summary>
     public static string ServiceDll(string project)
     {
-        var dll = System.IO.Path.Combine(Path, "src", project, "bin", Configuration, "net10.0", project + ".dll");
+        var dll = System.IO.Path.Combine(RepositoryRoot.Path, "src", project, "bin", Configuration, "net10.0", project + ".dll");
         return File.Exists(dll)
             ? dll
             : throw new FileNotFoundException($"{dll} is missing: build the solution with -c {Configuration} (or set WEBINAR_CONFIGURATION).", dll);
@@ -22,7 +22,7 @@ internal static class RepositoryRoot
 
     /// <summary>Runs <c>infra/rabbitmq ctl ARGS</c> against the shared broker.</summary>
     public static Task RabbitCtlAsync(params string[] args) =>
-        RunAsync(System.IO.Path.Combine(Path, "infra", "rabbitmq"), ["ctl", .. args], new Dictionary<string, string>
+        RunAsync(System.IO.Path.Combine(RepositoryRoot.Path, "infra", "rabbitmq"), ["ctl", .. args], new Dictionary<string, string>
         {
             ["WEBINAR_RABBITMQ_PORT"] = WebinarSystemFixture.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["WEBINAR_EPMD_PORT"] = EpmdPort,
@@ -30,7 +30,7 @@ internal static class RepositoryRoot
 
     /// <summary>Runs <c>infra/rabbitmq ARGS</c> (e.g. <c>grant</c>) against the shared broker.</summary>
     public static Task RabbitAsync(params string[] args) =>
-        RunAsync(System.IO.Path.Combine(Path, "infra", "rabbitmq"), args, null);
+        RunAsync(System.IO.Path.Combine(RepositoryRoot.Path, "infra", "rabbitmq"), args, null);
 
     /// <summary>Runs a command to completion; throws with its output when it fails. Returns its standard output.</summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
@@ -60,16 +60,5 @@ internal static class RepositoryRoot
         }
 
         return await stdout;
-    }
-
-    private static string Find()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "Webinar.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Webinar.sln not found above " + AppContext.BaseDirectory);
     }
 }
