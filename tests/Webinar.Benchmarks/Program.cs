@@ -1,5 +1,5 @@
 // Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `switch-time`,
-// `relay-cost`, `connect-time`, `archive-cost`, `promote-distance`, `promote-frame` (Sfu/*Run.cs) against our nodes,
+// `relay-cost`, `connect-time`, `archive-cost`, `compose-cost`, `promote-distance`, `promote-frame` (Sfu/*Run.cs) against our nodes,
 // `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs), `connector-cost` (Connector/ConnectorCostRun.cs); anything else goes to
 // BenchmarkDotNet. The assembly is named rather than typeof(Program): the control plane's Program is visible here too.
 switch (args.Length > 0 ? args[0] : "")
@@ -26,6 +26,8 @@ switch (args.Length > 0 ? args[0] : "")
         return await Webinar.Benchmarks.Connector.ConnectorCostRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.ArchiveCostRun.Verb:
         return await Webinar.Benchmarks.Sfu.ArchiveCostRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.ComposeCostRun.Verb:
+        return await Webinar.Benchmarks.Sfu.ComposeCostRun.RunAsync(args[1..]);
 }
 
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(System.Reflection.Assembly.GetExecutingAssembly()).Run(args);
