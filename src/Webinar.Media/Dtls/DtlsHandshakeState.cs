@@ -3,9 +3,10 @@ using Org.BouncyCastle.Tls;
 namespace Webinar.Media.Dtls;
 
 /// <summary>
-/// What the BouncyCastle peer callbacks learn during one handshake, shared by <see cref="DtlsSrtpServer"/> and
-/// <see cref="DtlsSrtpClient"/>: our own reason for failing it, the peer's last alert, and the exported SRTP keys.
-/// Written only on the handshake thread; read by it after Accept/Connect returns or throws.
+/// What the peer callbacks learn during one handshake, shared by <see cref="DtlsSrtpServer"/>,
+/// <see cref="DtlsSrtpClient"/> (BouncyCastle) and <see cref="OpenSsl.OpenSslDtlsServer"/>: our own reason for failing
+/// it, the peer's last alert, and the exported SRTP keys. Written only by the one thread running the handshake at a
+/// time (BouncyCastle's handshake thread, or the OpenSSL worker running the association's step).
 /// </summary>
 internal sealed class DtlsHandshakeState
 {

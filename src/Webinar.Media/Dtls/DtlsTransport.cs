@@ -76,6 +76,13 @@ public sealed class DtlsTransport : IDisposable
 
     public DtlsRole Role { get; }
 
+    /// <summary>Logs, once at startup, which engine server transports made with <paramref name="options"/> run.</summary>
+    public static void LogServerEngine(ILogger logger, DtlsTransportOptions? options = null)
+    {
+        var engine = DtlsEngines.For(DtlsRole.Server, options ?? DtlsTransportOptions.Default);
+        DtlsLog.ServerEngine(logger, engine, engine == DtlsEngine.OpenSsl ? OpenSslNative.Version() : "BouncyCastle.Cryptography");
+    }
+
     /// <summary>The engine running this transport: <see cref="DtlsEngine.OpenSsl"/> or <see cref="DtlsEngine.BouncyCastle"/>.</summary>
     public DtlsEngine Engine { get; }
 

@@ -108,6 +108,12 @@ internal static unsafe partial class OpenSslNative
     public static partial ulong OpenSSL_version_num();
 
     [LibraryImport(Crypto)]
+    public static partial IntPtr OpenSSL_version(int type);
+
+    /// <summary>"OpenSSL 3.0.19 27 Jan 2026" and the like.</summary>
+    public static string Version() => Marshal.PtrToStringAnsi(OpenSSL_version(0)) ?? "OpenSSL";
+
+    [LibraryImport(Crypto)]
     public static partial ulong ERR_get_error();
 
     [LibraryImport(Crypto)]
