@@ -33,13 +33,20 @@ public sealed class OpenSslDtlsServerTests
     }
 
     [Fact]
-    public void A_server_on_this_machine_runs_openssl_by_default()
+    public void A_server_on_this_machine_runs_openssl_by_default_and_a_client_bouncycastle()
     {
         using var server = new DtlsTransport(DtlsRole.Server, ServerCertificate, ClientCertificate.Fingerprint, new BlackHoleSender());
         using var client = new DtlsTransport(DtlsRole.Client, ClientCertificate, ServerCertificate.Fingerprint, new BlackHoleSender());
 
         Assert.Equal(DtlsEngine.OpenSsl, server.Engine);
         Assert.Equal(DtlsEngine.BouncyCastle, client.Engine);
+
+        // The fallback is chosen only when asked for; a client is BouncyCastle whatever the option says.
+        var bouncyCastle = new DtlsTransportOptions { ServerEngine = DtlsEngine.BouncyCastle };
+        using var fallback = new DtlsTransport(DtlsRole.Server, ServerCertificate, ClientCertificate.Fingerprint, new BlackHoleSender(), bouncyCastle);
+        using var openSslClient = new DtlsTransport(DtlsRole.Client, ClientCertificate, ServerCertificate.Fingerprint, new BlackHoleSender(), OpenSsl);
+        Assert.Equal(DtlsEngine.BouncyCastle, fallback.Engine);
+        Assert.Equal(DtlsEngine.BouncyCastle, openSslClient.Engine);
     }
 
     [Theory]
