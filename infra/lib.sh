@@ -67,6 +67,7 @@ ensure_packages() {
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
   dpkg -s libvpx7 >/dev/null 2>&1 || missing+=(libvpx7)   # VP8 for the connector (P/Invoke)
   dpkg -s libopus0 >/dev/null 2>&1 || missing+=(libopus0) # Opus for the connector (P/Invoke)
+  dpkg -s libssl3 >/dev/null 2>&1 || missing+=(libssl3)   # OpenSSL 3 DTLS for the node's DTLS server (P/Invoke)
   for p in "$@"; do
     case "$p" in
       chromium) command -v chromium >/dev/null || missing+=(chromium fonts-liberation) ;;

@@ -3,9 +3,10 @@ using Org.BouncyCastle.Tls;
 namespace Webinar.Media.Dtls;
 
 /// <summary>
-/// What the BouncyCastle peer callbacks learn during one handshake, shared by <see cref="DtlsSrtpServer"/> and
-/// <see cref="DtlsSrtpClient"/>: our own reason for failing it, the peer's last alert, and the exported SRTP keys.
-/// Written only on the handshake thread; read by it after Accept/Connect returns or throws.
+/// What the peer callbacks learn during one handshake, shared by <see cref="DtlsSrtpServer"/>,
+/// <see cref="DtlsSrtpClient"/> (BouncyCastle) and <see cref="OpenSsl.OpenSslDtlsServer"/>: our own reason for failing
+/// it, the peer's last alert, and the exported SRTP keys. Written only by the one thread running the handshake at a
+/// time (BouncyCastle's handshake thread, or the OpenSSL worker running the association's step).
 /// </summary>
 internal sealed class DtlsHandshakeState
 {
@@ -36,14 +37,37 @@ internal sealed class DtlsHandshakeState
     /// <summary>Records why we are failing the handshake and returns the fatal alert to throw.</summary>
     public TlsFatalAlert Fail(DtlsError error, string message, short alert)
     {
+        Record(error, message, alert);
+        return new TlsFatalAlert(alert);
+    }
+
+    /// <summary>Records why we are failing the handshake (the first reason wins).</summary>
+    public void Record(DtlsError error, string message, short alert)
+    {
         if (Failure == DtlsError.None)
         {
             Failure = error;
             FailureMessage = message;
             FailureAlert = alert;
         }
+    }
 
-        return new TlsFatalAlert(alert);
+    /// <summary>
+    /// Checks a peer certificate's DER against the fingerprint from its SDP; false (and the failure recorded) when it
+    /// does not match.
+    /// </summary>
+    public bool AcceptPeerCertificate(ReadOnlySpan<byte> der)
+    {
+        if (ExpectedRemoteFingerprint.Matches(der))
+        {
+            return true;
+        }
+
+        Record(
+            DtlsError.FingerprintMismatch,
+            $"The peer's certificate has fingerprint {DtlsFingerprint.Compute(der, ExpectedRemoteFingerprint.Algorithm)}, its SDP announced {ExpectedRemoteFingerprint}.",
+            AlertDescription.bad_certificate);
+        return false;
     }
 
     /// <summary>Checks the peer's end-entity certificate against the fingerprint from its SDP.</summary>
@@ -54,13 +78,9 @@ internal sealed class DtlsHandshakeState
             throw Fail(DtlsError.FingerprintMismatch, "The peer sent no certificate.", AlertDescription.bad_certificate);
         }
 
-        var der = certificate.GetCertificateAt(0).GetEncoded();
-        if (!ExpectedRemoteFingerprint.Matches(der))
+        if (!AcceptPeerCertificate(certificate.GetCertificateAt(0).GetEncoded()))
         {
-            throw Fail(
-                DtlsError.FingerprintMismatch,
-                $"The peer's certificate has fingerprint {DtlsFingerprint.Compute(der, ExpectedRemoteFingerprint.Algorithm)}, its SDP announced {ExpectedRemoteFingerprint}.",
-                AlertDescription.bad_certificate);
+            throw new TlsFatalAlert(AlertDescription.bad_certificate);
         }
     }
 
@@ -108,16 +128,27 @@ internal sealed class DtlsHandshakeState
             throw Fail(DtlsError.NoExtendedMasterSecret, "The handshake finished without the extended master secret.", AlertDescription.handshake_failure);
         }
 
+        var material = context.ExportKeyingMaterial(ExporterLabel.dtls_srtp, null, KeyingMaterialLength(profile));
+        SetKeys(profile, material, isServer);
+        Array.Clear(material);
+    }
+
+    /// <summary>Bytes of "EXTRACTOR-dtls_srtp" keying material a profile needs: two keys and two salts.</summary>
+    public static int KeyingMaterialLength(ushort profile) =>
+        2 * (Dtls.SrtpProfiles.KeyLength(profile) + Dtls.SrtpProfiles.SaltLength(profile));
+
+    /// <summary>
+    /// Splits RFC 5764 §4.2 keying material (client_write_key | server_write_key | client_write_salt |
+    /// server_write_salt) into <see cref="Keys"/>, local and remote by our role. Both engines go through here.
+    /// </summary>
+    public void SetKeys(ushort profile, ReadOnlySpan<byte> material, bool isServer)
+    {
         var keyLength = Dtls.SrtpProfiles.KeyLength(profile);
         var saltLength = Dtls.SrtpProfiles.SaltLength(profile);
-        var material = context.ExportKeyingMaterial(ExporterLabel.dtls_srtp, null, 2 * (keyLength + saltLength));
-
-        // client_write_key | server_write_key | client_write_salt | server_write_salt
-        var clientKey = material.AsSpan(0, keyLength).ToArray();
-        var serverKey = material.AsSpan(keyLength, keyLength).ToArray();
-        var clientSalt = material.AsSpan(2 * keyLength, saltLength).ToArray();
-        var serverSalt = material.AsSpan(2 * keyLength + saltLength, saltLength).ToArray();
-        Array.Clear(material);
+        var clientKey = material.Slice(0, keyLength).ToArray();
+        var serverKey = material.Slice(keyLength, keyLength).ToArray();
+        var clientSalt = material.Slice(2 * keyLength, saltLength).ToArray();
+        var serverSalt = material.Slice(2 * keyLength + saltLength, saltLength).ToArray();
 
         Keys = isServer
             ? new DtlsSrtpKeys(profile, serverKey, serverSalt, clientKey, clientSalt)

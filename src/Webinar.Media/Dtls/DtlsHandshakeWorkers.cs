@@ -1,10 +1,12 @@
 namespace Webinar.Media.Dtls;
 
 /// <summary>
-/// A small bounded set of threads that run server-side DTLS handshakes. BouncyCastle's DTLS protocol is blocking, so a
-/// handshake occupies a thread while it waits for the peer's next flight; a server handshake is handed to a worker only
-/// once its ClientHello has arrived (until then it waits without a thread), and at most <see cref="MaxThreads"/> run at
-/// once, the rest queue. The <see cref="DtlsTransportOptions.HandshakeTimeout"/> covers the time queued.
+/// A small bounded set of threads that run DTLS handshake work. Two kinds of work use it: BouncyCastle's blocking
+/// protocol (the client role, and the BouncyCastle server kept as a fallback), where a handshake occupies a thread while
+/// it waits for the peer's next flight (a server handshake is handed to a worker only once its ClientHello has arrived,
+/// at most <see cref="MaxThreads"/> run at once, the rest queue, and the <see cref="DtlsTransportOptions.HandshakeTimeout"/>
+/// covers the time queued); and the OpenSSL server's short steps (one received datagram or timer each, never a wait),
+/// which <see cref="OpenSsl"/> runs on one thread per core.
 /// Workers measure the CPU time they spend (the thread's own clock), which the benchmarks and metrics read.
 /// </summary>
 public sealed class DtlsHandshakeWorkers
@@ -24,6 +26,12 @@ public sealed class DtlsHandshakeWorkers
 
     /// <summary>The process's server-handshake workers: 8 per core, at least 16.</summary>
     public static DtlsHandshakeWorkers Server { get; } = new(Math.Max(16, 8 * Environment.ProcessorCount));
+
+    /// <summary>
+    /// The process's OpenSSL server steps: one thread per core. A step never waits, so 249 concurrent handshakes cost
+    /// CPU, not threads.
+    /// </summary>
+    public static DtlsHandshakeWorkers OpenSsl { get; } = new(Environment.ProcessorCount);
 
     public int MaxThreads { get; }
 
@@ -61,6 +69,9 @@ public sealed class DtlsHandshakeWorkers
     /// starting only queues it). Its task completes with the result or exception.
     /// </summary>
     internal Deferred<T> Prepare<T>(Func<object?, T> work, object? state) => new WorkItem<T>(this, work, state);
+
+    /// <summary>Queues a work item that the caller makes sure is queued at most once at a time.</summary>
+    internal void Post(WorkItem item) => Enqueue(item);
 
     private void Enqueue(WorkItem item)
     {

@@ -13,4 +13,7 @@ internal static partial class DtlsLog
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "DTLS {Role} association ended: {Reason}")]
     public static partial void AssociationEnded(ILogger logger, DtlsRole role, DtlsError reason);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "DTLS server engine: {Engine} ({Version})")]
+    public static partial void ServerEngine(ILogger logger, DtlsEngine engine, string version);
 }

@@ -26,14 +26,14 @@ public static class DtlsMetrics
     {
         Meter.CreateObservableCounter(
             "webinar.dtls.server_workers.cpu_time",
-            static () => DtlsHandshakeWorkers.Server.CpuTime.TotalSeconds,
+            static () => (DtlsHandshakeWorkers.Server.CpuTime + DtlsHandshakeWorkers.OpenSsl.CpuTime).TotalSeconds,
             "s",
-            "CPU time the server handshake workers spent running handshakes.");
+            "CPU time the server handshake workers (BouncyCastle and OpenSSL) spent running handshakes.");
         Meter.CreateObservableGauge(
             "webinar.dtls.server_workers.queued",
-            static () => DtlsHandshakeWorkers.Server.Queued,
+            static () => DtlsHandshakeWorkers.Server.Queued + DtlsHandshakeWorkers.OpenSsl.Queued,
             "{handshake}",
-            "Server handshakes waiting for a worker.");
+            "Server handshakes (BouncyCastle) and OpenSSL server steps waiting for a worker.");
     }
 
     internal static void Succeeded(DtlsRole role, long startedTimestamp)

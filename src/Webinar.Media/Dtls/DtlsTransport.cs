@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Org.BouncyCastle.Tls;
+using Webinar.Media.Dtls.OpenSsl;
 using BcDtlsTransport = Org.BouncyCastle.Tls.DtlsTransport;
 
 namespace Webinar.Media.Dtls;
@@ -12,7 +13,11 @@ namespace Webinar.Media.Dtls;
 /// <see cref="IDatagramSender"/>. <see cref="HandshakeAsync"/> yields the SRTP master keys.
 /// </summary>
 /// <remarks>
-/// Threading: the handshake runs BouncyCastle's blocking protocol on a thread. A server handshake waits for the
+/// Engines (<see cref="DtlsEngines.For"/>, the one rule): a server runs OpenSSL's DTLS as a state machine over memory
+/// BIOs (<see cref="OpenSslDtlsServer"/>: short steps on one worker per core, no thread held while waiting for the peer)
+/// wherever libssl.so.3 loads; a client, and a server where OpenSSL is missing or
+/// <see cref="DtlsTransportOptions.ServerEngine"/> asks for it, runs BouncyCastle as described next.
+/// Threading with BouncyCastle: the handshake runs its blocking protocol on a thread. A server handshake waits for the
 /// ClientHello without one, then runs on one of the bounded <see cref="DtlsHandshakeWorkers.Server"/> threads (queued
 /// when all are busy); a client handshake (our load generator and test client) gets a dedicated thread that exits when
 /// it ends. Either way the thread is released when the handshake ends (success, failure, timeout, cancellation or
@@ -33,6 +38,8 @@ public sealed class DtlsTransport : IDisposable
     private readonly TaskCompletionSource<DtlsError> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _associationGate = new();
     private readonly DrainWorkItem _drain;
+    private readonly OpenSslDtlsServer? _openSsl;
+    private long _dropped;
     private BcDtlsTransport? _association;
     private byte[]? _drainBuffer;
     private int _started;
@@ -60,18 +67,36 @@ public sealed class DtlsTransport : IDisposable
         _handshake = new DtlsHandshakeState(expectedRemoteFingerprint, _options.SrtpProfiles);
         _channel = new DtlsDatagramChannel(sender, _options.ReceiveQueueCapacity, _options.MaxDatagramSize);
         _drain = new DrainWorkItem(this);
+        Engine = DtlsEngines.For(role, _options);
+        if (Engine == DtlsEngine.OpenSsl)
+        {
+            _openSsl = new OpenSslDtlsServer(localCertificate, _handshake, sender, _options, _timeProvider, _logger);
+        }
     }
 
     public DtlsRole Role { get; }
 
-    public DtlsTransportState State => _state;
+    /// <summary>Logs, once at startup, which engine server transports made with <paramref name="options"/> run.</summary>
+    public static void LogServerEngine(ILogger logger, DtlsTransportOptions? options = null)
+    {
+        var engine = DtlsEngines.For(DtlsRole.Server, options ?? DtlsTransportOptions.Default);
+        DtlsLog.ServerEngine(logger, engine, engine == DtlsEngine.OpenSsl ? OpenSslNative.Version() : "BouncyCastle.Cryptography");
+    }
+
+    /// <summary>The engine running this transport: <see cref="DtlsEngine.OpenSsl"/> or <see cref="DtlsEngine.BouncyCastle"/>.</summary>
+    public DtlsEngine Engine { get; }
+
+    public DtlsTransportState State => _openSsl?.State ?? _state;
+
+    /// <summary>Datagrams <see cref="OnDatagram"/> dropped: not well-formed DTLS records, too big, over the queue, or after the end.</summary>
+    public long DroppedDatagrams => Interlocked.Read(ref _dropped);
 
     /// <summary>
     /// Completes once the association is over, with why: the handshake's error if it failed,
     /// <see cref="DtlsError.PeerClosed"/>, <see cref="DtlsError.PeerAlert"/> or <see cref="DtlsError.LocallyClosed"/>.
     /// Never faults.
     /// </summary>
-    public Task<DtlsError> Closed => _closed.Task;
+    public Task<DtlsError> Closed => _openSsl?.Closed ?? _closed.Task;
 
     /// <summary>
     /// Hands over one datagram whose first byte is 20..63 (RFC 7983). Copies it; never blocks, never throws.
@@ -79,11 +104,22 @@ public sealed class DtlsTransport : IDisposable
     /// </summary>
     public void OnDatagram(ReadOnlySpan<byte> datagram)
     {
+        if (_openSsl is not null)
+        {
+            if (!DtlsRecordHeader.IsWellFormedDatagram(datagram) || !_openSsl.TryEnqueue(datagram))
+            {
+                Interlocked.Increment(ref _dropped);
+            }
+
+            return;
+        }
+
         var state = _state;
         if (state is DtlsTransportState.Closed or DtlsTransportState.Failed
             || !DtlsRecordHeader.IsWellFormedDatagram(datagram)
             || !_channel.TryEnqueue(datagram))
         {
+            Interlocked.Increment(ref _dropped);
             return;
         }
 
@@ -99,13 +135,18 @@ public sealed class DtlsTransport : IDisposable
     /// no common SRTP profile, a peer alert, protocol errors or <see cref="DtlsTransportOptions.HandshakeTimeout"/>;
     /// with <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
     /// </summary>
-    public async Task<DtlsSrtpKeys> HandshakeAsync(CancellationToken cancellationToken = default)
+    public Task<DtlsSrtpKeys> HandshakeAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
-            throw new InvalidOperationException("The DTLS handshake was already started.");
+            return Task.FromException<DtlsSrtpKeys>(new InvalidOperationException("The DTLS handshake was already started."));
         }
 
+        return _openSsl is not null ? _openSsl.HandshakeAsync(cancellationToken) : RunBouncyCastleAsync(cancellationToken);
+    }
+
+    private async Task<DtlsSrtpKeys> RunBouncyCastleAsync(CancellationToken cancellationToken)
+    {
         _state = DtlsTransportState.Connecting;
         _startedAt = Stopwatch.GetTimestamp();
         using var timeout = _timeProvider.CreateTimer(
@@ -146,6 +187,12 @@ public sealed class DtlsTransport : IDisposable
     /// <summary>Sends close_notify if connected, stops any handshake, and completes <see cref="Closed"/>. Idempotent.</summary>
     public void Close()
     {
+        if (_openSsl is not null)
+        {
+            _openSsl.Close();
+            return;
+        }
+
         lock (_associationGate)
         {
             if (_association is not null)

@@ -11,13 +11,25 @@ public sealed record DtlsTransportOptions
     /// <summary>SRTP profiles in order of preference. The server picks the first of these the client offers.</summary>
     public IReadOnlyList<ushort> SrtpProfiles { get; init; } = [Dtls.SrtpProfiles.AeadAes128Gcm, Dtls.SrtpProfiles.Aes128CmHmacSha1_80];
 
-    /// <summary>Largest datagram we send; BouncyCastle fragments handshake messages to fit.</summary>
+    /// <summary>Largest datagram we send; both engines fragment handshake messages to fit, and the OpenSSL server packs records into datagrams up to it.</summary>
     public int MaxDatagramSize { get; init; } = 1200;
 
     /// <summary>Incoming datagrams buffered before the handshake thread reads them; extra ones are dropped.</summary>
     public int ReceiveQueueCapacity { get; init; } = 64;
 
-    /// <summary>The bounded threads that run server handshakes; the process-wide set unless a test brings its own.</summary>
+    /// <summary>
+    /// The server's engine. <see cref="DtlsEngine.Automatic"/> (the default) is OpenSSL wherever libssl.so.3 loads
+    /// (Linux with OpenSSL 3) and BouncyCastle elsewhere; the client role is always BouncyCastle.
+    /// </summary>
+    public DtlsEngine ServerEngine { get; init; } = DtlsEngine.Automatic;
+
+    /// <summary>The OpenSSL server's step workers (one thread per core); the process-wide set unless a test brings its own.</summary>
+    public DtlsHandshakeWorkers OpenSslWorkers { get; init; } = DtlsHandshakeWorkers.OpenSsl;
+
+    /// <summary>
+    /// The bounded threads that run BouncyCastle server handshakes (the fallback engine); the process-wide set unless a
+    /// test brings its own.
+    /// </summary>
     public DtlsHandshakeWorkers ServerWorkers { get; init; } = DtlsHandshakeWorkers.Server;
 
     /// <summary>

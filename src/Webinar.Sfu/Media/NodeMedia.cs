@@ -42,6 +42,7 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         RelaySocket = ChooseRelaySocket(Loop.UdpSockets, relayAddress);
         Certificate = DtlsCertificate.Generate(time);
         DtlsLogger = loggers.CreateLogger("Webinar.Media.Dtls");
+        DtlsTransport.LogServerEngine(DtlsLogger);
         _originTimestamp = time.GetTimestamp();
     }
 

@@ -58,6 +58,8 @@ public sealed class MultiRegionTests(WebinarSystemFixture system, ChromiumFixtur
         await viewer.WaitForAsync(r => r.FramesDecoded > 10 && r.AudioPacketsReceived > 20, MediaTimeout, "the presenter on the same node");
         Assert.Equal(["+presenter"], await viewer.PresenceAsync());
         Assert.Equal(linksBefore, _system.NodeLog("us-east-1", "Relay link").Count);
+        // Both browsers' DTLS handshakes ran against the node's OpenSSL server (libssl3), not the BouncyCastle fallback.
+        Assert.NotEmpty(_system.NodeLog("us-east-1", "DTLS server engine: OpenSsl"));
     });
 
     [Fact]

@@ -284,10 +284,10 @@ public sealed class DtlsTransportTests
     }
 
     [Fact]
-    public async Task More_server_handshakes_than_workers_queue_and_all_complete()
+    public async Task More_bouncycastle_server_handshakes_than_workers_queue_and_all_complete()
     {
         var workers = new DtlsHandshakeWorkers(maxThreads: 2);
-        var options = new DtlsTransportOptions { ServerWorkers = workers };
+        var options = new DtlsTransportOptions { ServerWorkers = workers, ServerEngine = DtlsEngine.BouncyCastle };
         var pairs = Enumerable.Range(0, 6).Select(_ => Pair(serverOptions: options)).ToArray();
 
         var handshakes = pairs.Select(p => Task.WhenAll(p.Server.HandshakeAsync(), p.Client.HandshakeAsync())).ToArray();
@@ -299,10 +299,10 @@ public sealed class DtlsTransportTests
     }
 
     [Fact]
-    public async Task A_server_waiting_for_its_client_hello_holds_no_worker()
+    public async Task A_bouncycastle_server_waiting_for_its_client_hello_holds_no_worker()
     {
         var workers = new DtlsHandshakeWorkers(maxThreads: 1);
-        var options = new DtlsTransportOptions { ServerWorkers = workers, HandshakeTimeout = TimeSpan.FromSeconds(15) };
+        var options = new DtlsTransportOptions { ServerWorkers = workers, ServerEngine = DtlsEngine.BouncyCastle, HandshakeTimeout = TimeSpan.FromSeconds(15) };
         using var silent = new DtlsTransport(DtlsRole.Server, ServerCertificate, ClientCertificate.Fingerprint, new BlackHoleSender(), options);
         var waiting = silent.HandshakeAsync();
 
