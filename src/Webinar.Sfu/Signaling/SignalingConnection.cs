@@ -170,11 +170,15 @@ internal sealed class SignalingConnection : ISessionOutput
                 }
                 else
                 {
-                    reading = await session.HandleAsync(frame!, _stop.Token).ConfigureAwait(false);
-                    if (session.IsJoined)
+                    // The join timeout bounds how long a connection may stay without sending a join: once one arrives,
+                    // its own bounds (the placement wait, the control-plane query) decide, and a slow placement is
+                    // answered with what it found, never with join-timeout.
+                    if (!session.IsJoined && frame!.Type == ClientFrameType.Join)
                     {
                         joinTimer.Dispose();
                     }
+
+                    reading = await session.HandleAsync(frame!, _stop.Token).ConfigureAwait(false);
                 }
 
                 if (!reading)
