@@ -280,6 +280,7 @@ public sealed class DtlsTransportTests
 
         server.Close();
 
+        Assert.Equal(DtlsError.LocallyClosed, await server.Closed.WaitAsync(TestTimeout));
         Assert.Equal(DtlsError.PeerClosed, await client.Closed.WaitAsync(TestTimeout));
     }
 

@@ -8,6 +8,8 @@ namespace Webinar.Media.Tests.Dtls;
 /// <summary>
 /// The OpenSSL server (real libssl.so.3) against the BouncyCastle client over an in-memory datagram pair: two
 /// independent DTLS stacks, so agreeing keys and a working SRTP round trip show each exports RFC 5764 keys correctly.
+/// Behaviour every engine shares (close_notify, cancellation) is in <see cref="DtlsTransportTests"/>, whose servers run
+/// the default engine, OpenSSL on this machine (<see cref="A_server_on_this_machine_runs_openssl_by_default_and_a_client_bouncycastle"/>).
 /// </summary>
 public sealed class OpenSslDtlsServerTests
 {
@@ -199,43 +201,6 @@ public sealed class OpenSslDtlsServerTests
         Assert.Equal(DtlsTransportState.Closed, server.State);
         client.Close();
         await Assert.ThrowsAsync<DtlsHandshakeException>(() => clientTask.WaitAsync(TestTimeout));
-    }
-
-    [Fact]
-    public async Task Cancelling_the_handshake_ends_it_with_operation_cancelled()
-    {
-        using var cts = new CancellationTokenSource();
-        using var server = new DtlsTransport(DtlsRole.Server, ServerCertificate, ClientCertificate.Fingerprint, new BlackHoleSender(), OpenSsl);
-        var handshake = server.HandshakeAsync(cts.Token);
-
-        await cts.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handshake.WaitAsync(TestTimeout));
-        Assert.Equal(DtlsError.Cancelled, await server.Closed.WaitAsync(TestTimeout));
-    }
-
-    [Fact]
-    public async Task Close_notify_from_the_client_ends_the_server_association_with_peer_closed()
-    {
-        var (_, server, client) = Pair();
-        await Task.WhenAll(server.HandshakeAsync(), client.HandshakeAsync()).WaitAsync(TestTimeout);
-
-        client.Close();
-
-        Assert.Equal(DtlsError.PeerClosed, await server.Closed.WaitAsync(TestTimeout));
-        Assert.Equal(DtlsTransportState.Closed, server.State);
-    }
-
-    [Fact]
-    public async Task Closing_the_connected_server_sends_close_notify_to_the_client()
-    {
-        var (_, server, client) = Pair();
-        await Task.WhenAll(server.HandshakeAsync(), client.HandshakeAsync()).WaitAsync(TestTimeout);
-
-        server.Close();
-
-        Assert.Equal(DtlsError.LocallyClosed, await server.Closed.WaitAsync(TestTimeout));
-        Assert.Equal(DtlsError.PeerClosed, await client.Closed.WaitAsync(TestTimeout));
     }
 
     [Fact]
