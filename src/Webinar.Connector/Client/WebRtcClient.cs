@@ -731,6 +731,13 @@ public sealed class WebRtcClient : IDisposable
             return;
         }
 
+        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        RecordTransportSequence(packet, arrivalMicros);
+        if (packet.HasPadding && packet.Payload.Length == 0)
+        {
+            return; // the node probing the downlink: feedback, not media
+        }
+
         uint ssrc = packet.Ssrc;
         if (!_receivedBySsrc.TryGetValue(ssrc, out var stats))
         {
@@ -738,16 +745,25 @@ public sealed class WebRtcClient : IDisposable
         }
 
         bool keyframe = stats.Track is { Kind: ClientMediaKind.Video } && KeyframeDetector.IsVp8Keyframe(packet.Payload);
-        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
-        RecordTransportSequence(packet, arrivalMicros);
         stats.OnPacket(packet.SequenceNumber, packet.Timestamp, packet.Payload.Length, keyframe, arrivalMicros);
         RtpReceived?.Invoke(stats, plain);
     }
 
-    /// <summary><see cref="WebRtcClientOptions.HeaderOnlyReceive"/>: statistics from the clear RTP header alone.</summary>
+    /// <summary>
+    /// <see cref="WebRtcClientOptions.HeaderOnlyReceive"/>: statistics from the clear RTP header alone. A packet with the
+    /// padding bit is taken for the node's downlink probe (padding only) and not counted as media: the load generator's
+    /// publishers never pad, and under SRTP the padding length is not readable without decrypting.
+    /// </summary>
     private void OnRtpHeader(Span<byte> datagram)
     {
         if (!RtpPacket.TryParse(datagram, out var packet))
+        {
+            return;
+        }
+
+        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
+        RecordTransportSequence(packet, arrivalMicros);
+        if (packet.HasPadding)
         {
             return;
         }
@@ -759,8 +775,6 @@ public sealed class WebRtcClient : IDisposable
         }
 
         int payloadLength = Math.Max(0, packet.Payload.Length - Webinar.Media.Srtp.SrtpProfiles.RtpOverhead(SrtpProfile));
-        long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
-        RecordTransportSequence(packet, arrivalMicros);
         stats.OnPacket(packet.SequenceNumber, packet.Timestamp, payloadLength, keyframe: false, arrivalMicros);
     }
 
