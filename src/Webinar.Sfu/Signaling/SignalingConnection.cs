@@ -249,7 +249,13 @@ internal sealed class SignalingConnection : ISessionOutput
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            _stop.Cancel();
+            // A send that fails because our close frame already went (the WebSocket failed the connection itself, e.g.
+            // invalid UTF-8) must not cut the close handshake short: the read side waits CloseGrace for the client's
+            // close, so the client reads the close code instead of a reset. Any other failure ends the connection.
+            if (_socket.State is not (WebSocketState.CloseSent or WebSocketState.Closed))
+            {
+                _stop.Cancel();
+            }
         }
     }
 
