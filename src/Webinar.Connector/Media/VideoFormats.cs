@@ -3,15 +3,28 @@ namespace Webinar.Connector.Media;
 /// <summary>Buffer sizes and conversions between YUV420P (BT.601, limited range) and the packed BGR formats.</summary>
 public static class VideoFormats
 {
-    public static int I420Size(int width, int height) => (width * height) + (2 * ((width + 1) / 2) * ((height + 1) / 2));
+    public static int I420Size(int width, int height)
+    {
+        var (lumaSize, _, chromaSize) = I420Layout(width, height);
+        return lumaSize + (2 * chromaSize);
+    }
 
     public static int BufferSize(VideoFormat format, VideoResolution resolution) => format switch
     {
         VideoFormat.Yuv420P => I420Size(resolution.Width, resolution.Height),
-        VideoFormat.Rgb24 => resolution.Pixels * 3,
-        VideoFormat.Argb32 => resolution.Pixels * 4,
+        VideoFormat.Rgb24 or VideoFormat.Argb32 => resolution.Pixels * BytesPerPixel(format),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown video format."),
     };
+
+    /// <summary>Bytes per pixel of a packed format: B, G, R (and A, always 255 when written).</summary>
+    private static int BytesPerPixel(VideoFormat format) => format == VideoFormat.Rgb24 ? 3 : 4;
+
+    /// <summary>Where the Y, U and V planes of an I420 frame start and how wide a chroma row is.</summary>
+    private static (int LumaSize, int ChromaWidth, int ChromaSize) I420Layout(int width, int height)
+    {
+        int chromaWidth = (width + 1) / 2;
+        return (width * height, chromaWidth, chromaWidth * ((height + 1) / 2));
+    }
 
     /// <summary>Converts <paramref name="source"/> (any format) to I420 of the same size.</summary>
     public static void ToI420(ReadOnlySpan<byte> source, VideoFormat format, int width, int height, Span<byte> i420)
@@ -22,11 +35,11 @@ public static class VideoFormats
             return;
         }
 
-        int bytesPerPixel = format == VideoFormat.Rgb24 ? 3 : 4;
-        int chromaWidth = (width + 1) / 2;
-        var y = i420[..(width * height)];
-        var u = i420.Slice(width * height, chromaWidth * ((height + 1) / 2));
-        var v = i420[(width * height + u.Length)..];
+        int bytesPerPixel = BytesPerPixel(format);
+        var (lumaSize, chromaWidth, chromaSize) = I420Layout(width, height);
+        var y = i420[..lumaSize];
+        var u = i420.Slice(lumaSize, chromaSize);
+        var v = i420.Slice(lumaSize + chromaSize, chromaSize);
         for (int row = 0; row < height; row++)
         {
             var line = source.Slice(row * width * bytesPerPixel, width * bytesPerPixel);
@@ -53,11 +66,11 @@ public static class VideoFormats
             return;
         }
 
-        int bytesPerPixel = format == VideoFormat.Rgb24 ? 3 : 4;
-        int chromaWidth = (width + 1) / 2;
-        var y = i420[..(width * height)];
-        var u = i420.Slice(width * height, chromaWidth * ((height + 1) / 2));
-        var v = i420[(width * height + u.Length)..];
+        int bytesPerPixel = BytesPerPixel(format);
+        var (lumaSize, chromaWidth, chromaSize) = I420Layout(width, height);
+        var y = i420[..lumaSize];
+        var u = i420.Slice(lumaSize, chromaSize);
+        var v = i420.Slice(lumaSize + chromaSize, chromaSize);
         for (int row = 0; row < height; row++)
         {
             var line = destination.Slice(row * width * bytesPerPixel, width * bytesPerPixel);
