@@ -29,17 +29,25 @@ public sealed class BrokerRestartTests(PrivateBrokerSystemFixture system, Chromi
             frames[i] = await viewers[i].WaitForFramesOfAsync("presenter", 10, MediaTimeout, "the presenter over the relay");
         }
 
-        // The broker goes away. For six one-second windows, each replica audience renders new frames in every window.
+        // The broker goes away. For eight one-second windows, each replica audience keeps rendering: no two windows in a
+        // row without a new frame, and frames in the last window. A relay that stopped with the broker shows as every window
+        // empty from then on; one still second alone (seen once in CI, at second 4, on a loaded 2-core machine running
+        // three nodes and three Chromium pages) is not that, and each window's count is printed to tell them apart.
         var guestAttendee = await _system.Api.CreateAttendeeAsync(primary.MeetingId, "guest");
         await _system.PrivateBroker.StopAsync();
         var downAt = DateTime.UtcNow;
-        for (var window = 1; window <= 6; window++)
+        var stillSeconds = new int[viewers.Length];
+        const int Windows = 8;
+        for (var window = 1; window <= Windows; window++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
             for (var i = 0; i < viewers.Length; i++)
             {
                 var now = await viewers[i].FramesRenderedOfAsync("presenter");
-                Assert.True(now > frames[i], $"viewer {i} rendered no new frame in second {window} with the broker down ({now} frames)");
+                _output.WriteLine($"broker down, second {window}: viewer {i} rendered {now - frames[i]} frames ({now} in all)");
+                stillSeconds[i] = now > frames[i] ? 0 : stillSeconds[i] + 1;
+                Assert.True(stillSeconds[i] < 2, $"viewer {i} rendered no new frame in seconds {window - 1} and {window} with the broker down ({now} frames)");
+                Assert.True(window < Windows || now > frames[i], $"viewer {i} rendered no new frame in the last second with the broker down ({now} frames)");
                 frames[i] = now;
             }
         }
