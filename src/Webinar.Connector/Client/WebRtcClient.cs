@@ -733,15 +733,17 @@ public sealed class WebRtcClient : IDisposable
 
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
         RecordTransportSequence(packet, arrivalMicros);
-        if (packet.HasPadding && packet.Payload.Length == 0)
-        {
-            return; // the node probing the downlink: feedback, not media
-        }
-
         uint ssrc = packet.Ssrc;
         if (!_receivedBySsrc.TryGetValue(ssrc, out var stats))
         {
             stats = AddReceivedStats(ssrc, packet.PayloadType);
+        }
+
+        if (packet.HasPadding && packet.Payload.Length == 0)
+        {
+            // The node probing the downlink: its sequence number is no gap, its packet no media.
+            stats.OnPacket(packet.SequenceNumber, packet.Timestamp, 0, keyframe: false, arrivalMicros, padding: true);
+            return;
         }
 
         bool keyframe = stats.Track is { Kind: ClientMediaKind.Video } && KeyframeDetector.IsVp8Keyframe(packet.Payload);
@@ -751,8 +753,9 @@ public sealed class WebRtcClient : IDisposable
 
     /// <summary>
     /// <see cref="WebRtcClientOptions.HeaderOnlyReceive"/>: statistics from the clear RTP header alone. A packet with the
-    /// padding bit is taken for the node's downlink probe (padding only) and not counted as media: the load generator's
-    /// publishers never pad, and under SRTP the padding length is not readable without decrypting.
+    /// padding bit is taken for the node's downlink probe (padding only): its sequence number counts as arrived, the
+    /// packet not as media (the load generator's publishers never pad, and under SRTP the padding length is not
+    /// readable without decrypting).
     /// </summary>
     private void OnRtpHeader(Span<byte> datagram)
     {
@@ -763,11 +766,6 @@ public sealed class WebRtcClient : IDisposable
 
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
         RecordTransportSequence(packet, arrivalMicros);
-        if (packet.HasPadding)
-        {
-            return;
-        }
-
         uint ssrc = packet.Ssrc;
         if (!_receivedBySsrc.TryGetValue(ssrc, out var stats))
         {
@@ -775,7 +773,7 @@ public sealed class WebRtcClient : IDisposable
         }
 
         int payloadLength = Math.Max(0, packet.Payload.Length - Webinar.Media.Srtp.SrtpProfiles.RtpOverhead(SrtpProfile));
-        stats.OnPacket(packet.SequenceNumber, packet.Timestamp, payloadLength, keyframe: false, arrivalMicros);
+        stats.OnPacket(packet.SequenceNumber, packet.Timestamp, payloadLength, keyframe: false, arrivalMicros, padding: packet.HasPadding);
     }
 
     /// <summary>Transport-wide sequence numbers (in the clear header) for the feedback a browser sends back.</summary>

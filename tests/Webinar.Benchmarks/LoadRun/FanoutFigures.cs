@@ -12,19 +12,41 @@ namespace Webinar.Benchmarks.LoadRun;
 /// </remarks>
 internal sealed record FanoutSnapshot(TimeSpan Wall, long Sent, long SentBytes, long Received, long ReceivedBytes, long Lost, TimeSpan ServerCpu, TimeSpan OwnCpu, long Duplicates = 0, long Retransmitted = 0)
 {
+    /// <summary>Sequence numbers spanned by all streams (media and padding), padding-only packets, per subscriber: distinct media received and streams.</summary>
+    public long Expected { get; init; }
+
+    public long Padding { get; init; }
+
+    public long[] PerSubscriber { get; init; } = [];
+
+    public int[] StreamsPerSubscriber { get; init; } = [];
+
+    /// <summary>The server's and the generator's UDP receive queues at this instant (a backlog that drains inside a window delivers more than was sent in it).</summary>
+    public UdpQueues ServerQueues { get; init; }
+
+    public UdpQueues OwnQueues { get; init; }
+
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
 
     public static FanoutSnapshot Take(int serverPid, IReadOnlyList<ClientTrack> sending, IReadOnlyList<WebRtcClient> receivers)
     {
-        long received = 0, bytes = 0, lost = 0, sent = 0, sentBytes = 0, duplicates = 0, retransmitted = 0;
-        foreach (var subscriber in receivers)
+        long received = 0, bytes = 0, lost = 0, sent = 0, sentBytes = 0, duplicates = 0, retransmitted = 0, expected = 0, padding = 0;
+        var perSubscriber = new long[receivers.Count];
+        var streams = new int[receivers.Count];
+        for (int i = 0; i < receivers.Count; i++)
         {
-            foreach (var stats in subscriber.Received)
+            var ofSubscriber = receivers[i].Received;
+            streams[i] = ofSubscriber.Count;
+            foreach (var stats in ofSubscriber)
             {
-                received += stats.Packets - stats.Duplicates;
+                long distinct = stats.Packets - stats.Duplicates;
+                received += distinct;
+                perSubscriber[i] += distinct;
                 duplicates += stats.Duplicates;
                 bytes += stats.PayloadBytes;
                 lost += stats.Lost;
+                expected += stats.Expected;
+                padding += stats.PaddingPackets;
             }
         }
 
@@ -36,7 +58,15 @@ internal sealed record FanoutSnapshot(TimeSpan Wall, long Sent, long SentBytes, 
         }
 
         return new FanoutSnapshot(Clock.Elapsed, sent, sentBytes, received, bytes, lost, ProcessCpu.Read(serverPid),
-            Process.GetCurrentProcess().TotalProcessorTime, duplicates, retransmitted);
+            Process.GetCurrentProcess().TotalProcessorTime, duplicates, retransmitted)
+        {
+            Expected = expected,
+            Padding = padding,
+            PerSubscriber = perSubscriber,
+            StreamsPerSubscriber = streams,
+            ServerQueues = UdpQueues.Read(serverPid),
+            OwnQueues = UdpQueues.Read(Environment.ProcessId),
+        };
     }
 }
 
@@ -72,6 +102,14 @@ internal sealed record FanoutFigures(string Server, int Subscribers, FanoutSnaps
         Console.WriteLine(string.Create(text, $"[{Server}] forwarded       {ForwardedPerSecond:0} packets/s to {Subscribers} subscribers ({(End.ReceivedBytes - Start.ReceivedBytes) * 8 / Seconds / 1e6:0.0} Mbit/s payload)"));
         Console.WriteLine(string.Create(text, $"[{Server}] delivery        {DeliveryPercent:0.00} % of sent x subscribers (each sequence number once); sequence-gap loss {GapLoss} packets ({LossPercent:0.000} %)"));
         Console.WriteLine(string.Create(text, $"[{Server}] duplicates      {End.Duplicates - Start.Duplicates} packets received twice; publisher retransmitted {End.Retransmitted - Start.Retransmitted}"));
+        Console.WriteLine(string.Create(text, $"[{Server}] sequence        {End.Expected - Start.Expected} numbers spanned, {End.Padding - Start.Padding} padding-only (probes); {(End.Expected - Start.Expected) / (double)Math.Max(1, (End.Sent - Start.Sent) * Subscribers):0.0000} x sent x subscribers"));
+        if (End.PerSubscriber.Length == Start.PerSubscriber.Length && End.PerSubscriber.Length > 0)
+        {
+            long sent = Math.Max(1, End.Sent - Start.Sent);
+            var each = End.PerSubscriber.Select((n, i) => 100.0 * (n - Start.PerSubscriber[i]) / sent).Order().ToArray();
+            Console.WriteLine(string.Create(text, $"[{Server}] UDP queues      server {Start.ServerQueues} at the start, {End.ServerQueues} at the end; generator {Start.OwnQueues.QueuedBytes / 1024.0:0} -> {End.OwnQueues.QueuedBytes / 1024.0:0} KiB queued, {End.OwnQueues.Drops - Start.OwnQueues.Drops} dropped in the window"));
+            Console.WriteLine(string.Create(text, $"[{Server}] per subscriber  delivery min {each[0]:0.00} %, median {each[each.Length / 2]:0.00} %, max {each[^1]:0.00} %; streams {End.StreamsPerSubscriber.Min()}..{End.StreamsPerSubscriber.Max()}"));
+        }
         Console.WriteLine(string.Create(text, $"[{Server}] server CPU      {100 * ServerCpu:0.0} % of one core -> {ForwardedPerCpuSecond:0} forwarded packets per CPU-second"));
         Console.WriteLine(string.Create(text, $"[{Server}] load generator  {100 * ownCpu:0.0} % of one core (publisher + {Subscribers} subscribers, same machine; {ownCpu / Math.Max(ServerCpu, 1e-6):0.00} x the server's CPU)"));
     }

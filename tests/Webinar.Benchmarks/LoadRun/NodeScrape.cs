@@ -5,11 +5,22 @@ namespace Webinar.Benchmarks.LoadRun;
 /// <summary>The figures a load run reads from a node's Prometheus endpoint (/metrics).</summary>
 internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, double ServerHandshakeFailures, double WorkerCpuSeconds, double MediaBusy, double MediaCpuSeconds, IReadOnlyDictionary<string, double> FailuresByOutcome)
 {
+    /// <summary>Every webinar_sfu_* series (name with labels → value), for what changed over a window.</summary>
+    public IReadOnlyDictionary<string, double> Series { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The counters that moved between two scrapes, "name{labels} +delta", the media forwarding ones.</summary>
+    public static string Changed(NodeScrape before, NodeScrape after, params string[] prefixes) => string.Join(", ",
+        after.Series.Where(s => prefixes.Any(p => s.Key.StartsWith(p, StringComparison.Ordinal)))
+            .Select(s => (s.Key, Delta: s.Value - before.Series.GetValueOrDefault(s.Key)))
+            .Where(s => s.Delta != 0)
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Delta:+0;-0}")));
+
     public static async Task<NodeScrape> ReadAsync(HttpClient http, Uri metrics)
     {
         var text = await http.GetStringAsync(metrics);
         double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0;
         var byOutcome = new Dictionary<string, double>();
+        var series = new Dictionary<string, double>();
         foreach (var line in text.Split('\n'))
         {
             if (line.Length == 0 || line[0] == '#')
@@ -24,6 +35,11 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             }
 
             var name = line[..space];
+            if (name.StartsWith("webinar_sfu_", StringComparison.Ordinal))
+            {
+                series[name] = value;
+            }
+
             if (name.StartsWith("webinar_sfu_rtp_forwarded_total", StringComparison.Ordinal))
             {
                 forwarded += value;
@@ -56,7 +72,7 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             }
         }
 
-        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome);
+        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome) { Series = series };
     }
 
     /// <summary>Failed server handshakes between two scrapes, by outcome ("timeout: 12, peer_alert: 1").</summary>

@@ -129,7 +129,7 @@ internal static class SfuFanoutRun
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"join storm: {receivers.Count} of {subscribers} subscribers joined and receiving {storm.Time.TotalSeconds:0.00} s after the first join (loadavg {ProcessCpu.LoadAverage()}); node memory +{(rssAfter - rssBefore) / 1024.0 / Math.Max(1, receivers.Count):0} KiB per subscriber (RSS {rssBefore / 1048576.0:0} -> {rssAfter / 1048576.0:0} MiB)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"during the storm: node CPU {100 * (cpuAfter.ServerCpu - cpuBefore.ServerCpu).TotalSeconds / stormSeconds:0} % of a core, generator CPU {100 * (cpuAfter.OwnCpu - cpuBefore.OwnCpu).TotalSeconds / stormSeconds:0} %"));
+                $"during the storm: node CPU {100 * (cpuAfter.ServerCpu - cpuBefore.ServerCpu).TotalSeconds / stormSeconds:0} % of a core, generator CPU {100 * (cpuAfter.OwnCpu - cpuBefore.OwnCpu).TotalSeconds / stormSeconds:0} %; node UDP after it: {cpuAfter.ServerQueues}"));
             foreach (var (reason, count) in storm.Failures)
             {
                 Console.WriteLine($"join storm failures: {count} x {reason}");
@@ -154,6 +154,8 @@ internal static class SfuFanoutRun
             var figures = new FanoutFigures("ours", receivers.Count, start, end);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"node /metrics over the window: {(scrapeEnd.Forwarded - scrapeStart.Forwarded) / figures.Seconds:0} forwarded/s, media thread busy {100 * scrapeEnd.MediaBusy:0} % (last second), {(scrapeEnd.MediaCpuSeconds - scrapeStart.MediaCpuSeconds) / figures.Seconds * 100:0} % of a core on the media thread"));
+            Console.WriteLine("node counters over the window: " + NodeScrape.Changed(scrapeStart, scrapeEnd,
+                "webinar_sfu_dropped", "webinar_sfu_datagrams", "webinar_sfu_rtp", "webinar_sfu_keyframe", "webinar_sfu_rtcp"));
             return figures;
         }
         catch
