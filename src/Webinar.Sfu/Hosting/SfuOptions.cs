@@ -61,6 +61,12 @@ internal sealed class SfuOptions
     /// <summary>ICE-TCP connections open at once; more are refused.</summary>
     public int MaxIceTcpConnections { get; set; } = 2000;
 
+    /// <summary>
+    /// Forwarded RTP datagrams the media thread hands the kernel in one sendmmsg(2) per UDP socket (Linux x64), flushed
+    /// at the end of every receive burst; 1 sends each with its own sendto(2).
+    /// </summary>
+    public int MediaSendBatch { get; set; } = 64;
+
     /// <summary>PEM file with one or more PUBLIC KEY blocks for join token verification.</summary>
     public string? JoinTokenPublicKeyFile { get; set; }
 

@@ -23,12 +23,24 @@ internal abstract class MediaSocket
 
     /// <summary>Sends one datagram to <paramref name="to"/> (ignored by a TCP connection, which has one peer). Any thread.</summary>
     public abstract void Send(ReadOnlySpan<byte> datagram, SocketAddress to);
+
+    /// <summary>
+    /// Sends one datagram, or queues it for the next <see cref="UdpMediaSocket.FlushSends"/> where the socket batches
+    /// (the media loop flushes at the end of every receive burst). Loop thread only.
+    /// </summary>
+    public virtual void SendFromLoop(ReadOnlySpan<byte> datagram, SocketAddress to) => Send(datagram, to);
 }
 
-/// <summary>One UDP socket bound to one listen address.</summary>
+/// <summary>
+/// One UDP socket bound to one listen address. What the media thread sends through <see cref="SendFromLoop"/> goes out
+/// in batches of up to <c>sendBatch</c> datagrams per sendmmsg(2) (<see cref="UdpSendBatch"/>, Linux x64), one sendto(2)
+/// each elsewhere or with a batch of 1.
+/// </summary>
 internal sealed class UdpMediaSocket : MediaSocket, IDisposable
 {
-    public UdpMediaSocket(MediaListenAddress address, int port, MediaCounters counters)
+    private readonly UdpSendBatch? _batch;
+
+    public UdpMediaSocket(MediaListenAddress address, int port, MediaCounters counters, int sendBatch = 1)
         : base(address, counters)
     {
         Socket = new Socket(address.Bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -46,7 +58,14 @@ internal sealed class UdpMediaSocket : MediaSocket, IDisposable
 
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
         ReceiveAddress = new SocketAddress(address.Bind.AddressFamily);
+        if (sendBatch > 1 && UdpSendBatch.IsSupported)
+        {
+            _batch = new UdpSendBatch(Socket, Math.Min(sendBatch, UdpSendBatch.MaxCapacity), counters);
+        }
     }
+
+    /// <summary>True when loop sends are batched (sendmmsg).</summary>
+    public bool Batches => _batch is not null;
 
     public Socket Socket { get; }
 
@@ -74,7 +93,32 @@ internal sealed class UdpMediaSocket : MediaSocket, IDisposable
         }
     }
 
-    public void Dispose() => Socket.Dispose();
+    public override void SendFromLoop(ReadOnlySpan<byte> datagram, SocketAddress to)
+    {
+        if (_batch is null)
+        {
+            Send(datagram, to);
+        }
+        else
+        {
+            _batch.Add(datagram, to);
+        }
+    }
+
+    /// <summary>Sends what <see cref="SendFromLoop"/> queued. Loop thread only.</summary>
+    public void FlushSends()
+    {
+        if (_batch is { Count: > 0 })
+        {
+            _batch.Flush();
+        }
+    }
+
+    public void Dispose()
+    {
+        Socket.Dispose();
+        _batch?.Dispose();
+    }
 }
 
 /// <summary>The path a transport's packets take: the local socket and the peer's address (immutable).</summary>
@@ -87,4 +131,7 @@ internal sealed class MediaPath(MediaSocket socket, SocketAddress remote)
     public bool IsTcp => Socket is IceTcpConnection;
 
     public void Send(ReadOnlySpan<byte> datagram) => Socket.Send(datagram, Remote);
+
+    /// <summary>Sends or queues for the end of the loop's burst (<see cref="MediaSocket.SendFromLoop"/>). Loop thread only.</summary>
+    public void SendFromLoop(ReadOnlySpan<byte> datagram) => Socket.SendFromLoop(datagram, Remote);
 }

@@ -481,7 +481,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         if (srtp.ProtectRtp(buffer, length, out var protectedLength) == SrtpResult.Ok)
         {
             Node.Counters.RtpForwarded++;
-            path.Send(buffer[..protectedLength]);
+            path.SendFromLoop(buffer[..protectedLength]);
         }
     }
 

@@ -28,6 +28,7 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
         {
             TcpHandshakeTimeout = o.IceTcpHandshakeTimeout,
             MaxTcpConnections = o.MaxIceTcpConnections,
+            SendBatch = o.MediaSendBatch,
         };
         IPAddress? relay = null;
         if (!string.IsNullOrWhiteSpace(o.RelayAddress) && !IPAddress.TryParse(o.RelayAddress, out relay))

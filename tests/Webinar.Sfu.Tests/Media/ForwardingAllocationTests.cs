@@ -13,7 +13,9 @@ namespace Webinar.Sfu.Tests.Media;
 /// <summary>
 /// The node's forwarding path allocates nothing per packet: one publisher's SRTP packet is unprotected once, fanned out
 /// to 50 consumers, each rewriting it, caching it for NACKs, protecting it with its own SRTP context and sending it
-/// through the node's UDP socket to a loopback port the test drains between rounds (the node's counters say what was sent).
+/// through the node's UDP socket to a loopback port the test drains between rounds (the node's counters say what was sent):
+/// the copies of one packet queue in the socket's send batch and go out together (sendmmsg on Linux x64) when the
+/// test flushes, as the media loop does at the end of each receive burst.
 /// The transports are relay links (SRTP keyed up front, the same receive and send code a browser's transport runs once
 /// connected); the test thread plays the media thread, as the forwarding benchmark does.
 /// </summary>
@@ -65,6 +67,7 @@ public sealed class ForwardingAllocationTests : IDisposable
 
         // Warm-up: every NACK-cache slot takes its pooled buffer on first use, and the JIT settles.
         long forwardedBefore = _node.Counters.RtpForwarded;
+        long sentBefore = _node.Counters.DatagramsSent;
         for (var i = 0; i < 1200; i++)
         {
             ForwardOne();
@@ -87,6 +90,8 @@ public sealed class ForwardingAllocationTests : IDisposable
         Assert.Equal(0, _protectFailures);
         Assert.Equal(0, allocated);
         Assert.Equal((1200L + 1000) * Consumers, _node.Counters.RtpForwarded - forwardedBefore);
+        Assert.Equal((1200L + 1000) * Consumers, _node.Counters.DatagramsSent - sentBefore);
+        Assert.Equal(0, _node.Counters.SendErrors);
     }
 
     public void Dispose()
@@ -132,6 +137,7 @@ public sealed class ForwardingAllocationTests : IDisposable
         }
 
         _inbound.OnRtp(_datagram.AsSpan(0, length));
+        _node.Loop.FlushSends();
     }
 
     /// <summary>Empties the sink so the kernel never drops what the node sends.</summary>
