@@ -1,11 +1,13 @@
 // Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `switch-time`,
 // `relay-cost`, `connect-time`, `archive-cost`, `compose-cost`, `promote-distance`, `promote-frame` (Sfu/*Run.cs) against our nodes,
-// `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs), `connector-cost` (Connector/ConnectorCostRun.cs); anything else goes to
+// `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs), `forward-cpu` (Media/ForwardCpuRun.cs), `connector-cost` (Connector/ConnectorCostRun.cs); anything else goes to
 // BenchmarkDotNet. The assembly is named rather than typeof(Program): the control plane's Program is visible here too.
 switch (args.Length > 0 ? args[0] : "")
 {
     case Webinar.Benchmarks.Janus.JanusFanoutRun.Verb:
         return await Webinar.Benchmarks.Janus.JanusFanoutRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Media.ForwardCpuRun.Verb:
+        return await Webinar.Benchmarks.Media.ForwardCpuRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.SfuFanoutRun.Verb:
         return await Webinar.Benchmarks.Sfu.SfuFanoutRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.RelayLatencyRun.Verb:
