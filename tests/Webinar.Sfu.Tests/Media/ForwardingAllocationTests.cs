@@ -74,7 +74,10 @@ public sealed class ForwardingAllocationTests : IDisposable
             Drain();
         }
 
-        long allocated = 0;
+        // The fewest bytes any round of 500 packets allocated: the runtime itself now and then allocates a few dozen
+        // bytes on this thread once (tiered compilation catching up on a loaded machine, with either send path), which
+        // a per-packet allocation could not hide in every round (500 × at least 24 B).
+        long allocated = long.MaxValue;
         for (var round = 0; round < 2; round++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
@@ -83,7 +86,7 @@ public sealed class ForwardingAllocationTests : IDisposable
                 ForwardOne();
             }
 
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
             Drain();
         }
 
