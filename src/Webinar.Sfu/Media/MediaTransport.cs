@@ -546,6 +546,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             if (producer.Nacks.TryBuildNack(buffer, RtcpSsrc, producer.Ssrc, out var nackLength))
             {
                 SendRtcp(buffer, nackLength);
+                Node.Counters.NacksSent++;
             }
         }
 
@@ -556,6 +557,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                 if (layer.Ssrc != 0 && layer.Nacks.TryBuildNack(buffer, RtcpSsrc, layer.Ssrc, out var nackLength))
                 {
                     SendRtcp(buffer, nackLength);
+                    Node.Counters.NacksSent++;
                 }
             }
         }

@@ -5,10 +5,16 @@ namespace Webinar.Benchmarks.LoadRun;
 /// <summary>The figures a load run reads from a node's Prometheus endpoint (/metrics).</summary>
 internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, double ServerHandshakeFailures, double WorkerCpuSeconds, double MediaBusy, double MediaCpuSeconds, IReadOnlyDictionary<string, double> FailuresByOutcome)
 {
+    /// <summary>NACKs the node sent upstream (to publishers and relay links).</summary>
+    public double NacksSent { get; init; }
+
+    /// <summary>Packets the node resent in answer to NACKs.</summary>
+    public double Retransmitted { get; init; }
+
     public static async Task<NodeScrape> ReadAsync(HttpClient http, Uri metrics)
     {
         var text = await http.GetStringAsync(metrics);
-        double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0;
+        double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0, nacks = 0, retransmitted = 0;
         var byOutcome = new Dictionary<string, double>();
         foreach (var line in text.Split('\n'))
         {
@@ -46,6 +52,14 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             {
                 worker += value;
             }
+            else if (name.StartsWith("webinar_sfu_nacks_sent_total", StringComparison.Ordinal))
+            {
+                nacks += value;
+            }
+            else if (name.StartsWith("webinar_sfu_rtp_retransmitted_total", StringComparison.Ordinal))
+            {
+                retransmitted += value;
+            }
             else if (name.StartsWith("webinar_sfu_media_thread_busy", StringComparison.Ordinal))
             {
                 busy = value;
@@ -56,7 +70,7 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             }
         }
 
-        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome);
+        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome) { NacksSent = nacks, Retransmitted = retransmitted };
     }
 
     /// <summary>Failed server handshakes between two scrapes, by outcome ("timeout: 12, peer_alert: 1").</summary>
