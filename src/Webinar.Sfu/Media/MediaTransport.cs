@@ -32,14 +32,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private SrtpSession? _srtpIn;
     private SrtpSession? _srtpOut;
 
-    protected MediaTransport(NodeMedia node)
+    protected MediaTransport(MediaWorker node)
     {
         Node = node;
         _keyframes = new KeyframeRequester(node.Time);
         _reportInterval = node.Time.TimestampFrequency;
     }
 
-    protected NodeMedia Node { get; }
+    protected MediaWorker Node { get; }
 
     /// <summary>SSRC this transport's own RTCP (receiver reports, feedback) is sent from.</summary>
     protected uint RtcpSsrc { get; } = RtpSsrc.NewRandom();

@@ -8,7 +8,7 @@ namespace Webinar.Sfu.Media;
 
 /// <summary>
 /// The node's media plane, what signalling sees (<see cref="IMediaPlane"/>): a router per meeting and a peer per
-/// connection, on top of one <see cref="NodeMedia"/> (sockets, media loop, certificate, datagram routing). A replica
+/// connection, on top of one <see cref="MediaWorker"/> (sockets, media loop, certificate, datagram routing). A replica
 /// whose primary is on this node gets its primary's streams in process.
 /// </summary>
 internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
@@ -35,11 +35,11 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
             throw new InvalidOperationException($"Sfu:RelayAddress '{o.RelayAddress}' is not an IP address.");
         }
 
-        Node = new NodeMedia(settings, relay, time, loggers) { Limits = limits.Value };
+        Node = new MediaWorker(settings, relay, time, loggers) { Limits = limits.Value };
         Negotiation = NegotiationSettings.From(o);
     }
 
-    public NodeMedia Node { get; }
+    public MediaWorker Node { get; }
 
     /// <summary>Limits and timeouts of every connection's negotiation and transport.</summary>
     public NegotiationSettings Negotiation { get; }

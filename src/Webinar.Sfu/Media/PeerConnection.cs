@@ -46,7 +46,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _spares = peer.PreNegotiated ? new SpareReceiveSlots(plane.Negotiation.SpareReceiveSlots) : null;
     }
 
-    private NodeMedia Node => _plane.Node;
+    private MediaWorker Node => _plane.Node;
 
     /// <summary>
     /// Parses and checks the offer and writes the answer off the media loop (a large offer must not stall every

@@ -32,7 +32,7 @@ internal sealed class RelayLink : MediaTransport
     private long _lastHeard;
     private long _nextKeepalive;
 
-    public RelayLink(NodeMedia node, Guid linkId, string peerNodeId, IPEndPoint peer, SrtpProfile profile,
+    public RelayLink(MediaWorker node, Guid linkId, string peerNodeId, IPEndPoint peer, SrtpProfile profile,
         RelayKeySet inbound, RelayKeySet outbound, IRelayLinkListener listener, RelayOptions options)
         : base(node)
     {

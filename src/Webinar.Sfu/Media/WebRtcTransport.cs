@@ -49,12 +49,12 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     private long _lastAuthenticatedMicros;
     private bool _handshakeStarted;
 
-    public WebRtcTransport(NodeMedia node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener)
+    public WebRtcTransport(MediaWorker node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener)
         : this(node, remoteFingerprint, remoteUfrag, listener, NegotiationSettings.Default)
     {
     }
 
-    public WebRtcTransport(NodeMedia node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener,
+    public WebRtcTransport(MediaWorker node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener,
         NegotiationSettings settings)
         : base(node)
     {
@@ -93,7 +93,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     /// <summary>
     /// An ICE check that came in on <paramref name="via"/> from <paramref name="from"/>: answered through the same
     /// socket, so the response leaves from the address and port the check was sent to. A check from an address or
-    /// connection another transport or a relay link owns never gets here (see <see cref="NodeMedia.OnDatagram"/>),
+    /// connection another transport or a relay link owns never gets here (see <see cref="MediaWorker.OnDatagram"/>),
     /// and is refused again here before it could move the selected pair. Loop thread.
     /// </summary>
     public void OnStun(Span<byte> datagram, SocketAddress from, MediaSocket via)
@@ -142,7 +142,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         }
         else if (!Node.IsOwnedBy(from, this))
         {
-            validated = NodeMedia.Copy(from);
+            validated = MediaWorker.Copy(from);
             if (!Node.TryBind(validated, this))
             {
                 return;
@@ -158,7 +158,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         }
 
         // Selected (first valid check, or a nomination): media follows the pair, from the local socket it names.
-        _path = new MediaPath(via, tcp?.RemoteAddress ?? validated ?? NodeMedia.Copy(from));
+        _path = new MediaPath(via, tcp?.RemoteAddress ?? validated ?? MediaWorker.Copy(from));
         StartHandshake();
     }
 

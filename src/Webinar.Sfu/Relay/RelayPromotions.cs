@@ -12,7 +12,7 @@ namespace Webinar.Sfu.Relay;
 /// by the meeting's one admission rule (<see cref="MeetingRooms.AdmitRemotePromotion"/>) and counts the attendee until
 /// <c>RelayPromotionEnded</c> or the link closing. The refusal reasons on the wire, both ways, are mapped here only.
 /// </summary>
-internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId, RelayOptions options)
+internal sealed class RelayPromotions(IBus bus, MediaWorker node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId, RelayOptions options)
 {
     public const string MeetingFull = "meeting-full";
     public const string AlreadyConnected = "already-connected";

@@ -20,7 +20,7 @@ public sealed class ListenAddressTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly NodeMedia _node = new(
+    private readonly MediaWorker _node = new(
         new MediaLoopSettings(MediaAddressResolver.MachineDefaults(), UdpPort: 0, TcpPort: 0),
         relayAddress: null, TimeProvider.System, NullLoggerFactory.Instance);
 

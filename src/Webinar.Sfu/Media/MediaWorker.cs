@@ -15,7 +15,7 @@ namespace Webinar.Sfu.Media;
 /// transports, not meetings (mediasoup's worker): <see cref="NodeMediaPlane"/> owns one and adds the routers and peers
 /// that signalling talks to.
 /// </summary>
-internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
+internal sealed class MediaWorker : IMediaLoopHandler, IDisposable
 {
     private readonly ConcurrentDictionary<string, WebRtcTransport> _byUfrag = new(StringComparer.Ordinal);
     private readonly Dictionary<SocketAddress, MediaTransport> _byAddress = [];
@@ -26,13 +26,13 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     private readonly long _originTimestamp;
 
     /// <summary>A node on one address (tests, benchmarks): UDP only, announced as <paramref name="announcedAddress"/>.</summary>
-    public NodeMedia(IPEndPoint bindTo, IPAddress announcedAddress, TimeProvider time, ILoggerFactory loggers)
+    public MediaWorker(IPEndPoint bindTo, IPAddress announcedAddress, TimeProvider time, ILoggerFactory loggers)
         : this(new MediaLoopSettings([new MediaListenAddress(bindTo.Address, announcedAddress)], bindTo.Port, TcpPort: null), null, time, loggers)
     {
     }
 
     /// <param name="relayAddress">The announced address other nodes relay to; null: the first non-loopback one.</param>
-    public NodeMedia(MediaLoopSettings settings, IPAddress? relayAddress, TimeProvider time, ILoggerFactory loggers)
+    public MediaWorker(MediaLoopSettings settings, IPAddress? relayAddress, TimeProvider time, ILoggerFactory loggers)
     {
         Time = time;
         Counters = new MediaCounters();
