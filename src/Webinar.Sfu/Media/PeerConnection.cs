@@ -583,10 +583,6 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         }
     }
 
-    public void OnTransportConnected(WebRtcTransport transport)
-    {
-    }
-
     public void OnTransportClosed(WebRtcTransport transport, string reason)
     {
         if (!_disposed)

@@ -11,7 +11,7 @@ namespace Webinar.Sfu.Media;
 internal interface IRelayLinkListener
 {
     /// <summary>The link closed (peer silent, replaced, or no longer needed). Loop thread.</summary>
-    void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers);
+    void OnLinkClosed(RelayLink link, string reason);
 }
 
 /// <summary>
@@ -89,7 +89,7 @@ internal sealed class RelayLink : MediaTransport
     {
     }
 
-    protected override void OnClosed(string reason, IReadOnlyList<Producer> producers) => _listener.OnLinkClosed(this, reason, producers);
+    protected override void OnClosed(string reason) => _listener.OnLinkClosed(this, reason);
 }
 
 /// <summary>One direction's SRTP master key and salt.</summary>

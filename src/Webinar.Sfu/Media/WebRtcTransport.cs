@@ -13,9 +13,6 @@ namespace Webinar.Sfu.Media;
 /// <summary>What a browser's transport reports to the peer connection that owns it.</summary>
 internal interface IWebRtcTransportListener : IAllocationListener
 {
-    /// <summary>ICE and DTLS completed: SRTP flows both ways.</summary>
-    void OnTransportConnected(WebRtcTransport transport);
-
     /// <summary>The transport is gone (DTLS failed, consent lapsed, closed locally). Called once, on the loop thread.</summary>
     void OnTransportClosed(WebRtcTransport transport, string reason);
 
@@ -268,12 +265,11 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         _lastAuthenticatedMicros = Node.NowMicros();
         var profile = (SrtpProfile)keys.ProtectionProfile;
         StartSrtp(new SrtpSession(profile, keys.RemoteMasterKey, keys.RemoteMasterSalt), new SrtpSession(profile, keys.LocalMasterKey, keys.LocalMasterSalt));
-        _listener.OnTransportConnected(this);
     }
 
     protected override void OnConsumerClosed(Consumer consumer) => _listener.OnConsumerClosed(this, consumer);
 
-    protected override void OnClosed(string reason, IReadOnlyList<Producer> producers)
+    protected override void OnClosed(string reason)
     {
         _dtls.Close();
         _listener.OnTransportClosed(this, reason);

@@ -84,7 +84,7 @@ internal sealed class RelayService : BackgroundService, IRelayHooks, IPrimaryPre
 
     public void PromotionEnded(Guid primaryMeetingId, ProducerOwner attendee) => _promotions.Ended(primaryMeetingId, attendee);
 
-    public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+    public void OnLinkClosed(RelayLink link, string reason)
     {
         Log.RelayLinkClosed(_logger, link.PeerNodeId, link.LinkId, reason);
         _promotions.LinkClosed(link);

@@ -164,7 +164,7 @@ public class ForwardingBenchmarks
     {
         public static readonly NoListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -154,7 +154,7 @@ public class SimulcastForwardingBenchmarks
     {
         public static readonly NoListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -148,7 +148,7 @@ public sealed class ForwardingAllocationTests : IDisposable
     {
         public static readonly NoLinkListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

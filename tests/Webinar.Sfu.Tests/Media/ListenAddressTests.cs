@@ -234,10 +234,6 @@ public sealed class ListenAddressTests : IDisposable
 
     private sealed class SilentTransportListener : IWebRtcTransportListener
     {
-        public void OnTransportConnected(WebRtcTransport transport)
-        {
-        }
-
         public void OnTransportClosed(WebRtcTransport transport, string reason)
         {
         }
@@ -249,7 +245,7 @@ public sealed class ListenAddressTests : IDisposable
 
     private sealed class SilentLinkListener : IRelayLinkListener
     {
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -119,10 +119,6 @@ public sealed class MediaLoopFuzzTests : IDisposable
 
     private sealed class SilentTransportListener : IWebRtcTransportListener
     {
-        public void OnTransportConnected(WebRtcTransport transport)
-        {
-        }
-
         public void OnTransportClosed(WebRtcTransport transport, string reason)
         {
         }

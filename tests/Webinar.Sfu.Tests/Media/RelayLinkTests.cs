@@ -210,6 +210,6 @@ public sealed class RelayLinkTests : IDisposable
     {
         public ConcurrentQueue<string> Closed { get; } = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers) => Closed.Enqueue(reason);
+        public void OnLinkClosed(RelayLink link, string reason) => Closed.Enqueue(reason);
     }
 }

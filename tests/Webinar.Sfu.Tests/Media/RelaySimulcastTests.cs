@@ -149,7 +149,7 @@ public sealed class RelaySimulcastTests : IDisposable
 
     private sealed class RecordingLinkListener : IRelayLinkListener
     {
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -140,7 +140,7 @@ public sealed class RelayPartsTests : IDisposable
 
     private sealed class NoListener : IRelayLinkListener
     {
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }
