@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Webinar.Media.Dtls;
 using Webinar.Media.Stun;
 using Webinar.Media.Transport;
+using Webinar.Sfu.Hosting;
 
 namespace Webinar.Sfu.Media;
 
@@ -44,6 +45,24 @@ internal sealed class MediaWorker : IMediaLoopHandler, IDisposable
         DtlsLogger = loggers.CreateLogger("Webinar.Media.Dtls");
         DtlsTransport.LogServerEngine(DtlsLogger);
         _originTimestamp = time.GetTimestamp();
+    }
+
+    /// <summary>The node's worker as <see cref="SfuOptions"/> configure it (its media addresses, ports, ICE-TCP, relay address).</summary>
+    public static MediaWorker FromOptions(SfuOptions options, MediaLimitsOptions limits, TimeProvider time, ILoggerFactory loggers)
+    {
+        var addresses = MediaAddressResolver.Resolve(options.MediaAddresses);
+        var settings = new MediaLoopSettings(addresses, options.UdpPort, options.IceTcp ? options.TcpPort ?? options.UdpPort : null)
+        {
+            TcpHandshakeTimeout = options.IceTcpHandshakeTimeout,
+            MaxTcpConnections = options.MaxIceTcpConnections,
+        };
+        IPAddress? relay = null;
+        if (!string.IsNullOrWhiteSpace(options.RelayAddress) && !IPAddress.TryParse(options.RelayAddress, out relay))
+        {
+            throw new InvalidOperationException($"Sfu:RelayAddress '{options.RelayAddress}' is not an IP address.");
+        }
+
+        return new MediaWorker(settings, relay, time, loggers) { Limits = limits };
     }
 
     private static UdpMediaSocket ChooseRelaySocket(IReadOnlyList<UdpMediaSocket> sockets, IPAddress? relayAddress)

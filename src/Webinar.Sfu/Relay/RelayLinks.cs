@@ -96,7 +96,7 @@ internal sealed class RelayLinks(MediaWorker node, string nodeId, string mediaHo
         try
         {
             var keys = RelayKeySet.Generate(Profile);
-            var client = bus.CreateRequestClient<OpenRelayLink>(RelayService.NodeQueue(peerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
+            var client = bus.CreateRequestClient<OpenRelayLink>(MediaRelay.NodeQueue(peerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
             var response = await client.GetResponse<RelayLinkOpened>(
                 new OpenRelayLink(linkId, nodeId, mediaHost, node.Port, sealer.Seal(peerNodeId, (ushort)Profile, keys.Key, keys.Salt)),
                 cancellationToken).ConfigureAwait(false);
