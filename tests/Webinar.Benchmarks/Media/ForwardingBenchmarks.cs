@@ -33,7 +33,7 @@ public class ForwardingBenchmarks
     private byte[] _plain = null!;
     private readonly byte[] _datagram = new byte[MediaLoop.MaxDatagram + 64];
     private readonly List<RelayLink> _links = [];
-    private NodeMedia _node = null!;
+    private MediaWorker _node = null!;
     private Socket _discard = null!;
     private SrtpSession _publisher = null!;
     private RelayLink _inbound = null!;
@@ -49,7 +49,7 @@ public class ForwardingBenchmarks
         _discard = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _discard.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var discardAt = (IPEndPoint)_discard.LocalEndPoint!;
-        _node = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
+        _node = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
 
         var publisherKeys = RelayKeySet.Generate(Profile);
         _publisher = new SrtpSession(Profile, publisherKeys.Key, publisherKeys.Salt);
@@ -164,7 +164,7 @@ public class ForwardingBenchmarks
     {
         public static readonly NoListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

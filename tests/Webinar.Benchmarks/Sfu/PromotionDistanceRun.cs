@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.EndToEnd.Tests.Infrastructure;
 using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.TestSupport.Network;
+using Webinar.TestSupport.Systems;
 
 namespace Webinar.Benchmarks.Sfu;
 
