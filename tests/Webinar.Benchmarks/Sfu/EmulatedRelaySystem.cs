@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Webinar.EndToEnd.Tests.Infrastructure;
+using Webinar.TestSupport.Systems;
 using Webinar.TestSupport.Network;
 
 namespace Webinar.Benchmarks.Sfu;
