@@ -1,4 +1,4 @@
-// Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `switch-time`,
+// Console load runs: `janus-fanout` (Janus/JanusFanoutRun.cs), `sfu-fanout`, `relay-latency`, `relay-loss`, `switch-time`,
 // `relay-cost`, `connect-time`, `archive-cost`, `compose-cost`, `promote-distance`, `promote-frame` (Sfu/*Run.cs) against our nodes,
 // `dtls-handshakes` (Dtls/DtlsHandshakeRun.cs), `forward-cpu` (Media/ForwardCpuRun.cs), `connector-cost` (Connector/ConnectorCostRun.cs); anything else goes to
 // BenchmarkDotNet. The assembly is named rather than typeof(Program): the control plane's Program is visible here too.
@@ -12,6 +12,8 @@ switch (args.Length > 0 ? args[0] : "")
         return await Webinar.Benchmarks.Sfu.SfuFanoutRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.RelayLatencyRun.Verb:
         return await Webinar.Benchmarks.Sfu.RelayLatencyRun.RunAsync(args[1..]);
+    case Webinar.Benchmarks.Sfu.RelayLossRun.Verb:
+        return await Webinar.Benchmarks.Sfu.RelayLossRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Sfu.SwitchTimeRun.Verb:
         return await Webinar.Benchmarks.Sfu.SwitchTimeRun.RunAsync(args[1..]);
     case Webinar.Benchmarks.Dtls.DtlsHandshakeRun.Verb:

@@ -54,7 +54,6 @@ public sealed class WebRtcClient : IDisposable
 {
     private const int BufferSize = 1500 + SrtpSession.MaxOverhead;
     private const int RtcpBufferSize = 1500;
-    private const int MaxReportBlocks = 31;
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(10);
 
     private readonly WebRtcClientOptions _options;
@@ -71,7 +70,7 @@ public sealed class WebRtcClient : IDisposable
     private readonly NackRequestQueue _nacks = new();
     private readonly ConcurrentQueue<uint> _keyframeRequests = new();
     private readonly Dictionary<uint, ReceivedStats> _receivedBySsrc = [];
-    private readonly ReportBlock[] _reportBlocks = new ReportBlock[MaxReportBlocks];
+    private readonly ReportBlock[] _reportBlocks = new ReportBlock[ReportBlock.MaxPerReport];
     private readonly ushort[] _nackScratch = new ushort[512];
     private readonly DatagramSender _dtlsSender;
 
@@ -814,50 +813,40 @@ public sealed class WebRtcClient : IDisposable
 
         Interlocked.Increment(ref _rtcpPacketsReceived);
         long arrivalMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
-        var reader = new RtcpCompoundReader(datagram[..plainLength]);
-        while (reader.TryReadNext(out var packet))
+        var listener = new RtcpListener(this, arrivalMicros);
+        RtcpDispatcher.Dispatch(datagram[..plainLength], ref listener);
+    }
+
+    /// <summary>What the client does with each RTCP message it receives (<see cref="RtcpDispatcher"/> reads them).</summary>
+    private readonly struct RtcpListener(WebRtcClient client, long arrivalMicros) : IRtcpListener
+    {
+        public void OnSenderReport(in RtcpSenderReport report)
         {
-            if (packet.PacketType == RtcpPacketType.SenderReport)
+            if (client._receivedBySsrc.TryGetValue(report.Ssrc, out var stats))
             {
-                if (RtcpSenderReport.TryParse(packet, out var report) && _receivedBySsrc.TryGetValue(report.Ssrc, out var stats))
-                {
-                    stats.Statistics.OnSenderReport(report.NtpTimestamp, arrivalMicros);
-                }
+                stats.Statistics.OnSenderReport(report.NtpTimestamp, arrivalMicros);
             }
-            else if (packet.IsFeedback(RtcpPacketType.TransportFeedback, RtcpFeedbackFormat.GenericNack))
+        }
+
+        public void OnGenericNack(in RtcpGenericNack nack)
+        {
+            int index = client.IndexOfSsrc(nack.MediaSsrc);
+            if (index >= 0)
             {
-                if (RtcpGenericNack.TryParse(packet, out var nack))
+                int count = nack.GetLostSequenceNumbers(client._nackScratch);
+                for (int i = 0; i < count; i++)
                 {
-                    int index = IndexOfSsrc(nack.MediaSsrc);
-                    if (index >= 0)
-                    {
-                        int count = nack.GetLostSequenceNumbers(_nackScratch);
-                        for (int i = 0; i < count; i++)
-                        {
-                            _nacks.TryEnqueue(index, _nackScratch[i]);
-                        }
-                    }
-                }
-            }
-            else if (packet.IsFeedback(RtcpPacketType.PayloadFeedback, RtcpFeedbackFormat.PictureLossIndication))
-            {
-                if (RtcpPictureLossIndication.TryParse(packet, out var pli))
-                {
-                    RequestLocalKeyframe(pli.MediaSsrc);
-                }
-            }
-            else if (packet.IsFeedback(RtcpPacketType.PayloadFeedback, RtcpFeedbackFormat.FullIntraRequest))
-            {
-                if (RtcpFullIntraRequest.TryParse(packet, out var fir))
-                {
-                    for (int i = 0; i < fir.EntryCount; i++)
-                    {
-                        fir.GetEntry(i, out uint ssrc, out _);
-                        RequestLocalKeyframe(ssrc);
-                    }
+                    client._nacks.TryEnqueue(index, client._nackScratch[i]);
                 }
             }
         }
+
+        /// <summary>The client sends at its configured rates; it does not act on the node's congestion feedback.</summary>
+        public void OnTransportFeedback(in RtcpTransportFeedback feedback)
+        {
+        }
+
+        public void OnKeyframeRequest(uint mediaSsrc) => client.RequestLocalKeyframe(mediaSsrc);
     }
 
     private void RequestLocalKeyframe(uint ssrc)
@@ -874,7 +863,7 @@ public sealed class WebRtcClient : IDisposable
     private void SendReceiverReport(SocketAddress remote)
     {
         var received = _receivedSnapshot;
-        int blocks = Math.Min(received.Length, MaxReportBlocks);
+        int blocks = Math.Min(received.Length, ReportBlock.MaxPerReport);
         long nowMicros = (long)_time.GetElapsedTime(_startTimestamp).TotalMicroseconds;
         for (int i = 0; i < blocks; i++)
         {

@@ -1,3 +1,4 @@
+using Webinar.Contracts.Archives;
 using Webinar.Contracts.Meetings;
 using Webinar.Contracts.Nodes;
 using Webinar.Contracts.Relay;
@@ -8,7 +9,9 @@ namespace Webinar.Contracts.Trust;
 /// Who may say what on the bus: the one table every verifying consumer applies after the signature checks out.
 /// The control plane (principal <see cref="ControlPlane"/>) alone announces meetings, attendees and placements; a node
 /// speaks only for itself (a message naming a node — <c>NodeId</c>, <c>FromNodeId</c> — must be signed by that
-/// node); relay traffic that names no node must still come from some node.
+/// node); relay traffic that names no node must still come from some node. Archive reports name their node too: the
+/// control plane alone starts archives, and a node reports only in its own name (which node records which archive is
+/// the consumers' check).
 /// </summary>
 public static class BusPrincipals
 {
@@ -23,6 +26,11 @@ public static class BusPrincipals
         {
             MeetingCreated or ReplicaCreated or MeetingDeleted or AttendeeCreated or AttendeeDeleted
                 or MeetingPlacement or NodeMeetings => isControlPlane ? null : "only the control plane announces meetings, attendees and placements",
+            ArchiveStarted or ArchiveCommandResult => isControlPlane ? null : "only the control plane starts archives and answers archive commands",
+            ArchiveStopped m => isControlPlane && m.NodeId is null ? null : Self(m.NodeId, sender),
+            ArchiveAvailable m => Self(m.NodeId, sender),
+            ArchiveFailed m => isControlPlane && m.NodeId is null ? null : Self(m.NodeId, sender),
+            ArchiveCommand m => Self(m.NodeId, sender),
             NodeHeartbeat m => Self(m.NodeId, sender),
             AttendeeJoined m => Self(m.NodeId, sender),
             AttendeeLeft m => Self(m.NodeId, sender),

@@ -1,6 +1,9 @@
+using System.Data.Common;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Webinar.Contracts.Archives;
+using Webinar.ControlPlane.Diagnostics;
 using Webinar.ControlPlane.Meetings;
 using Webinar.ControlPlane.Outbox;
 
@@ -9,9 +12,10 @@ namespace Webinar.ControlPlane.Archives;
 /// <summary>
 /// What nodes report about archives: a stop of their own (maximum length, restart), the stored file, a failure.
 /// The control plane's own ArchiveStopped and ArchiveFailed (<see cref="ArchiveSweepJob"/>) arrive here too and
-/// change nothing (statuses only move forward).
+/// change nothing (statuses only move forward). A node's report about an archive another node records is ignored
+/// (<see cref="ArchiveRules.IsReportedByRecorder"/>), so one node cannot stop, fail or complete another's archive.
 /// </summary>
-internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource, IArchiveStorage storage) :
+internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource, IArchiveStorage storage, ILogger<ArchiveReportsConsumer> logger) :
     IConsumer<ArchiveStopped>,
     IConsumer<ArchiveAvailable>,
     IConsumer<ArchiveFailed>
@@ -22,7 +26,8 @@ internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource, IArchi
         var ct = context.CancellationToken;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        if (await ArchiveStore.GetAsync(connection, tx, m.ArchiveId, forUpdate: true, ct) is { } archive)
+        if (await ArchiveStore.GetAsync(connection, tx, m.ArchiveId, forUpdate: true, ct) is { } archive
+            && IsFromRecorder(archive, m.NodeId, nameof(ArchiveStopped)))
         {
             await ArchiveLifecycle.StopAsync(connection, tx, archive, m.Reason, tellNode: false, m.StoppedAt, ct);
         }
@@ -35,6 +40,11 @@ internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource, IArchi
         var ct = context.CancellationToken;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        if (!await IsFromRecorderAsync(connection, tx, context.Message.ArchiveId, context.Message.NodeId, nameof(ArchiveAvailable), ct))
+        {
+            return;
+        }
+
         var unwanted = await ArchiveLifecycle.AvailableAsync(connection, tx, context.Message, ct);
         await tx.CommitAsync(ct);
         if (unwanted)
@@ -48,8 +58,28 @@ internal sealed class ArchiveReportsConsumer(NpgsqlDataSource dataSource, IArchi
         var ct = context.CancellationToken;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        if (!await IsFromRecorderAsync(connection, tx, context.Message.ArchiveId, context.Message.NodeId, nameof(ArchiveFailed), ct))
+        {
+            return;
+        }
+
         await ArchiveLifecycle.FailedAsync(connection, tx, context.Message, ct);
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>True unless the archive exists and a node other than its recorder sent the report.</summary>
+    private async Task<bool> IsFromRecorderAsync(DbConnection connection, DbTransaction tx, Guid archiveId, string? nodeId, string report, CancellationToken ct) =>
+        await ArchiveStore.GetAsync(connection, tx, archiveId, forUpdate: true, ct) is not { } archive || IsFromRecorder(archive, nodeId, report);
+
+    private bool IsFromRecorder(ArchiveRow archive, string? nodeId, string report)
+    {
+        if (ArchiveRules.IsReportedByRecorder(archive, nodeId))
+        {
+            return true;
+        }
+
+        logger.ArchiveReportFromOtherNode(report, archive.ArchiveId, nodeId, archive.NodeId);
+        return false;
     }
 }
 
@@ -71,6 +101,13 @@ internal sealed class ArchiveCommandConsumer(NpgsqlDataSource dataSource, Outbox
         if (meeting is null)
         {
             await context.RespondAsync(new ArchiveCommandResult(false, null, "meeting-not-found", "The meeting no longer exists."));
+            return;
+        }
+
+        // Only the node hosting the meeting relays its moderators' commands (it checked the moderator's join token).
+        if (!string.Equals(meeting.NodeId, m.NodeId, StringComparison.Ordinal))
+        {
+            await context.RespondAsync(new ArchiveCommandResult(false, null, "wrong-meeting-node", "The meeting is not hosted by the node that sent the command."));
             return;
         }
 

@@ -21,6 +21,13 @@ internal static class ArchiveRules
 
     public const string DefaultResolution = "1280x720";
 
+    /// <summary>
+    /// Whether a report about <paramref name="archive"/> comes from someone who may make it: the control plane itself
+    /// (no node named) or the node recording it. The bus already holds a named node to its signature.
+    /// </summary>
+    public static bool IsReportedByRecorder(ArchiveRow archive, string? reportingNodeId) =>
+        reportingNodeId is null || string.Equals(archive.NodeId, reportingNodeId, StringComparison.Ordinal);
+
     public static string? Validate(StartArchiveRequest? body)
     {
         if (body is null)

@@ -34,10 +34,14 @@ internal static class EventIds
 
     // 1700–1799: archives
     public const int ArchiveNodeLost = 1701;
+    public const int ArchiveReportFromOtherNode = 1702;
 }
 
 internal static partial class Log
 {
+    [LoggerMessage(EventIds.ArchiveReportFromOtherNode, LogLevel.Warning, "Ignored {Report} for archive {ArchiveId} from node {NodeId}: node {RecorderNodeId} records it")]
+    public static partial void ArchiveReportFromOtherNode(this ILogger logger, string report, Guid archiveId, string? nodeId, string recorderNodeId);
+
     [LoggerMessage(EventIds.MigrationApplied, LogLevel.Information, "Applied database migration {Migration}")]
     public static partial void MigrationApplied(this ILogger logger, string migration);
 

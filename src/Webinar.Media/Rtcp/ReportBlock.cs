@@ -14,6 +14,9 @@ public readonly record struct ReportBlock(
 {
     public const int Length = 24;
 
+    /// <summary>The most blocks one sender or receiver report carries (its 5-bit report count).</summary>
+    public const int MaxPerReport = 31;
+
     public static ReportBlock Read(ReadOnlySpan<byte> source)
     {
         int lost = (source[5] << 16) | (source[6] << 8) | source[7];

@@ -50,7 +50,7 @@ public readonly ref struct RtcpSenderReport
         ReadOnlySpan<ReportBlock> blocks, out int length)
     {
         length = RtcpPacket.HeaderLength + SenderInfoLength + (blocks.Length * ReportBlock.Length);
-        if (blocks.Length > 31 || destination.Length < length)
+        if (blocks.Length > ReportBlock.MaxPerReport || destination.Length < length)
         {
             length = 0;
             return false;
@@ -116,7 +116,7 @@ public readonly ref struct RtcpReceiverReport
     public static bool TryWrite(Span<byte> destination, uint ssrc, ReadOnlySpan<ReportBlock> blocks, out int length)
     {
         length = RtcpPacket.HeaderLength + 4 + (blocks.Length * ReportBlock.Length);
-        if (blocks.Length > 31 || destination.Length < length)
+        if (blocks.Length > ReportBlock.MaxPerReport || destination.Length < length)
         {
             length = 0;
             return false;

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Webinar.Contracts.Archives;
+using Webinar.Sfu.Hosting;
 using Webinar.Sfu.Sessions;
 using Webinar.Sfu.Signaling;
 
@@ -9,26 +11,36 @@ namespace Webinar.Sfu.Archives;
 /// <summary>
 /// Archives as signalling sees them: which primary meetings are being recorded (from the control plane's events, on
 /// every node), telling their attendees and their replicas' audiences, and a moderator's start/stop sent to the
-/// control plane, which owns archives.
+/// control plane, which owns archives. A stop reported by a node counts only from the node the control plane named as
+/// the recorder: attendees are never told recording stopped while it goes on.
 /// </summary>
-internal sealed class ArchiveControl(IBus bus, MeetingRooms rooms)
+internal sealed class ArchiveControl(IBus bus, MeetingRooms rooms, IOptions<SfuOptions> options)
 {
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<Guid, Guid> _recording = new();
+    private readonly ConcurrentDictionary<Guid, Recording> _recording = new();
+    private readonly string _nodeId = options.Value.EffectiveNodeId;
 
     /// <summary>The archive recording <paramref name="primaryMeetingId"/>, as last announced.</summary>
-    public Guid? RecordingOf(Guid primaryMeetingId) => _recording.TryGetValue(primaryMeetingId, out var id) ? id : null;
+    public Guid? RecordingOf(Guid primaryMeetingId) => _recording.TryGetValue(primaryMeetingId, out var r) ? r.ArchiveId : null;
 
-    public void OnStarted(Guid primaryMeetingId, Guid archiveId)
+    /// <summary>The control plane started <paramref name="archiveId"/>, recorded by node <paramref name="recorderNodeId"/>.</summary>
+    public void OnStarted(Guid primaryMeetingId, Guid archiveId, string recorderNodeId)
     {
-        _recording[primaryMeetingId] = archiveId;
+        _recording[primaryMeetingId] = new Recording(archiveId, recorderNodeId);
         Broadcast(primaryMeetingId, ServerFrames.ArchiveStarted(archiveId, null));
     }
 
-    public void OnStopped(Guid primaryMeetingId, Guid archiveId, string reason)
+    /// <summary>The archive stopped, as the control plane (<paramref name="reportingNodeId"/> null) or a node said.</summary>
+    public void OnStopped(Guid primaryMeetingId, Guid archiveId, string reason, string? reportingNodeId)
     {
-        if (_recording.TryRemove(new KeyValuePair<Guid, Guid>(primaryMeetingId, archiveId)))
+        if (!_recording.TryGetValue(primaryMeetingId, out var recording) || recording.ArchiveId != archiveId
+            || (reportingNodeId is not null && !string.Equals(reportingNodeId, recording.RecorderNodeId, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        if (_recording.TryRemove(new KeyValuePair<Guid, Recording>(primaryMeetingId, recording)))
         {
             Broadcast(primaryMeetingId, ServerFrames.ArchiveStopped(archiveId, reason));
         }
@@ -40,7 +52,7 @@ internal sealed class ArchiveControl(IBus bus, MeetingRooms rooms)
         try
         {
             var client = bus.CreateRequestClient<ArchiveCommand>(RequestTimeout.After(ms: (int)CommandTimeout.TotalMilliseconds));
-            var response = await client.GetResponse<ArchiveCommandResult>(new ArchiveCommand(primaryMeetingId, attendeeId, start), cancellationToken).ConfigureAwait(false);
+            var response = await client.GetResponse<ArchiveCommandResult>(new ArchiveCommand(primaryMeetingId, attendeeId, start, _nodeId), cancellationToken).ConfigureAwait(false);
             var result = response.Message;
             return result.Succeeded ? (null, null) : (result.Code ?? ErrorCodes.ArchiveUnavailable, result.Message ?? "The archive command was refused.");
         }
@@ -61,3 +73,6 @@ internal sealed class ArchiveControl(IBus bus, MeetingRooms rooms)
         }
     }
 }
+
+/// <summary>An archive being recorded, and the node the control plane named to record it.</summary>
+internal sealed record Recording(Guid ArchiveId, string RecorderNodeId);

@@ -93,7 +93,7 @@ internal sealed class ArchiveService : BackgroundService
             _finished[started.ArchiveId] = 0;
             TryDelete(dir);
             Log.ArchiveFailed(_logger, started.ArchiveId, e.Message);
-            await ReportAsync(new ArchiveFailed(started.ArchiveId, started.MeetingId, e.Message, _time.GetUtcNow())).ConfigureAwait(false);
+            await ReportAsync(new ArchiveFailed(started.ArchiveId, started.MeetingId, e.Message, _time.GetUtcNow(), _nodeId)).ConfigureAwait(false);
             return;
         }
 
@@ -137,7 +137,7 @@ internal sealed class ArchiveService : BackgroundService
             Log.ArchiveStopping(_logger, started.ArchiveId, reason, recording.DroppedPackets);
             if (report)
             {
-                await ReportAsync(new ArchiveStopped(started.ArchiveId, started.MeetingId, reason, _time.GetUtcNow())).ConfigureAwait(false);
+                await ReportAsync(new ArchiveStopped(started.ArchiveId, started.MeetingId, reason, _time.GetUtcNow(), _nodeId)).ConfigureAwait(false);
             }
 
             var tracks = await recording.CompleteAsync().ConfigureAwait(false);
@@ -152,7 +152,7 @@ internal sealed class ArchiveService : BackgroundService
         {
             var why = e is ArchiveFailedException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             Log.ArchiveFailed(_logger, started.ArchiveId, why);
-            await ReportAsync(new ArchiveFailed(started.ArchiveId, started.MeetingId, why, _time.GetUtcNow())).ConfigureAwait(false);
+            await ReportAsync(new ArchiveFailed(started.ArchiveId, started.MeetingId, why, _time.GetUtcNow(), _nodeId)).ConfigureAwait(false);
         }
         finally
         {
@@ -175,7 +175,7 @@ internal sealed class ArchiveService : BackgroundService
 
         Log.ArchiveAvailable(_logger, started.ArchiveId, finished.DurationSeconds, size);
         await ReportAsync(new ArchiveAvailable(started.ArchiveId, started.MeetingId, finished.DurationSeconds, size, finished.FileName,
-            finished.ContentType, partial, _time.GetUtcNow())).ConfigureAwait(false);
+            finished.ContentType, partial, _time.GetUtcNow(), _nodeId)).ConfigureAwait(false);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -248,14 +248,14 @@ internal sealed class ArchiveService : BackgroundService
                 }
 
                 Log.ArchiveRecovering(_logger, started.ArchiveId, tracks.Count);
-                await ReportAsync(new ArchiveStopped(started.ArchiveId, started.MeetingId, ArchiveStopReasons.NodeRestart, _time.GetUtcNow())).ConfigureAwait(false);
+                await ReportAsync(new ArchiveStopped(started.ArchiveId, started.MeetingId, ArchiveStopReasons.NodeRestart, _time.GetUtcNow(), _nodeId)).ConfigureAwait(false);
                 await PublishFinishedAsync(started, dir, tracks, null, partial: true).ConfigureAwait(false);
             }
             catch (Exception e) when (started is not null)
             {
                 var why = e is ArchiveFailedException ? "The node restarted mid-archive: " + e.Message : $"The node restarted mid-archive: {e.GetType().Name}: {e.Message}";
                 Log.ArchiveFailed(_logger, started.ArchiveId, why);
-                await ReportAsync(new ArchiveFailed(started.ArchiveId, started.MeetingId, why, _time.GetUtcNow())).ConfigureAwait(false);
+                await ReportAsync(new ArchiveFailed(started.ArchiveId, started.MeetingId, why, _time.GetUtcNow(), _nodeId)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or JsonException)
             {
@@ -312,7 +312,11 @@ internal sealed class ArchiveService : BackgroundService
     }
 }
 
-/// <summary>The archive events this node obeys, from its own queue.</summary>
+/// <summary>
+/// The archive events this node obeys, from its own queue: starts and stops from the control plane; the recording
+/// node's own reports (a stop of its own, a failure) only move the attendees' recording indicator, and only when that
+/// node is the one recording (<see cref="ArchiveControl"/>), so no node can stop another's recording or its indicator.
+/// </summary>
 internal sealed class ArchiveEventsConsumer(ArchiveService archives, ArchiveControl control) :
     IConsumer<ArchiveStarted>,
     IConsumer<ArchiveStopped>,
@@ -320,21 +324,26 @@ internal sealed class ArchiveEventsConsumer(ArchiveService archives, ArchiveCont
 {
     public Task Consume(ConsumeContext<ArchiveStarted> context)
     {
-        control.OnStarted(context.Message.MeetingId, context.Message.ArchiveId);
+        control.OnStarted(context.Message.MeetingId, context.Message.ArchiveId, context.Message.NodeId);
         return archives.StartAsync(context.Message);
     }
 
     public Task Consume(ConsumeContext<ArchiveFailed> context)
     {
-        control.OnStopped(context.Message.MeetingId, context.Message.ArchiveId, "Failed");
+        control.OnStopped(context.Message.MeetingId, context.Message.ArchiveId, "Failed", context.Message.NodeId);
         return Task.CompletedTask;
     }
 
     public Task Consume(ConsumeContext<ArchiveStopped> context)
     {
-        control.OnStopped(context.Message.MeetingId, context.Message.ArchiveId, context.Message.Reason);
-        // Finishing runs in the background: the queue is not held while ffmpeg works.
-        _ = archives.StopAsync(context.Message.ArchiveId, context.Message.Reason, report: false, context.Message.StoppedAt);
+        var m = context.Message;
+        control.OnStopped(m.MeetingId, m.ArchiveId, m.Reason, m.NodeId);
+        if (m.NodeId is null)
+        {
+            // The control plane's stop. Finishing runs in the background: the queue is not held while ffmpeg works.
+            _ = archives.StopAsync(m.ArchiveId, m.Reason, report: false, m.StoppedAt);
+        }
+
         return Task.CompletedTask;
     }
 }

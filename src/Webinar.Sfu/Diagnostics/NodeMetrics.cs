@@ -36,6 +36,7 @@ internal sealed class NodeMetrics : IDisposable
         _meter.CreateObservableCounter("webinar.sfu.bytes", () => InOut(counters.BytesReceived, counters.BytesSent), "By", "UDP payload bytes received and sent.");
         _meter.CreateObservableCounter("webinar.sfu.rtp.forwarded", () => Volatile.Read(ref counters.RtpForwarded), "{packet}", "RTP packets forwarded to consumers and relay links.");
         _meter.CreateObservableCounter("webinar.sfu.rtp.retransmitted", () => Volatile.Read(ref counters.NacksAnswered), "{packet}", "RTP packets retransmitted in answer to NACKs.");
+        _meter.CreateObservableCounter("webinar.sfu.nacks.sent", () => Volatile.Read(ref counters.NacksSent), "{nack}", "NACKs sent to publishers and relay links for gaps in what the node receives.");
         _meter.CreateObservableCounter("webinar.sfu.rtcp.received", () => Volatile.Read(ref counters.RtcpReceived), "{packet}", "RTCP compound packets received (reports, NACKs, PLIs, feedback).");
         _meter.CreateObservableCounter("webinar.sfu.keyframe_requests", () => Volatile.Read(ref counters.KeyframeRequestsSent), "{request}", "PLIs sent to publishers.");
         _meter.CreateObservableCounter("webinar.sfu.dropped", () => Dropped(counters), "{datagram}", "Datagrams dropped, by reason.");

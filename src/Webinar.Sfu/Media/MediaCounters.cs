@@ -68,6 +68,9 @@ internal sealed class MediaCounters
     public long RetransmissionsOverBudget;
     public long KeyframeRequestsSent;
 
+    /// <summary>NACKs sent to publishers and to the far end of relay links, for gaps in what the node receives.</summary>
+    public long NacksSent;
+
     /// <summary>Valid-looking ICE checks from an address another transport or a relay link owns: dropped, never answered.</summary>
     public long SpoofedChecks;
 
@@ -100,6 +103,7 @@ internal sealed class MediaCounters
         Volatile.Read(ref RetransmissionsRepeated),
         Volatile.Read(ref RetransmissionsOverBudget),
         Volatile.Read(ref KeyframeRequestsSent),
+        Volatile.Read(ref NacksSent),
         Volatile.Read(ref SpoofedChecks),
         Volatile.Read(ref TcpAccepted),
         Volatile.Read(ref TcpRefused),
@@ -128,6 +132,7 @@ internal sealed record MediaCountersSnapshot(
     long RetransmissionsRepeated,
     long RetransmissionsOverBudget,
     long KeyframeRequestsSent,
+    long NacksSent,
     long SpoofedChecks,
     long TcpAccepted,
     long TcpRefused,

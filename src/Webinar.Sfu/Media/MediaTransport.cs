@@ -32,14 +32,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private SrtpSession? _srtpIn;
     private SrtpSession? _srtpOut;
 
-    protected MediaTransport(NodeMedia node)
+    protected MediaTransport(MediaWorker node)
     {
         Node = node;
         _keyframes = new KeyframeRequester(node.Time);
         _reportInterval = node.Time.TimestampFrequency;
     }
 
-    protected NodeMedia Node { get; }
+    protected MediaWorker Node { get; }
 
     /// <summary>SSRC this transport's own RTCP (receiver reports, feedback) is sent from.</summary>
     protected uint RtcpSsrc { get; } = RtpSsrc.NewRandom();
@@ -391,13 +391,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         Node.Counters.RtcpReceived++;
         OnRtcpReceived();
-        var reader = new RtcpCompoundReader(datagram[..length]);
-        while (reader.TryReadNext(out var packet))
-        {
-            HandleRtcp(packet);
-        }
-
-        if (reader.IsMalformed)
+        var listener = new RtcpListener(this);
+        if (!RtcpDispatcher.Dispatch(datagram[..length], ref listener))
         {
             Node.Counters.RtcpMalformed++;
         }
@@ -418,51 +413,39 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     {
     }
 
-    private void HandleRtcp(RtcpPacket packet)
+    /// <summary>What this transport does with each RTCP message it receives (<see cref="RtcpDispatcher"/> reads them).</summary>
+    private readonly struct RtcpListener(MediaTransport transport) : IRtcpListener
     {
-        switch (packet.PacketType)
+        public void OnSenderReport(in RtcpSenderReport report)
         {
-            case RtcpPacketType.SenderReport when RtcpSenderReport.TryParse(packet, out var sr):
-                if (TryGetReceiving(sr.Ssrc, out var producer))
-                {
-                    producer.OnSenderReport(sr.Ssrc, sr.NtpTimestamp, sr.RtpTimestamp, Node.NowMicros());
-                }
+            if (transport.TryGetReceiving(report.Ssrc, out var producer))
+            {
+                producer.OnSenderReport(report.Ssrc, report.NtpTimestamp, report.RtpTimestamp, transport.Node.NowMicros());
+            }
+        }
 
-                break;
-            case RtcpPacketType.TransportFeedback when packet.Count == RtcpFeedbackFormat.GenericNack && RtcpGenericNack.TryParse(packet, out var nack):
-                if (_consumersBySsrc.TryGetValue(nack.MediaSsrc, out var nacked))
-                {
-                    Span<ushort> lost = stackalloc ushort[256];
-                    var count = nack.GetLostSequenceNumbers(lost);
-                    var result = nacked.Retransmit(lost[..count]);
-                    Node.Counters.NacksAnswered += result.Sent;
-                    Node.Counters.RetransmissionsRepeated += result.Repeated;
-                    Node.Counters.RetransmissionsOverBudget += result.OverBudget;
-                }
+        public void OnGenericNack(in RtcpGenericNack nack)
+        {
+            if (transport._consumersBySsrc.TryGetValue(nack.MediaSsrc, out var nacked))
+            {
+                Span<ushort> lost = stackalloc ushort[256];
+                var count = nack.GetLostSequenceNumbers(lost);
+                var result = nacked.Retransmit(lost[..count]);
+                var counters = transport.Node.Counters;
+                counters.NacksAnswered += result.Sent;
+                counters.RetransmissionsRepeated += result.Repeated;
+                counters.RetransmissionsOverBudget += result.OverBudget;
+            }
+        }
 
-                break;
-            case RtcpPacketType.TransportFeedback when packet.Count == RtcpFeedbackFormat.TransportWideCongestionControl
-                                                          && RtcpTransportFeedback.TryParse(packet, out var twcc):
-                OnTransportFeedback(twcc);
-                break;
-            case RtcpPacketType.PayloadFeedback when packet.Count == RtcpFeedbackFormat.PictureLossIndication && RtcpPictureLossIndication.TryParse(packet, out var pli):
-                if (_consumersBySsrc.TryGetValue(pli.MediaSsrc, out var wantsKeyframe))
-                {
-                    wantsKeyframe.OnKeyframeRequest();
-                }
+        public void OnTransportFeedback(in RtcpTransportFeedback feedback) => transport.OnTransportFeedback(feedback);
 
-                break;
-            case RtcpPacketType.PayloadFeedback when packet.Count == RtcpFeedbackFormat.FullIntraRequest && RtcpFullIntraRequest.TryParse(packet, out var fir):
-                for (var i = 0; i < fir.EntryCount; i++)
-                {
-                    fir.GetEntry(i, out var ssrc, out _);
-                    if (_consumersBySsrc.TryGetValue(ssrc, out var firConsumer))
-                    {
-                        firConsumer.OnKeyframeRequest();
-                    }
-                }
-
-                break;
+        public void OnKeyframeRequest(uint mediaSsrc)
+        {
+            if (transport._consumersBySsrc.TryGetValue(mediaSsrc, out var consumer))
+            {
+                consumer.OnKeyframeRequest();
+            }
         }
     }
 
@@ -546,6 +529,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             if (producer.Nacks.TryBuildNack(buffer, RtcpSsrc, producer.Ssrc, out var nackLength))
             {
                 SendRtcp(buffer, nackLength);
+                Node.Counters.NacksSent++;
             }
         }
 
@@ -556,6 +540,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
                 if (layer.Ssrc != 0 && layer.Nacks.TryBuildNack(buffer, RtcpSsrc, layer.Ssrc, out var nackLength))
                 {
                     SendRtcp(buffer, nackLength);
+                    Node.Counters.NacksSent++;
                 }
             }
         }
@@ -579,7 +564,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         var nowMicros = Node.NowMicros();
         if (_producersBySsrc.Count + _layerProducers.Count > 0)
         {
-            Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_producersBySsrc.Count + _layerProducers.Count, 31)];
+            Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_producersBySsrc.Count + _layerProducers.Count, ReportBlock.MaxPerReport)];
             var i = 0;
             foreach (var producer in _producersBySsrc.Values)
             {
@@ -629,8 +614,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     }
 
     /// <summary>
-    /// Closes the transport: its producers end (their consumers elsewhere close with them), its consumers detach.
-    /// Idempotent; <see cref="OnClosed"/> runs once.
+    /// Closes the transport: its consumers detach and it forgets its producers; its owner, told through
+    /// <see cref="OnClosed"/>, ends them (their consumers elsewhere close with them). Idempotent; <see cref="OnClosed"/> runs once.
     /// </summary>
     public void Close(string reason)
     {
@@ -647,7 +632,6 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
 
         _consumersBySsrc.Clear();
-        var producers = new List<Producer>(Producers);
         _producersBySsrc.Clear();
         _simulcastProducers.Clear();
         _layerProducers.Clear();
@@ -655,9 +639,9 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         _srtpOut?.Dispose();
         _srtpIn = null;
         _srtpOut = null;
-        OnClosed(reason, producers);
+        OnClosed(reason);
     }
 
     /// <summary>After <see cref="Close"/>: the subclass releases its own parts and tells its owner.</summary>
-    protected abstract void OnClosed(string reason, IReadOnlyList<Producer> producers);
+    protected abstract void OnClosed(string reason);
 }

@@ -1,52 +1,41 @@
-using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Webinar.Sfu.Hosting;
+using Webinar.Sfu.Relay;
 using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Media;
 
 /// <summary>
 /// The node's media plane, what signalling sees (<see cref="IMediaPlane"/>): a router per meeting and a peer per
-/// connection, on top of one <see cref="NodeMedia"/> (sockets, media loop, certificate, datagram routing). A replica
-/// whose primary is on this node gets its primary's streams in process.
+/// connection, on top of one <see cref="MediaWorker"/> (sockets, media loop, certificate, datagram routing). A replica
+/// whose primary is on this node gets its primary's streams in process. It tells the inter-node relay, when the node
+/// runs one, through <see cref="IRelayHooks"/>; the relay depends on the worker, not on this plane.
 /// </summary>
-internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
+internal sealed class NodeMediaPlane : IMediaPlane, IHostedService
 {
     private readonly Dictionary<Guid, Router> _routers = [];
     private readonly string _nodeId;
 
     private readonly ILogger<NodeMediaPlane> _logger;
 
-    public NodeMediaPlane(IOptions<SfuOptions> options, IOptions<MediaLimitsOptions> limits, TimeProvider time, ILoggerFactory loggers)
+    /// <param name="relay">The inter-node relay; null when the node runs none (tests of one node).</param>
+    public NodeMediaPlane(IOptions<SfuOptions> options, MediaWorker worker, ILoggerFactory loggers, IRelayHooks? relay = null)
     {
         _logger = loggers.CreateLogger<NodeMediaPlane>();
-        var o = options.Value;
-        _nodeId = o.EffectiveNodeId;
-        var addresses = MediaAddressResolver.Resolve(o.MediaAddresses);
-        var settings = new MediaLoopSettings(addresses, o.UdpPort, o.IceTcp ? o.TcpPort ?? o.UdpPort : null)
-        {
-            TcpHandshakeTimeout = o.IceTcpHandshakeTimeout,
-            MaxTcpConnections = o.MaxIceTcpConnections,
-            SendBatch = o.MediaSendBatch,
-        };
-        IPAddress? relay = null;
-        if (!string.IsNullOrWhiteSpace(o.RelayAddress) && !IPAddress.TryParse(o.RelayAddress, out relay))
-        {
-            throw new InvalidOperationException($"Sfu:RelayAddress '{o.RelayAddress}' is not an IP address.");
-        }
-
-        Node = new NodeMedia(settings, relay, time, loggers) { Limits = limits.Value };
-        Negotiation = NegotiationSettings.From(o);
+        _nodeId = options.Value.EffectiveNodeId;
+        Node = worker;
+        Relay = relay;
+        Negotiation = NegotiationSettings.From(options.Value);
     }
 
-    public NodeMedia Node { get; }
+    public MediaWorker Node { get; }
 
     /// <summary>Limits and timeouts of every connection's negotiation and transport.</summary>
     public NegotiationSettings Negotiation { get; }
 
-    /// <summary>The inter-node relay, when the node runs one (it sets itself here).</summary>
-    public Relay.IRelayHooks? Relay { get; set; }
+    /// <summary>The inter-node relay, when the node runs one.</summary>
+    public IRelayHooks? Relay { get; }
 
     public IMeetingMedia OpenMeeting(MeetingMediaPlacement placement, IMeetingMediaListener listener)
     {
@@ -116,8 +105,6 @@ internal sealed class NodeMediaPlane : IMediaPlane, IHostedService, IDisposable
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public void Dispose() => Node.Dispose();
 }
 
 /// <summary>One meeting's media on this node: its router, and the signalling listener its streams are announced to.</summary>
@@ -225,10 +212,12 @@ internal interface IRouterObserver
 
 internal static class MediaExtensions
 {
-    /// <summary>Registers the media plane, its limits and the hosted service that starts its loop.</summary>
+    /// <summary>Registers the media worker, the media plane, its limits and the hosted service that starts its loop.</summary>
     public static IServiceCollection AddMedia(this IServiceCollection services)
     {
         services.AddOptions<MediaLimitsOptions>().BindConfiguration(MediaLimitsOptions.Section);
+        services.TryAddSingleton(sp => MediaWorker.FromOptions(sp.GetRequiredService<IOptions<SfuOptions>>().Value,
+            sp.GetRequiredService<IOptions<MediaLimitsOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<NodeMediaPlane>();
         services.TryAddSingleton<IMediaPlane>(sp => sp.GetRequiredService<NodeMediaPlane>());
         services.AddHostedService<MediaPlaneStarter>();

@@ -46,7 +46,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _spares = peer.PreNegotiated ? new SpareReceiveSlots(plane.Negotiation.SpareReceiveSlots) : null;
     }
 
-    private NodeMedia Node => _plane.Node;
+    private MediaWorker Node => _plane.Node;
 
     /// <summary>
     /// Parses and checks the offer and writes the answer off the media loop (a large offer must not stall every
@@ -581,10 +581,6 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             _slotsChanged = false;
             _listener.OnSlotsChanged(CurrentSlots());
         }
-    }
-
-    public void OnTransportConnected(WebRtcTransport transport)
-    {
     }
 
     public void OnTransportClosed(WebRtcTransport transport, string reason)

@@ -11,7 +11,7 @@ namespace Webinar.Sfu.Media;
 internal interface IRelayLinkListener
 {
     /// <summary>The link closed (peer silent, replaced, or no longer needed). Loop thread.</summary>
-    void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers);
+    void OnLinkClosed(RelayLink link, string reason);
 }
 
 /// <summary>
@@ -32,7 +32,7 @@ internal sealed class RelayLink : MediaTransport
     private long _lastHeard;
     private long _nextKeepalive;
 
-    public RelayLink(NodeMedia node, Guid linkId, string peerNodeId, IPEndPoint peer, SrtpProfile profile,
+    public RelayLink(MediaWorker node, Guid linkId, string peerNodeId, IPEndPoint peer, SrtpProfile profile,
         RelayKeySet inbound, RelayKeySet outbound, IRelayLinkListener listener, RelayOptions options)
         : base(node)
     {
@@ -89,7 +89,7 @@ internal sealed class RelayLink : MediaTransport
     {
     }
 
-    protected override void OnClosed(string reason, IReadOnlyList<Producer> producers) => _listener.OnLinkClosed(this, reason, producers);
+    protected override void OnClosed(string reason) => _listener.OnLinkClosed(this, reason);
 }
 
 /// <summary>One direction's SRTP master key and salt.</summary>

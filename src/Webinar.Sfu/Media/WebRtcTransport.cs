@@ -13,9 +13,6 @@ namespace Webinar.Sfu.Media;
 /// <summary>What a browser's transport reports to the peer connection that owns it.</summary>
 internal interface IWebRtcTransportListener : IAllocationListener
 {
-    /// <summary>ICE and DTLS completed: SRTP flows both ways.</summary>
-    void OnTransportConnected(WebRtcTransport transport);
-
     /// <summary>The transport is gone (DTLS failed, consent lapsed, closed locally). Called once, on the loop thread.</summary>
     void OnTransportClosed(WebRtcTransport transport, string reason);
 
@@ -49,12 +46,12 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     private long _lastAuthenticatedMicros;
     private bool _handshakeStarted;
 
-    public WebRtcTransport(NodeMedia node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener)
+    public WebRtcTransport(MediaWorker node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener)
         : this(node, remoteFingerprint, remoteUfrag, listener, NegotiationSettings.Default)
     {
     }
 
-    public WebRtcTransport(NodeMedia node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener,
+    public WebRtcTransport(MediaWorker node, DtlsFingerprint remoteFingerprint, string remoteUfrag, IWebRtcTransportListener listener,
         NegotiationSettings settings)
         : base(node)
     {
@@ -93,7 +90,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
     /// <summary>
     /// An ICE check that came in on <paramref name="via"/> from <paramref name="from"/>: answered through the same
     /// socket, so the response leaves from the address and port the check was sent to. A check from an address or
-    /// connection another transport or a relay link owns never gets here (see <see cref="NodeMedia.OnDatagram"/>),
+    /// connection another transport or a relay link owns never gets here (see <see cref="MediaWorker.OnDatagram"/>),
     /// and is refused again here before it could move the selected pair. Loop thread.
     /// </summary>
     public void OnStun(Span<byte> datagram, SocketAddress from, MediaSocket via)
@@ -142,7 +139,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         }
         else if (!Node.IsOwnedBy(from, this))
         {
-            validated = NodeMedia.Copy(from);
+            validated = MediaWorker.Copy(from);
             if (!Node.TryBind(validated, this))
             {
                 return;
@@ -158,7 +155,7 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         }
 
         // Selected (first valid check, or a nomination): media follows the pair, from the local socket it names.
-        _path = new MediaPath(via, tcp?.RemoteAddress ?? validated ?? NodeMedia.Copy(from));
+        _path = new MediaPath(via, tcp?.RemoteAddress ?? validated ?? MediaWorker.Copy(from));
         StartHandshake();
     }
 
@@ -268,12 +265,11 @@ internal sealed class WebRtcTransport : MediaTransport, IDatagramSender
         _lastAuthenticatedMicros = Node.NowMicros();
         var profile = (SrtpProfile)keys.ProtectionProfile;
         StartSrtp(new SrtpSession(profile, keys.RemoteMasterKey, keys.RemoteMasterSalt), new SrtpSession(profile, keys.LocalMasterKey, keys.LocalMasterSalt));
-        _listener.OnTransportConnected(this);
     }
 
     protected override void OnConsumerClosed(Consumer consumer) => _listener.OnConsumerClosed(this, consumer);
 
-    protected override void OnClosed(string reason, IReadOnlyList<Producer> producers)
+    protected override void OnClosed(string reason)
     {
         _dtls.Close();
         _listener.OnTransportClosed(this, reason);

@@ -13,17 +13,20 @@ namespace Webinar.Sfu.Relay;
 /// every subscribed node, and the streams promoted attendees elsewhere publish into the primary. Media-loop state,
 /// except <see cref="OnPresence"/> which the rooms call under their lock (it only enqueues).
 /// </summary>
-internal sealed class HostedPrimaries(NodeMediaPlane plane, MeetingDirectory directory, RelayLinks links, RelayOutbox outbox, string nodeId)
+internal sealed class HostedPrimaries(MediaWorker worker, MeetingDirectory directory, RelayLinks links, RelayOutbox outbox, string nodeId)
 {
     private readonly ConcurrentDictionary<Guid, (string NodeId, Guid LinkId)[]> _presenceTargets = new();
 
     // Media-loop state.
     private readonly Dictionary<Guid, HostedPrimary> _primaries = [];
 
-    private TimeProvider Time => plane.Node.Time;
+    private TimeProvider Time => worker.Time;
 
-    /// <summary>Answers <c>SubscribePrimary</c>: the link must be the requester's current one and the primary placed here.</summary>
-    public PrimarySubscription Subscribe(SubscribePrimary request, IReadOnlyList<PresenceMember> roster)
+    /// <summary>
+    /// Answers <c>SubscribePrimary</c>: the link must be the requester's current one and the primary placed here
+    /// (<paramref name="plane"/> opens its router on the first subscription).
+    /// </summary>
+    public PrimarySubscription Subscribe(SubscribePrimary request, IReadOnlyList<PresenceMember> roster, NodeMediaPlane plane)
     {
         if (!links.IsCurrent(request.FromNodeId, request.LinkId, out var link))
         {

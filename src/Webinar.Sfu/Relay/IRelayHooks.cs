@@ -3,7 +3,7 @@ using Webinar.Sfu.Sessions;
 
 namespace Webinar.Sfu.Relay;
 
-/// <summary>What the media plane tells the relay (loop thread). Implemented by <see cref="RelayService"/>.</summary>
+/// <summary>What the media plane tells the relay (loop thread). Implemented by <see cref="MediaRelay"/>.</summary>
 internal interface IRelayHooks
 {
     /// <summary>A replica here needs a primary hosted on <paramref name="primaryNodeId"/>: subscribe to its streams.</summary>

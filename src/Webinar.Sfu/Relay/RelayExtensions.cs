@@ -9,8 +9,10 @@ internal static class RelayExtensions
     public static IServiceCollection AddRelay(this IServiceCollection services)
     {
         services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section);
+        services.TryAddSingleton<MediaRelay>();
+        services.TryAddSingleton<IRelayHooks>(sp => sp.GetRequiredService<MediaRelay>());
+        services.AddSingleton<IPrimaryPresenceObserver>(sp => sp.GetRequiredService<MediaRelay>());
         services.TryAddSingleton<RelayService>();
-        services.AddSingleton<IPrimaryPresenceObserver>(sp => sp.GetRequiredService<RelayService>());
         services.AddHostedService(sp => sp.GetRequiredService<RelayService>());
         return services;
     }

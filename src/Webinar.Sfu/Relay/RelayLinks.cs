@@ -16,7 +16,7 @@ namespace Webinar.Sfu.Relay;
 /// the smaller node id's request wins (<see cref="OwnRequestWins"/>), so both end with the same link. The set is
 /// touched on the media loop only; the bus methods hop onto it.
 /// </summary>
-internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost, RelayKeySealer sealer, IRelayLinkListener listener, RelayOptions options, ILogger logger)
+internal sealed class RelayLinks(MediaWorker node, string nodeId, string mediaHost, RelayKeySealer sealer, IRelayLinkListener listener, RelayOptions options, ILogger logger)
 {
     public const SrtpProfile Profile = SrtpProfile.AeadAes128Gcm;
 
@@ -96,7 +96,7 @@ internal sealed class RelayLinks(NodeMedia node, string nodeId, string mediaHost
         try
         {
             var keys = RelayKeySet.Generate(Profile);
-            var client = bus.CreateRequestClient<OpenRelayLink>(RelayService.NodeQueue(peerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
+            var client = bus.CreateRequestClient<OpenRelayLink>(MediaRelay.NodeQueue(peerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
             var response = await client.GetResponse<RelayLinkOpened>(
                 new OpenRelayLink(linkId, nodeId, mediaHost, node.Port, sealer.Seal(peerNodeId, (ushort)Profile, keys.Key, keys.Salt)),
                 cancellationToken).ConfigureAwait(false);

@@ -33,7 +33,7 @@ internal sealed class RelayOutbox(IBus bus, TimeProvider time, RelayOptions opti
                 {
                     try
                     {
-                        var endpoint = await bus.GetSendEndpoint(RelayService.NodeQueue(nodeId)).ConfigureAwait(false);
+                        var endpoint = await bus.GetSendEndpoint(MediaRelay.NodeQueue(nodeId)).ConfigureAwait(false);
                         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                         timeout.CancelAfter(options.SendTimeout);
                         await endpoint.Send(message, message.GetType(), timeout.Token).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using MassTransit;
 using Webinar.Contracts.Relay;
 using Webinar.Sfu.Media;
@@ -11,13 +12,16 @@ namespace Webinar.Sfu.Relay;
 /// <c>AdmitPromotion</c>) over the link its primary is subscribed on; the primary's node answers (<see cref="AnswerAsync"/>)
 /// by the meeting's one admission rule (<see cref="MeetingRooms.AdmitRemotePromotion"/>) and counts the attendee until
 /// <c>RelayPromotionEnded</c> or the link closing. The refusal reasons on the wire, both ways, are mapped here only.
+/// The rooms are handed in by whoever brings the message (they depend on the media plane, which depends on the relay).
 /// </summary>
-internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, Func<MeetingRooms> rooms, string nodeId, RelayOptions options)
+internal sealed class RelayPromotions(IBus bus, MediaWorker node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, string nodeId, RelayOptions options)
 {
     public const string MeetingFull = "meeting-full";
     public const string AlreadyConnected = "already-connected";
     public const string UnknownLink = "unknown-link";
     public const string NotPlacedHere = "not-placed-here";
+
+    private readonly Channel<string> _closedLinks = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>The primary's node's decision on the wire.</summary>
     public static PromotionAdmission Answer(PromotionResult result) => result switch
@@ -38,7 +42,7 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
     };
 
     /// <summary>Primary's node: answers another node's <c>AdmitPromotion</c>. Bus thread.</summary>
-    public async Task<PromotionAdmission> AnswerAsync(AdmitPromotion request)
+    public async Task<PromotionAdmission> AnswerAsync(AdmitPromotion request, MeetingRooms rooms)
     {
         var linked = await node.Loop.InvokeAsync(() => links.IsCurrent(request.FromNodeId, request.LinkId, out _)).ConfigureAwait(false);
         if (!linked)
@@ -47,7 +51,7 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
         }
 
         var member = new PresenceMember(request.Attendee.AttendeeId, request.Attendee.ExternalUserId, Guid.Empty);
-        return Answer(rooms().AdmitRemotePromotion(request.PrimaryMeetingId, member, request.FromNodeId));
+        return Answer(rooms.AdmitRemotePromotion(request.PrimaryMeetingId, member, request.FromNodeId));
     }
 
     /// <summary>Replica's node: asks the primary's node to admit <paramref name="attendee"/>. Any thread.</summary>
@@ -61,7 +65,7 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
 
         try
         {
-            var client = bus.CreateRequestClient<AdmitPromotion>(RelayService.NodeQueue(link.PeerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
+            var client = bus.CreateRequestClient<AdmitPromotion>(MediaRelay.NodeQueue(link.PeerNodeId), RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
             var response = await client.GetResponse<PromotionAdmission>(new AdmitPromotion(link.LinkId, nodeId, primaryMeetingId,
                 new RelayedAttendee(attendee.AttendeeId, attendee.ExternalUserId)), cancellationToken).ConfigureAwait(false);
             return Outcome(response.Message);
@@ -83,8 +87,23 @@ internal sealed class RelayPromotions(IBus bus, NodeMedia node, RelayLinks links
     }
 
     /// <summary>Primary's node: the replica's node says a promotion ended; the place frees.</summary>
-    public void OnEnded(RelayPromotionEnded message) => rooms().ReleaseRemotePromotion(message.PrimaryMeetingId, message.Attendee.AttendeeId);
+    public void OnEnded(RelayPromotionEnded message, MeetingRooms rooms) => rooms.ReleaseRemotePromotion(message.PrimaryMeetingId, message.Attendee.AttendeeId);
 
-    /// <summary>Primary's node: a link closed, so every promotion from its node ends.</summary>
-    public void LinkClosed(RelayLink link) => rooms().ReleaseRemotePromotionsFrom(link.PeerNodeId);
+    /// <summary>Primary's node: a link closed, so every promotion from its node ends (<see cref="ReleaseClosedLinksAsync"/>). Loop thread.</summary>
+    public void LinkClosed(RelayLink link) => _closedLinks.Writer.TryWrite(link.PeerNodeId);
+
+    /// <summary>Ends, in the rooms, the promotions from each node whose link closed, in the order the links closed, until stopped.</summary>
+    public async Task ReleaseClosedLinksAsync(MeetingRooms rooms, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var peerNodeId in _closedLinks.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rooms.ReleaseRemotePromotionsFrom(peerNodeId);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 }

@@ -15,10 +15,16 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             .Where(s => s.Delta != 0)
             .Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Delta:+0;-0}")));
 
+    /// <summary>NACKs the node sent upstream (to publishers and relay links).</summary>
+    public double NacksSent { get; init; }
+
+    /// <summary>Packets the node resent in answer to NACKs.</summary>
+    public double Retransmitted { get; init; }
+
     public static async Task<NodeScrape> ReadAsync(HttpClient http, Uri metrics)
     {
         var text = await http.GetStringAsync(metrics);
-        double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0;
+        double forwarded = 0, ok = 0, failed = 0, worker = 0, busy = 0, media = 0, nacks = 0, retransmitted = 0;
         var byOutcome = new Dictionary<string, double>();
         var series = new Dictionary<string, double>();
         foreach (var line in text.Split('\n'))
@@ -62,6 +68,14 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             {
                 worker += value;
             }
+            else if (name.StartsWith("webinar_sfu_nacks_sent_total", StringComparison.Ordinal))
+            {
+                nacks += value;
+            }
+            else if (name.StartsWith("webinar_sfu_rtp_retransmitted_total", StringComparison.Ordinal))
+            {
+                retransmitted += value;
+            }
             else if (name.StartsWith("webinar_sfu_media_thread_busy", StringComparison.Ordinal))
             {
                 busy = value;
@@ -72,7 +86,7 @@ internal sealed record NodeScrape(double Forwarded, double ServerHandshakes, dou
             }
         }
 
-        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome) { Series = series };
+        return new NodeScrape(forwarded, ok, failed, worker, busy, media, byOutcome) { Series = series, NacksSent = nacks, Retransmitted = retransmitted };
     }
 
     /// <summary>Failed server handshakes between two scrapes, by outcome ("timeout: 12, peer_alert: 1").</summary>

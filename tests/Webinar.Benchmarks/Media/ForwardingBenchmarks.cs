@@ -35,7 +35,7 @@ public class ForwardingBenchmarks
     private byte[] _plain = null!;
     private readonly byte[] _datagram = new byte[MediaLoop.MaxDatagram + 64];
     private readonly List<RelayLink> _links = [];
-    private NodeMedia _node = null!;
+    private MediaWorker _node = null!;
     private Socket _discard = null!;
     private SrtpSession _publisher = null!;
     private RelayLink _inbound = null!;
@@ -55,7 +55,7 @@ public class ForwardingBenchmarks
         _discard.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var discardAt = (IPEndPoint)_discard.LocalEndPoint!;
         var settings = new MediaLoopSettings([new MediaListenAddress(IPAddress.Loopback, IPAddress.Loopback)], 0, TcpPort: null) { SendBatch = SendBatch };
-        _node = new NodeMedia(settings, null, TimeProvider.System, NullLoggerFactory.Instance);
+        _node = new MediaWorker(settings, null, TimeProvider.System, NullLoggerFactory.Instance);
 
         var publisherKeys = RelayKeySet.Generate(Profile);
         _publisher = new SrtpSession(Profile, publisherKeys.Key, publisherKeys.Salt);
@@ -171,7 +171,7 @@ public class ForwardingBenchmarks
     {
         public static readonly NoListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -34,7 +34,7 @@ public class SimulcastForwardingBenchmarks
     private readonly ushort[] _sequence = new ushort[3];
     private readonly uint[] _timestamp = new uint[3];
     private readonly int[] _pictureId = new int[3];
-    private NodeMedia _node = null!;
+    private MediaWorker _node = null!;
     private Socket _discard = null!;
     private SrtpSession _publisher = null!;
     private RelayLink _inbound = null!;
@@ -48,7 +48,7 @@ public class SimulcastForwardingBenchmarks
         _discard = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _discard.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var discardAt = (IPEndPoint)_discard.LocalEndPoint!;
-        _node = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
+        _node = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
         var publisherKeys = RelayKeySet.Generate(Profile);
         _publisher = new SrtpSession(Profile, publisherKeys.Key, publisherKeys.Salt);
         _inbound = Link(discardAt, publisherKeys);
@@ -154,7 +154,7 @@ public class SimulcastForwardingBenchmarks
     {
         public static readonly NoListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.EndToEnd.Tests.Infrastructure;
 using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
+using Webinar.TestSupport.Systems;
 
 namespace Webinar.Benchmarks.Sfu;
 

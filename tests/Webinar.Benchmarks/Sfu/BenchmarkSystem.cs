@@ -1,4 +1,4 @@
-using Webinar.EndToEnd.Tests.Infrastructure;
+using Webinar.TestSupport.Systems;
 
 namespace Webinar.Benchmarks.Sfu;
 

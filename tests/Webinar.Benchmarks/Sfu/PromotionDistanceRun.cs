@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.EndToEnd.Tests.Infrastructure;
 using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 using Webinar.TestSupport.Network;
+using Webinar.TestSupport.Systems;
 
 namespace Webinar.Benchmarks.Sfu;
 
@@ -45,7 +45,7 @@ internal static class PromotionDistanceRun
         bool busDelay = options.Text("--bus-delay", "true") != "false";
         Console.WriteLine($"loadavg before: {ProcessCpu.LoadAverage()}");
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var system = new DistanceSystem(busDelay);
+        var system = new EmulatedRelaySystem(Primary, Replica, busDelay ? NodeToNode : null);
         try
         {
             await system.InitializeAsync();
@@ -58,9 +58,9 @@ internal static class PromotionDistanceRun
         }
     }
 
-    private static async Task<int> RunAsync(DistanceSystem system, int attempts, bool busDelay, TimeSpan cpuBefore)
+    private static async Task<int> RunAsync(EmulatedRelaySystem system, int attempts, bool busDelay, TimeSpan cpuBefore)
     {
-        using var relay = system.StartRelayLink();
+        using var relay = system.StartRelayLink(new LinkProfile(NodeToNode), new LinkProfile(NodeToNode));
         var primaryNode = system.Node(Primary);
         var replicaNode = system.Node(Replica);
         var loopback = IPAddress.Loopback;
@@ -75,9 +75,9 @@ internal static class PromotionDistanceRun
         var farReplica = new Uri($"ws://127.0.0.1:{replicaSignaling.EndPoint.Port}/signal");
         var farPrimary = new Uri($"ws://127.0.0.1:{primarySignaling.EndPoint.Port}/signal");
         var nearPrimary = primaryNode.SignalingUrl;
-        Func<string, string> viaReplicaLink = sdp => Via(sdp, replicaMedia.EndPoint);
-        Func<string, string> viaPrimaryLink = sdp => Via(sdp, primaryMedia.EndPoint);
-        Func<string, string> atPrimary = sdp => Via(sdp, new IPEndPoint(loopback, primaryNode.UdpPort));
+        Func<string, string> viaReplicaLink = sdp => EmulatedRelaySystem.CandidatesVia(sdp, replicaMedia.EndPoint);
+        Func<string, string> viaPrimaryLink = sdp => EmulatedRelaySystem.CandidatesVia(sdp, primaryMedia.EndPoint);
+        Func<string, string> atPrimary = sdp => EmulatedRelaySystem.CandidatesVia(sdp, new IPEndPoint(loopback, primaryNode.UdpPort));
 
         var primary = await system.Api.CreateMeetingAsync(Primary);
         var replica = await system.Api.CreateMeetingAsync(Replica, primary.MeetingId);
@@ -180,31 +180,6 @@ internal static class PromotionDistanceRun
         }
     }
 
-    /// <summary>The answer with every UDP candidate pointing at <paramref name="via"/> (the emulated path) and no TCP ones.</summary>
-    private static string Via(string sdp, IPEndPoint via)
-    {
-        var lines = sdp.Split("\r\n");
-        var kept = new List<string>(lines.Length);
-        foreach (var line in lines)
-        {
-            if (!line.StartsWith("a=candidate:", StringComparison.Ordinal))
-            {
-                kept.Add(line);
-                continue;
-            }
-
-            var parts = line.Split(' ');
-            if (parts.Length > 5 && parts[2].Equals("udp", StringComparison.OrdinalIgnoreCase))
-            {
-                parts[4] = via.Address.ToString();
-                parts[5] = via.Port.ToString(CultureInfo.InvariantCulture);
-                kept.Add(string.Join(' ', parts));
-            }
-        }
-
-        return string.Join("\r\n", kept);
-    }
-
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
     private static void Report(List<long> promote, List<long> rejoin, List<long> promotedReplies, List<long> replicaJoins, List<long> primaryJoins,
@@ -229,44 +204,5 @@ internal static class PromotionDistanceRun
         void Row(string name, List<long> values) => Console.WriteLine(values.Count == 0
             ? $"| {name} | 0 | – | – | – |"
             : string.Create(text, $"| {name} | {values.Count} | {Percentiles.MedianMillis(values):0.0} | {Percentiles.Millis(values, 0):0.0} | {Percentiles.Millis(values, 100):0.0} |"));
-    }
-
-    /// <summary>
-    /// Two nodes whose relay addresses are stand-ins (127.0.0.2, 127.0.0.3, same port) for the link emulator, and, with
-    /// <c>busDelay</c>, the replica's node reaching RabbitMQ through an 80 ms RTT TCP forwarder.
-    /// </summary>
-    private sealed class DistanceSystem(bool busDelay) : WebinarSystemFixture
-    {
-        private TcpDelayForwarder? _bus;
-
-        public override IReadOnlyList<string> NodeRegions => [Primary, Replica];
-
-        public static IPAddress StandIn(string region) => IPAddress.Parse(region == Primary ? "127.0.0.2" : "127.0.0.3");
-
-        protected override void ConfigureNode(string region, IDictionary<string, string> environment)
-        {
-            base.ConfigureNode(region, environment);
-            environment["WEBINAR_SFU_MEDIA_ADDRESSES"] = $"127.0.0.1={StandIn(region)}";
-            if (busDelay && region == Replica)
-            {
-                var broker = new IPEndPoint(IPAddress.Parse(environment["WEBINAR_RABBITMQ_HOST"]), int.Parse(environment["WEBINAR_RABBITMQ_PORT"], CultureInfo.InvariantCulture));
-                _bus = new TcpDelayForwarder(new IPEndPoint(IPAddress.Loopback, 0), broker, new LinkProfile(NodeToNode), new LinkProfile(NodeToNode));
-                environment["WEBINAR_RABBITMQ_HOST"] = "127.0.0.1";
-                environment["WEBINAR_RABBITMQ_PORT"] = _bus.EndPoint.Port.ToString(CultureInfo.InvariantCulture);
-            }
-        }
-
-        /// <summary>The 80 ms RTT relay path between the two nodes' real sockets and their stand-ins.</summary>
-        public UdpLinkEmulator StartRelayLink()
-        {
-            var primary = Node(Primary);
-            var replica = Node(Replica);
-            return new UdpLinkEmulator(
-                new IPEndPoint(IPAddress.Loopback, primary.UdpPort), new IPEndPoint(StandIn(Primary), primary.UdpPort),
-                new IPEndPoint(IPAddress.Loopback, replica.UdpPort), new IPEndPoint(StandIn(Replica), replica.UdpPort),
-                new LinkProfile(NodeToNode), new LinkProfile(NodeToNode));
-        }
-
-        public void DisposeBus() => _bus?.Dispose();
     }
 }

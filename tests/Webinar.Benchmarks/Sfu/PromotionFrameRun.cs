@@ -1,6 +1,7 @@
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.EndToEnd.Tests.Infrastructure;
+using Webinar.TestSupport.Browser;
+using Webinar.TestSupport.Systems;
 
 namespace Webinar.Benchmarks.Sfu;
 

@@ -75,7 +75,7 @@ internal static class SfuFanoutRun
         var url = system.SignalingUrl(meeting);
         var metricsUrl = new Uri($"http://{url.Host}:{url.Port}/metrics");
         var presenter = await system.Api.CreateAttendeeAsync(meeting.MeetingId, "presenter");
-        var audience = new List<Webinar.EndToEnd.Tests.Infrastructure.ApiAttendee>();
+        var audience = new List<Webinar.TestSupport.Systems.ApiAttendee>();
         for (int i = 0; i < subscribers; i += 100)
         {
             audience.AddRange(await system.Api.BatchCreateAttendeesAsync(meeting.MeetingId,
@@ -178,7 +178,7 @@ internal static class SfuFanoutRun
     /// Every attendee joins at once (signalling, ICE, DTLS); returns those that received RTP, when the last one did,
     /// and why the others failed (a storm that loses a few subscribers is reported, not aborted).
     /// </summary>
-    private static async Task<StormResult> StormAsync(Uri url, IReadOnlyList<Webinar.EndToEnd.Tests.Infrastructure.ApiAttendee> attendees, WebRtcClientOptions options, List<SfuPeer> peers, bool requireMedia = true)
+    private static async Task<StormResult> StormAsync(Uri url, IReadOnlyList<Webinar.TestSupport.Systems.ApiAttendee> attendees, WebRtcClientOptions options, List<SfuPeer> peers, bool requireMedia = true)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Webinar.Benchmarks.LoadRun;
-using Webinar.EndToEnd.Tests.Infrastructure;
 using Webinar.Connector.Client;
 using Webinar.Media.Dtls;
 

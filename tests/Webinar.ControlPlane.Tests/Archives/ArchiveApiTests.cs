@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using MassTransit;
 using Webinar.Contracts.Archives;
 using Webinar.ControlPlane.Tests.Infrastructure;
 
@@ -117,9 +118,10 @@ public sealed class ArchiveApiTests(ArchiveFixture fixture) : IClassFixture<Arch
         Directory.CreateDirectory(dir);
         await File.WriteAllBytesAsync(Path.Combine(dir, "archive.mp4"), content);
 
-        // What the node reports once ffmpeg is done.
-        await fixture.Events.Bus.Publish(new ArchiveStopped(archiveId, meetingId, "MaxDuration", DateTimeOffset.UtcNow));
-        await fixture.Events.Bus.Publish(new ArchiveAvailable(archiveId, meetingId, 12.5, content.Length, "archive.mp4", "video/mp4", false, DateTimeOffset.UtcNow));
+        // What the recording node reports once ffmpeg is done.
+        var recorder = (await fixture.Events.WaitForAsync<ArchiveStarted>(e => e.ArchiveId == archiveId)).NodeId;
+        await fixture.Events.Bus.Publish(new ArchiveStopped(archiveId, meetingId, "MaxDuration", DateTimeOffset.UtcNow, recorder));
+        await fixture.Events.Bus.Publish(new ArchiveAvailable(archiveId, meetingId, 12.5, content.Length, "archive.mp4", "video/mp4", false, DateTimeOffset.UtcNow, recorder));
         ApiClient.Response got = default!;
         await ControlPlaneFixture.WaitUntilAsync(async () =>
         {
@@ -145,7 +147,7 @@ public sealed class ArchiveApiTests(ArchiveFixture fixture) : IClassFixture<Arch
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/archives/{archiveId}/content")).StatusCode);
 
         // A late report changes nothing.
-        await fixture.Events.Bus.Publish(new ArchiveFailed(archiveId, meetingId, "late", DateTimeOffset.UtcNow));
+        await fixture.Events.Bus.Publish(new ArchiveFailed(archiveId, meetingId, "late", DateTimeOffset.UtcNow, recorder));
         Assert.Equal(HttpStatusCode.NoContent, (await ApiClient.DeleteAsync(_client, $"/archives/{archiveId}")).Status);
         Assert.False(Directory.Exists(dir));
         Assert.Equal(HttpStatusCode.NotFound, (await ApiClient.GetAsync(_client, $"/archives/{archiveId}")).Status);
@@ -164,12 +166,62 @@ public sealed class ArchiveApiTests(ArchiveFixture fixture) : IClassFixture<Arch
         Assert.Equal("Stopped", stopped.Body.GetProperty("Archive").GetProperty("Status").GetString());
         Assert.Single((await ApiClient.GetAsync(_client, $"/meetings/{meetingId}/archives")).Body.GetProperty("Archives").EnumerateArray());
 
-        await fixture.Events.Bus.Publish(new ArchiveFailed(archiveId, meetingId, "ffmpeg failed (exit 1): boom", DateTimeOffset.UtcNow));
+        var recorder = (await fixture.Events.WaitForAsync<ArchiveStarted>(e => e.ArchiveId == archiveId)).NodeId;
+        await fixture.Events.Bus.Publish(new ArchiveFailed(archiveId, meetingId, "ffmpeg failed (exit 1): boom", DateTimeOffset.UtcNow, recorder));
         await ControlPlaneFixture.WaitUntilAsync(async () =>
             (await ApiClient.GetAsync(_client, $"/archives/{archiveId}")).Body.GetProperty("Archive").GetProperty("Status").GetString() == "Failed",
             TimeSpan.FromSeconds(15), "the archive to become Failed");
         var failed = (await ApiClient.GetAsync(_client, $"/archives/{archiveId}")).Body.GetProperty("Archive");
         Assert.Equal("ffmpeg failed (exit 1): boom", failed.GetProperty("Reason").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await ApiClient.GetAsync(_client, $"/archives/{archiveId}/content")).Status);
+    }
+
+    [Fact]
+    public async Task Reports_from_a_node_that_does_not_record_the_archive_change_nothing_and_the_recorders_own_are_applied()
+    {
+        var meetingId = await ApiClient.CreateMeetingAsync(_client, "us-east-1");
+        var archiveId = (await ApiClient.PostAsync(_client, $"/meetings/{meetingId}/archives", new { })).Body.GetProperty("Archive").GetProperty("ArchiveId").GetGuid();
+        var recorder = (await fixture.Events.WaitForAsync<ArchiveStarted>(e => e.ArchiveId == archiveId)).NodeId;
+        var other = ControlPlaneFixture.NodeId("eu-west-1");
+        Assert.NotEqual(recorder, other);
+
+        // Another node claims the archive stopped, failed and was stored.
+        await fixture.Events.Bus.Publish(new ArchiveStopped(archiveId, meetingId, "MaxDuration", DateTimeOffset.UtcNow, other));
+        await fixture.Events.Bus.Publish(new ArchiveFailed(archiveId, meetingId, "forged", DateTimeOffset.UtcNow, other));
+        await fixture.Events.Bus.Publish(new ArchiveAvailable(archiveId, meetingId, 1, 1, "archive.mp4", "video/mp4", false, DateTimeOffset.UtcNow, other));
+        // For the next three seconds (a consumer takes milliseconds) the archive is still recording.
+        for (var i = 0; i < 6; i++)
+        {
+            await Task.Delay(500);
+            var status = (await ApiClient.GetAsync(_client, $"/archives/{archiveId}")).Body.GetProperty("Archive").GetProperty("Status").GetString();
+            Assert.Equal("Started", status);
+        }
+
+        // The recorder's own stop is applied.
+        await fixture.Events.Bus.Publish(new ArchiveStopped(archiveId, meetingId, "NodeRestart", DateTimeOffset.UtcNow, recorder));
+        await ControlPlaneFixture.WaitUntilAsync(async () =>
+            (await ApiClient.GetAsync(_client, $"/archives/{archiveId}")).Body.GetProperty("Archive").GetProperty("Status").GetString() == "Stopped",
+            TimeSpan.FromSeconds(15), "the recorder's stop to be applied");
+        var archive = (await ApiClient.GetAsync(_client, $"/archives/{archiveId}")).Body.GetProperty("Archive");
+        Assert.Equal("NodeRestart", archive.GetProperty("Reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_moderators_archive_command_is_obeyed_only_from_the_node_hosting_the_meeting()
+    {
+        var meetingId = await ApiClient.CreateMeetingAsync(_client, "us-east-1");
+        var host = (await fixture.Events.WaitForAsync<Webinar.Contracts.Meetings.MeetingCreated>(e => e.MeetingId == meetingId)).NodeId;
+        var other = ControlPlaneFixture.NodeId("eu-west-1");
+        Assert.NotEqual(host, other);
+        var client = fixture.Events.Bus.CreateRequestClient<ArchiveCommand>(RequestTimeout.After(s: 15));
+
+        var foreign = (await client.GetResponse<ArchiveCommandResult>(new ArchiveCommand(meetingId, Guid.NewGuid(), Start: true, other))).Message;
+        Assert.False(foreign.Succeeded);
+        Assert.Equal("wrong-meeting-node", foreign.Code);
+        Assert.Empty((await ApiClient.GetAsync(_client, $"/meetings/{meetingId}/archives")).Body.GetProperty("Archives").EnumerateArray());
+
+        var hosted = (await client.GetResponse<ArchiveCommandResult>(new ArchiveCommand(meetingId, Guid.NewGuid(), Start: true, host))).Message;
+        Assert.True(hosted.Succeeded);
+        Assert.Single((await ApiClient.GetAsync(_client, $"/meetings/{meetingId}/archives")).Body.GetProperty("Archives").EnumerateArray());
     }
 }

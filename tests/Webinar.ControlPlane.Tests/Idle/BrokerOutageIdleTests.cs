@@ -16,7 +16,7 @@ public sealed class OutageIdleFixture : PrivateBrokerFixture
     ];
 }
 
-/// <summary>Issue 8 item 2: no news is never "idle".</summary>
+/// <summary>No news is never "idle".</summary>
 public sealed class BrokerOutageIdleTests(OutageIdleFixture fixture) : IClassFixture<OutageIdleFixture>
 {
     [Fact]

@@ -8,7 +8,7 @@ using Webinar.ControlPlane.Tests.Infrastructure;
 
 namespace Webinar.ControlPlane.Tests.Idle;
 
-/// <summary>Issue 8 item 3: connections reconciled from each node's own list; a Left handled before its Joined leaves no ghost.</summary>
+/// <summary>Connections reconciled from each node's own list; a Left handled before its Joined leaves no ghost.</summary>
 public sealed class GhostConnectionTests(IdleFixture fixture) : IClassFixture<IdleFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(IdleFixture.TimeoutSeconds);
@@ -89,7 +89,7 @@ public sealed class SkewedClockFixture : ControlPlaneFixture
     }
 }
 
-/// <summary>Issue 8 item 5: node health and idleness are judged on the database's clock, whatever each instance's clock says.</summary>
+/// <summary>Node health and idleness are judged on the database's clock, whatever each instance's clock says.</summary>
 public sealed class DatabaseClockTests(SkewedClockFixture fixture) : IClassFixture<SkewedClockFixture>
 {
     [Fact]

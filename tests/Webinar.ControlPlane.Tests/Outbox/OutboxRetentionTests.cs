@@ -3,7 +3,7 @@ using Webinar.ControlPlane.Tests.Infrastructure;
 
 namespace Webinar.ControlPlane.Tests.Outbox;
 
-/// <summary>Issue 8: a poison outbox row never stalls the rows after it; what has served its purpose is pruned.</summary>
+/// <summary>A poison outbox row never stalls the rows after it; what has served its purpose is pruned.</summary>
 public sealed class OutboxRetentionTests(ControlPlaneFixture fixture) : IClassFixture<ControlPlaneFixture>
 {
     [Fact]

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Webinar.Contracts.Archives;
 using Webinar.Contracts.Meetings;
 using Webinar.Contracts.Nodes;
 using Webinar.Contracts.Relay;
@@ -143,6 +144,34 @@ public sealed class BusTrustTests(TrustedControlPlaneFixture fixture) : IClassFi
         await node.WaitForAsync<MeetingDeleted>(m => m.MeetingId == meeting);
     }
 
+    [Fact]
+    public async Task A_node_accepts_archive_starts_only_from_the_control_plane_and_archive_reports_only_in_the_senders_own_name()
+    {
+        var nodeId = ControlPlaneFixture.NodeId("eu-west-1");
+        await using var node = await TrustedNodeBus.StartAsync(fixture, nodeId);
+        var peer = ControlPlaneFixture.NodeId("us-east-1");
+        var third = ControlPlaneFixture.NodeId("ap-southeast-1");
+        var meeting = Guid.NewGuid();
+        var archive = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var settings = new ArchiveSettings("forged", ArchiveOutputMode.Composed, true, true, 1280, 720, ArchiveLayout.Grid, TimeSpan.FromMinutes(5));
+
+        // A node tells another to record a meeting (only the control plane starts archives), and reports a stop in a
+        // third node's name.
+        await fixture.Events.Bus.Publish(new ArchiveStarted(archive, meeting, nodeId, settings, now), c => TrustKeys.Sign(c, fixture.Keys[peer], peer));
+        await fixture.Events.Bus.Publish(new ArchiveStopped(archive, meeting, ArchiveStopReasons.MaxDuration, now, third), c => TrustKeys.Sign(c, fixture.Keys[peer], peer));
+        // A stop in the sender's own name passes the bus (whether it is obeyed is for the archive's consumers to decide).
+        var own = Guid.NewGuid();
+        await fixture.Events.Bus.Publish(new ArchiveStopped(own, meeting, ArchiveStopReasons.MaxDuration, now, peer), c => TrustKeys.Sign(c, fixture.Keys[peer], peer));
+
+        await node.WaitForAsync<ArchiveStopped>(m => m.ArchiveId == own);
+        await ControlPlaneFixture.WaitUntilAsync(
+            () => Task.FromResult(node.Trust.RefusedCount(MessageRefusal.WrongSender) >= 2),
+            TimeSpan.FromSeconds(30), "the node refuses the forged archive messages");
+        Assert.Empty(node.All<ArchiveStarted>());
+        Assert.Single(node.All<ArchiveStopped>());
+    }
+
     private static NodeHeartbeat Heartbeat(string nodeId) =>
         new(nodeId, "us-east-1", ControlPlaneFixture.SignalingUrl(nodeId), 0, [], DateTimeOffset.UtcNow);
 
@@ -266,8 +295,13 @@ internal sealed class TrustedNodeBus : IAsyncDisposable
     }
 
     internal sealed class RecordingConsumer(Recorder recorder) :
-        IConsumer<MeetingCreated>, IConsumer<MeetingDeleted>, IConsumer<AttendeeDeleted>, IConsumer<OpenRelayLink>
+        IConsumer<MeetingCreated>, IConsumer<MeetingDeleted>, IConsumer<AttendeeDeleted>, IConsumer<OpenRelayLink>,
+        IConsumer<ArchiveStarted>, IConsumer<ArchiveStopped>
     {
+        public Task Consume(ConsumeContext<ArchiveStarted> context) => Record(context.Message);
+
+        public Task Consume(ConsumeContext<ArchiveStopped> context) => Record(context.Message);
+
         public Task Consume(ConsumeContext<MeetingCreated> context) => Record(context.Message);
 
         public Task Consume(ConsumeContext<MeetingDeleted> context) => Record(context.Message);

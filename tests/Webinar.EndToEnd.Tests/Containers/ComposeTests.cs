@@ -83,7 +83,7 @@ public sealed class ComposeSystemFixture : IAsyncLifetime
         RepositoryTools.RunAsync(Path.Combine(RepositoryRoot.Path, "infra", "compose"), args, null).WaitAsync(limit);
 }
 
-/// <summary>Issue 14: the compose deployment works end to end, as a person would use it from the host.</summary>
+/// <summary>The compose deployment works end to end, as a person would use it from the host.</summary>
 public sealed class ComposeTests(ComposeSystemFixture system, ITestOutputHelper output) : IClassFixture<ComposeSystemFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan TestLimit = TimeSpan.FromMinutes(4);

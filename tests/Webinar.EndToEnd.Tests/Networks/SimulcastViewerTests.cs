@@ -9,7 +9,8 @@ namespace Webinar.EndToEnd.Tests.Networks;
 /// Simulcast, bandwidth estimation and audio fallback with real browsers: a presenter's Chromium sends three VP8 layers;
 /// a viewer's Chromium on another host (a network namespace) whose downlink tc tbf narrows and widens again receives the
 /// layer its link carries, audio only with a video-paused notice when not even the lowest fits, and the top layer
-/// again once the limit is lifted.
+/// again once the limit is lifted. A viewer of a replica in another region gets the same: its node receives every layer
+/// over the relay and allocates for its own audience.
 /// </summary>
 public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, ChromiumFixture chromium, ITestOutputHelper output)
     : BrowserTest<ViewerNamespaceSystemFixture>(system, chromium, output), IClassFixture<ViewerNamespaceSystemFixture>, IClassFixture<ChromiumFixture>
@@ -39,11 +40,14 @@ public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, Ch
 
     private sealed record ViewerStats(int Width, int Height, double Fps, long Frames, long Audio, string Notices, int Paused);
 
-    [Fact]
-    public Task A_viewer_gets_the_layer_its_downlink_carries_audio_only_when_none_fits_and_the_top_layer_back_when_it_widens() =>
+    [Theory]
+    [InlineData("primary")]
+    [InlineData("replica")]
+    public Task A_viewer_gets_the_layer_its_downlink_carries_audio_only_when_none_fits_and_the_top_layer_back_when_it_widens(string viewerIn) =>
         _system.RunAsync(_output, async () =>
     {
         var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var watched = viewerIn == "replica" ? await _system.Api.CreateMeetingAsync("eu-west-1", primary.MeetingId) : primary;
         var presenter = await JoinAsync(primary, "presenter");
         Assert.Equal(1280, await presenter.PublishAsync(simulcast: true));
         await presenter.MaintainResolutionAsync();
@@ -51,9 +55,9 @@ public sealed class SimulcastViewerTests(ViewerNamespaceSystemFixture system, Ch
         var viewerChromium = await _system.LaunchViewerChromiumAsync();
         try
         {
-            var attendee = await _system.Api.CreateAttendeeAsync(primary.MeetingId, "viewer", "Receive");
+            var attendee = await _system.Api.CreateAttendeeAsync(watched.MeetingId, "viewer", "Receive");
             var viewer = await MeetingPage.OpenAsync(viewerChromium, _system.ViewerBaseAddress);
-            Assert.Equal("joined:primary", await viewer.JoinAsync(primary.SignalingUrl, attendee.JoinToken));
+            Assert.Equal("joined:" + viewerIn, await viewer.JoinAsync(watched.SignalingUrl, attendee.JoinToken));
             await viewer.Page.EvaluateAsync(WatchScript);
 
             // Unconstrained: the top layer, 1280x720.

@@ -27,7 +27,7 @@ public sealed class ForwardingAllocationTests : IDisposable
     private const SrtpProfile Profile = SrtpProfile.AeadAes128Gcm;
 
     private readonly Socket _sink = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-    private readonly NodeMedia _node;
+    private readonly MediaWorker _node;
     private readonly SrtpSession _publisher;
     private readonly RelayLink _inbound;
     private readonly List<RelayLink> _links = [];
@@ -42,7 +42,7 @@ public sealed class ForwardingAllocationTests : IDisposable
         _sink.ReceiveBufferSize = 8 << 20;
         _sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var sinkAt = (IPEndPoint)_sink.LocalEndPoint!;
-        _node = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
+        _node = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
         var publisherKeys = RelayKeySet.Generate(Profile);
         _publisher = new SrtpSession(Profile, publisherKeys.Key, publisherKeys.Salt);
         _inbound = Link(sinkAt, publisherKeys);
@@ -157,7 +157,7 @@ public sealed class ForwardingAllocationTests : IDisposable
     {
         public static readonly NoLinkListener Instance = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -20,7 +20,7 @@ public sealed class ListenAddressTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly NodeMedia _node = new(
+    private readonly MediaWorker _node = new(
         new MediaLoopSettings(MediaAddressResolver.MachineDefaults(), UdpPort: 0, TcpPort: 0),
         relayAddress: null, TimeProvider.System, NullLoggerFactory.Instance);
 
@@ -234,10 +234,6 @@ public sealed class ListenAddressTests : IDisposable
 
     private sealed class SilentTransportListener : IWebRtcTransportListener
     {
-        public void OnTransportConnected(WebRtcTransport transport)
-        {
-        }
-
         public void OnTransportClosed(WebRtcTransport transport, string reason)
         {
         }
@@ -249,7 +245,7 @@ public sealed class ListenAddressTests : IDisposable
 
     private sealed class SilentLinkListener : IRelayLinkListener
     {
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -12,7 +12,7 @@ public sealed class MediaLoopFuzzTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly NodeMedia _node = new(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
+    private readonly MediaWorker _node = new(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, TimeProvider.System, NullLoggerFactory.Instance);
     private readonly IceCredentials _browser = IceCredentials.Generate();
     private readonly WebRtcTransport _transport;
     private readonly IceControllingClient _ice;
@@ -119,10 +119,6 @@ public sealed class MediaLoopFuzzTests : IDisposable
 
     private sealed class SilentTransportListener : IWebRtcTransportListener
     {
-        public void OnTransportConnected(WebRtcTransport transport)
-        {
-        }
-
         public void OnTransportClosed(WebRtcTransport transport, string reason)
         {
         }

@@ -18,7 +18,7 @@ public sealed class NegotiationTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    private readonly NodeMediaPlane _plane = new(Options.Create(new SfuOptions
+    private static readonly SfuOptions NodeOptions = new()
     {
         UdpPort = 0,
         AnnouncedIp = "127.0.0.1",
@@ -26,11 +26,20 @@ public sealed class NegotiationTests : IAsyncLifetime
         MaxMediaSectionsPerOffer = 8,
         MediaConnectTimeout = TimeSpan.FromSeconds(3),
         MediaSilenceTimeout = TimeSpan.FromSeconds(2),
-    }), Options.Create(new MediaLimitsOptions()), TimeProvider.System, NullLoggerFactory.Instance);
+    };
+
+    private readonly MediaWorker _worker;
+    private readonly NodeMediaPlane _plane;
 
     private readonly Guid _meetingId = Guid.NewGuid();
     private readonly MeetingListener _meeting = new();
     private IMeetingMedia _media = null!;
+
+    public NegotiationTests()
+    {
+        _worker = MediaWorker.FromOptions(NodeOptions, new MediaLimitsOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        _plane = new NodeMediaPlane(Options.Create(NodeOptions), _worker, NullLoggerFactory.Instance);
+    }
 
     public async Task InitializeAsync()
     {
@@ -41,7 +50,7 @@ public sealed class NegotiationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _media.DisposeAsync();
-        _plane.Dispose();
+        _worker.Dispose();
     }
 
     private (IPeerMedia Peer, PeerListener Listener) AddPeer(string user, MediaKinds canPublish)

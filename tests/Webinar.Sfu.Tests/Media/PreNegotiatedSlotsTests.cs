@@ -18,6 +18,7 @@ public sealed class PreNegotiatedSlotsTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
+    private readonly MediaWorker _worker;
     private readonly NodeMediaPlane _plane;
     private readonly Guid _primaryId = Guid.NewGuid();
     private readonly Guid _replicaId = Guid.NewGuid();
@@ -28,14 +29,18 @@ public sealed class PreNegotiatedSlotsTests : IAsyncLifetime
     {
     }
 
-    private PreNegotiatedSlotsTests(TimeSpan topUpDelay) =>
-        _plane = new NodeMediaPlane(Options.Create(new SfuOptions
+    private PreNegotiatedSlotsTests(TimeSpan topUpDelay)
+    {
+        var options = new SfuOptions
         {
             UdpPort = 0,
             AnnouncedIp = "127.0.0.1",
             SpareReceiveSlots = 2,
             SpareSlotTopUpDelay = topUpDelay,
-        }), Options.Create(new MediaLimitsOptions()), TimeProvider.System, NullLoggerFactory.Instance);
+        };
+        _worker = MediaWorker.FromOptions(options, new MediaLimitsOptions(), TimeProvider.System, NullLoggerFactory.Instance);
+        _plane = new NodeMediaPlane(Options.Create(options), _worker, NullLoggerFactory.Instance);
+    }
 
     public async Task InitializeAsync()
     {
@@ -48,7 +53,7 @@ public sealed class PreNegotiatedSlotsTests : IAsyncLifetime
     {
         await _replica.DisposeAsync();
         await _primary.DisposeAsync();
-        _plane.Dispose();
+        _worker.Dispose();
         foreach (var disposable in _disposables)
         {
             disposable.Dispose();

@@ -23,8 +23,8 @@ public sealed class RelayLinkTests : IDisposable
 
     private readonly FakeTimeProvider _clockA = new();
     private readonly FakeTimeProvider _clockB = new();
-    private readonly NodeMedia _nodeA;
-    private readonly NodeMedia _nodeB;
+    private readonly MediaWorker _nodeA;
+    private readonly MediaWorker _nodeB;
     private readonly RecordingLinkListener _listenerA = new();
     private readonly RecordingLinkListener _listenerB = new();
     private readonly RelayLink _linkA;
@@ -35,8 +35,8 @@ public sealed class RelayLinkTests : IDisposable
 
     public RelayLinkTests()
     {
-        _nodeA = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockA, NullLoggerFactory.Instance);
-        _nodeB = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockB, NullLoggerFactory.Instance);
+        _nodeA = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockA, NullLoggerFactory.Instance);
+        _nodeB = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockB, NullLoggerFactory.Instance);
         _nodeA.Start();
         _nodeB.Start();
         const SrtpProfile profile = SrtpProfile.AeadAes128Gcm;
@@ -74,7 +74,7 @@ public sealed class RelayLinkTests : IDisposable
         });
     }
 
-    private static T OnLoop<T>(NodeMedia node, Func<T> action)
+    private static T OnLoop<T>(MediaWorker node, Func<T> action)
     {
         var task = node.Loop.InvokeAsync(action);
         Assert.True(task.Wait(Patience), "the media loop did not run the action");
@@ -82,7 +82,7 @@ public sealed class RelayLinkTests : IDisposable
     }
 
     /// <summary>Returns once the loop has run a full iteration (timers included) after this call.</summary>
-    private static void Settle(NodeMedia node)
+    private static void Settle(MediaWorker node)
     {
         OnLoop(node, () => true);
         OnLoop(node, () => true);
@@ -210,6 +210,6 @@ public sealed class RelayLinkTests : IDisposable
     {
         public ConcurrentQueue<string> Closed { get; } = new();
 
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers) => Closed.Enqueue(reason);
+        public void OnLinkClosed(RelayLink link, string reason) => Closed.Enqueue(reason);
     }
 }

@@ -22,15 +22,15 @@ public sealed class RelaySimulcastTests : IDisposable
 
     private readonly FakeTimeProvider _clockA = new();
     private readonly FakeTimeProvider _clockB = new();
-    private readonly NodeMedia _nodeA;
-    private readonly NodeMedia _nodeB;
+    private readonly MediaWorker _nodeA;
+    private readonly MediaWorker _nodeB;
     private readonly RelayLink _linkA;
     private readonly RelayLink _linkB;
 
     public RelaySimulcastTests()
     {
-        _nodeA = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockA, NullLoggerFactory.Instance);
-        _nodeB = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockB, NullLoggerFactory.Instance);
+        _nodeA = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockA, NullLoggerFactory.Instance);
+        _nodeB = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _clockB, NullLoggerFactory.Instance);
         _nodeA.Start();
         _nodeB.Start();
         const SrtpProfile profile = SrtpProfile.AeadAes128Gcm;
@@ -51,7 +51,7 @@ public sealed class RelaySimulcastTests : IDisposable
         });
     }
 
-    private static T OnLoop<T>(NodeMedia node, Func<T> action)
+    private static T OnLoop<T>(MediaWorker node, Func<T> action)
     {
         var task = node.Loop.InvokeAsync(action);
         Assert.True(task.Wait(Patience), "the media loop did not run the action");
@@ -149,7 +149,7 @@ public sealed class RelaySimulcastTests : IDisposable
 
     private sealed class RecordingLinkListener : IRelayLinkListener
     {
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

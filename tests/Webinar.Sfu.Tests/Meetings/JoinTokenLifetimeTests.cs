@@ -9,7 +9,7 @@ using Webinar.Sfu.Meetings;
 
 namespace Webinar.Sfu.Tests.Meetings;
 
-/// <summary>Issue 8: a revoked token never works again while it verifies, and rotated keys are picked up without a restart.</summary>
+/// <summary>A revoked token never works again while it verifies, and rotated keys are picked up without a restart.</summary>
 public sealed class JoinTokenLifetimeTests : IDisposable
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);

@@ -36,7 +36,7 @@ public sealed class TwoNodeFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Issue 8 items 1, 6 and 7: a replica attendee on one node promoted into a primary on another.</summary>
+/// <summary>A replica attendee on one node promoted into a primary on another.</summary>
 public sealed class CrossNodePromotionTests(TwoNodeFixture fixture) : IClassFixture<TwoNodeFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);

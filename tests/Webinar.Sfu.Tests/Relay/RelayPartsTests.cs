@@ -16,10 +16,10 @@ namespace Webinar.Sfu.Tests.Relay;
 public sealed class RelayPartsTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero));
-    private readonly NodeMedia _node;
+    private readonly MediaWorker _node;
 
     public RelayPartsTests() =>
-        _node = new NodeMedia(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _time, NullLoggerFactory.Instance);
+        _node = new MediaWorker(new IPEndPoint(IPAddress.Loopback, 0), IPAddress.Loopback, _time, NullLoggerFactory.Instance);
 
     [Theory]
     [InlineData("eu-west-1-a", "us-east-1-a", true)]
@@ -140,7 +140,7 @@ public sealed class RelayPartsTests : IDisposable
 
     private sealed class NoListener : IRelayLinkListener
     {
-        public void OnLinkClosed(RelayLink link, string reason, IReadOnlyList<Producer> producers)
+        public void OnLinkClosed(RelayLink link, string reason)
         {
         }
     }

@@ -5,7 +5,7 @@ using Webinar.Sfu.Tests.Infrastructure;
 
 namespace Webinar.Sfu.Tests.Sessions;
 
-/// <summary>Issue 8 items 6 and 7 on one node: one place per primary attendee, and a demoted client never sees itself.</summary>
+/// <summary>Promotion on one node: one place per primary attendee, and a demoted client never sees itself.</summary>
 [Collection(SfuNodeCollection.Name)]
 public sealed class PromotionRulesTests(SfuNodeFixture node)
 {

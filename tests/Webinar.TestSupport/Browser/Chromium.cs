@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
+using Xunit;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Browser;
 
 /// <summary>
 /// Launches Debian's Chromium through Playwright (never a downloaded browser): headless, fake camera and microphone

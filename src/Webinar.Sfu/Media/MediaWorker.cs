@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Webinar.Media.Dtls;
 using Webinar.Media.Stun;
 using Webinar.Media.Transport;
+using Webinar.Sfu.Hosting;
 
 namespace Webinar.Sfu.Media;
 
@@ -15,7 +16,7 @@ namespace Webinar.Sfu.Media;
 /// transports, not meetings (mediasoup's worker): <see cref="NodeMediaPlane"/> owns one and adds the routers and peers
 /// that signalling talks to.
 /// </summary>
-internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
+internal sealed class MediaWorker : IMediaLoopHandler, IDisposable
 {
     private readonly ConcurrentDictionary<string, WebRtcTransport> _byUfrag = new(StringComparer.Ordinal);
     private readonly Dictionary<SocketAddress, MediaTransport> _byAddress = [];
@@ -26,13 +27,13 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
     private readonly long _originTimestamp;
 
     /// <summary>A node on one address (tests, benchmarks): UDP only, announced as <paramref name="announcedAddress"/>.</summary>
-    public NodeMedia(IPEndPoint bindTo, IPAddress announcedAddress, TimeProvider time, ILoggerFactory loggers)
+    public MediaWorker(IPEndPoint bindTo, IPAddress announcedAddress, TimeProvider time, ILoggerFactory loggers)
         : this(new MediaLoopSettings([new MediaListenAddress(bindTo.Address, announcedAddress)], bindTo.Port, TcpPort: null), null, time, loggers)
     {
     }
 
     /// <param name="relayAddress">The announced address other nodes relay to; null: the first non-loopback one.</param>
-    public NodeMedia(MediaLoopSettings settings, IPAddress? relayAddress, TimeProvider time, ILoggerFactory loggers)
+    public MediaWorker(MediaLoopSettings settings, IPAddress? relayAddress, TimeProvider time, ILoggerFactory loggers)
     {
         Time = time;
         Counters = new MediaCounters();
@@ -44,6 +45,25 @@ internal sealed class NodeMedia : IMediaLoopHandler, IDisposable
         DtlsLogger = loggers.CreateLogger("Webinar.Media.Dtls");
         DtlsTransport.LogServerEngine(DtlsLogger);
         _originTimestamp = time.GetTimestamp();
+    }
+
+    /// <summary>The node's worker as <see cref="SfuOptions"/> configure it (its media addresses, ports, ICE-TCP, relay address).</summary>
+    public static MediaWorker FromOptions(SfuOptions options, MediaLimitsOptions limits, TimeProvider time, ILoggerFactory loggers)
+    {
+        var addresses = MediaAddressResolver.Resolve(options.MediaAddresses);
+        var settings = new MediaLoopSettings(addresses, options.UdpPort, options.IceTcp ? options.TcpPort ?? options.UdpPort : null)
+        {
+            TcpHandshakeTimeout = options.IceTcpHandshakeTimeout,
+            MaxTcpConnections = options.MaxIceTcpConnections,
+            SendBatch = options.MediaSendBatch,
+        };
+        IPAddress? relay = null;
+        if (!string.IsNullOrWhiteSpace(options.RelayAddress) && !IPAddress.TryParse(options.RelayAddress, out relay))
+        {
+            throw new InvalidOperationException($"Sfu:RelayAddress '{options.RelayAddress}' is not an IP address.");
+        }
+
+        return new MediaWorker(settings, relay, time, loggers) { Limits = limits };
     }
 
     private static UdpMediaSocket ChooseRelaySocket(IReadOnlyList<UdpMediaSocket> sockets, IPAddress? relayAddress)

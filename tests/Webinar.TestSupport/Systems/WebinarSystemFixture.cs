@@ -4,9 +4,11 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
 using Webinar.Contracts.JoinTokens;
+using Webinar.TestSupport.Browser;
+using Xunit;
 using Xunit.Abstractions;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Systems;
 
 /// <summary>
 /// An SFU node: its identity, ports and environment stay the same across restarts; <see cref="Process"/> is the

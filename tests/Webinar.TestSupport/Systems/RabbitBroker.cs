@@ -1,7 +1,6 @@
 using System.Globalization;
-using Webinar.TestSupport;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Systems;
 
 /// <summary>Where the services find RabbitMQ, as the WEBINAR_RABBITMQ_* (and RabbitMq__*) variables they read.</summary>
 public abstract class RabbitBroker : IAsyncDisposable

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Systems;
 
 public sealed record ApiMeeting(Guid MeetingId, string MediaRegion, Guid? PrimaryMeetingId, string SignalingUrl);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Webinar.TestSupport.Browser;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Systems;
 
 /// <summary>
 /// The system in the root namespace (a primary's region and a replica's) plus a viewer's machine: a network namespace

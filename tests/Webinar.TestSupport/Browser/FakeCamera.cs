@@ -1,4 +1,4 @@
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Browser;
 
 /// <summary>
 /// A 1280x720, 30 fps Y4M clip for Chromium's fake camera (--use-file-for-fake-video-capture). Chromium's built-in

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Webinar.TestSupport;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Systems;
 
 /// <summary>Runs what the repository holds: the built services, infra scripts, any command (paths from <see cref="RepositoryRoot"/>).</summary>
 internal static class RepositoryTools

@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Browser;
 
 /// <summary>What one attendee's browser received, read from its RTCPeerConnection's getStats().</summary>
 public sealed record ReceivedMedia(long FramesDecoded, long AudioPacketsReceived, int FrameWidth, int FrameHeight, int VideoTracks);

@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using Webinar.TestSupport;
 
-namespace Webinar.EndToEnd.Tests.Infrastructure;
+namespace Webinar.TestSupport.Systems;
 
 /// <summary>A service started from its built DLL (<c>dotnet X.dll</c>), its output kept for the test log.</summary>
 public sealed partial class ServiceProcess : IAsyncDisposable
