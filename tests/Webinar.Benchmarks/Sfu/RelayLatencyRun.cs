@@ -43,21 +43,9 @@ internal static class RelayLatencyRun
             using var pump = new StampedPump(publisher.Client, publisher.SendAudio!, publisher.SendVideo, TimeSpan.FromMilliseconds(20), 1_500_000, tag: 1);
             pump.Start();
 
-            var atPrimary = new LatencyRecorder();
-            var atReplica = new LatencyRecorder();
-            var primarySubscriber = await SfuPeer.JoinAsync(system.SignalingUrl(primary), primaryViewer.JoinToken, clientOptions, publish: false);
-            peers.Add(primarySubscriber);
-            atPrimary.Attach(primarySubscriber.Client);
-            var replicaSubscriber = await SfuPeer.JoinAsync(system.SignalingUrl(replica), replicaViewer.JoinToken, clientOptions, publish: false);
-            peers.Add(replicaSubscriber);
-            atReplica.Attach(replicaSubscriber.Client);
-            await primarySubscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
-            await replicaSubscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
-            if (await atReplica.FirstArrivalAsync(1, TimeSpan.FromSeconds(20)) is null)
-            {
-                throw new TimeoutException("No stamped packet reached the replica subscriber within 20 s (the relay did not form).");
-            }
-
+            var audience = await RelayAudience.JoinAsync(
+                (system.SignalingUrl(primary), primaryViewer.JoinToken, null), (system.SignalingUrl(replica), replicaViewer.JoinToken, null), clientOptions, peers);
+            var (atPrimary, atReplica) = (audience.AtPrimary, audience.AtReplica);
             Console.WriteLine("media flows at both subscribers; 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));
             atPrimary.StartRecording();

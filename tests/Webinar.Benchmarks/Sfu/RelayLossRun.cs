@@ -79,21 +79,11 @@ internal static class RelayLossRun
             await publisher.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
             using var pump = new StampedPump(publisher.Client, publisher.SendAudio!, publisher.SendVideo, TimeSpan.FromMilliseconds(20), 1_500_000, tag: 1);
             pump.Start();
-            var atPrimary = new LatencyRecorder();
-            var atReplica = new LatencyRecorder();
-            var primarySubscriber = await SfuPeer.JoinAsync(new Uri(primary.SignalingUrl), primaryViewer.JoinToken, clientOptions, publish: false, rewriteAnswer: system.AtNode(Primary));
-            peers.Add(primarySubscriber);
-            atPrimary.Attach(primarySubscriber.Client);
-            var replicaSubscriber = await SfuPeer.JoinAsync(new Uri(replica.SignalingUrl), replicaViewer.JoinToken, clientOptions, publish: false, rewriteAnswer: system.AtNode(Replica));
-            peers.Add(replicaSubscriber);
-            atReplica.Attach(replicaSubscriber.Client);
-            await primarySubscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
-            await replicaSubscriber.Client.ConnectedAsync(TimeSpan.FromSeconds(15));
-            if (await atReplica.FirstArrivalAsync(1, TimeSpan.FromSeconds(20)) is null)
-            {
-                throw new TimeoutException("No stamped packet reached the replica subscriber within 20 s (the relay did not form).");
-            }
-
+            var audience = await RelayAudience.JoinAsync(
+                (new Uri(primary.SignalingUrl), primaryViewer.JoinToken, system.AtNode(Primary)),
+                (new Uri(replica.SignalingUrl), replicaViewer.JoinToken, system.AtNode(Replica)), clientOptions, peers);
+            var (atPrimary, atReplica) = (audience.AtPrimary, audience.AtReplica);
+            var (primarySubscriber, replicaSubscriber) = (audience.Primary, audience.Replica);
             Console.WriteLine("media flows at both subscribers; 3 s warm-up");
             await Task.Delay(TimeSpan.FromSeconds(3));
             foreach (var rate in new[] { 0.0, loss })
