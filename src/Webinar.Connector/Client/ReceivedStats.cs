@@ -59,6 +59,9 @@ public sealed class ReceivedStats
 
     internal RtpReceiveStatistics Statistics { get; }
 
+    /// <summary>The lost sequence numbers this client asks for again (video, when the client sends NACKs), or null.</summary>
+    internal Webinar.Media.Rtcp.NackGenerator? Nacks { get; init; }
+
     /// <summary>One RTP packet; <paramref name="padding"/>: padding only, no media.</summary>
     internal void OnPacket(ushort sequenceNumber, uint timestamp, int payloadLength, bool keyframe, long arrivalMicros, bool padding = false)
     {

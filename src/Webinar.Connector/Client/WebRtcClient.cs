@@ -105,6 +105,7 @@ public sealed class WebRtcClient : IDisposable
     private bool _dtlsStarted;
     private bool _descriptionApplied;
     private long _rtcpPacketsReceived;
+    private long _nacksSent;
     private long _undecryptable;
     private long _stunReceived;
 
@@ -159,11 +160,14 @@ public sealed class WebRtcClient : IDisposable
     /// <summary>Statistics per remote SSRC seen so far (an immutable snapshot array; new SSRCs swap in a new one).</summary>
     public IReadOnlyList<ReceivedStats> Received => Volatile.Read(ref _receivedSnapshot);
 
-    /// <summary>Raised on the receive thread for every authenticated RTP packet. Set it before connecting.</summary>
+    /// <summary>Raised on the receive thread for every authenticated RTP packet, padding-only ones too (they hold a sequence number). Set it before connecting.</summary>
     public RtpReceivedHandler? RtpReceived { get; set; }
 
     /// <summary>SRTCP packets authenticated and read.</summary>
     public long RtcpPacketsReceived => Volatile.Read(ref _rtcpPacketsReceived);
+
+    /// <summary>Generic NACKs sent (<see cref="WebRtcClientOptions.SendNacks"/>).</summary>
+    public long NacksSent => Volatile.Read(ref _nacksSent);
 
     /// <summary>RTP/RTCP datagrams dropped because they failed SRTP authentication or replay checks.</summary>
     public long UndecryptablePackets => Volatile.Read(ref _undecryptable);
@@ -611,6 +615,19 @@ public sealed class WebRtcClient : IDisposable
             }
         }
 
+        foreach (var stats in _receivedSnapshot)
+        {
+            if (stats.Nacks is { MissingCount: > 0 } nacks)
+            {
+                uint sender = stats.Track is { } receiving ? receiving.Ssrc : SenderSsrc();
+                if (nacks.TryBuildNack(_controlBuffer, sender, stats.Ssrc, out int nackLength))
+                {
+                    SendRtcp(nackLength, remote);
+                    Interlocked.Increment(ref _nacksSent);
+                }
+            }
+        }
+
         long nowTicks = _time.GetUtcNow().UtcTicks;
         if (nowTicks >= _nextReportTicks)
         {
@@ -742,7 +759,14 @@ public sealed class WebRtcClient : IDisposable
         {
             // The node probing the downlink: its sequence number is no gap, its packet no media.
             stats.OnPacket(packet.SequenceNumber, packet.Timestamp, 0, keyframe: false, arrivalMicros, padding: true);
+            stats.Nacks?.OnPacket(packet.SequenceNumber);
+            RtpReceived?.Invoke(stats, plain); // it holds its place in the sequence
             return;
+        }
+
+        if (stats.Nacks?.OnPacket(packet.SequenceNumber) == true)
+        {
+            RequestKeyframe(ssrc); // a gap too large to ask for packet by packet
         }
 
         bool keyframe = stats.Track is { Kind: ClientMediaKind.Video } && KeyframeDetector.IsVp8Keyframe(packet.Payload);
@@ -797,7 +821,8 @@ public sealed class WebRtcClient : IDisposable
             }
         }
 
-        var stats = new ReceivedStats(ssrc, track);
+        bool nacks = _options.SendNacks && !_options.HeaderOnlyReceive && track is { Kind: ClientMediaKind.Video };
+        var stats = new ReceivedStats(ssrc, track) { Nacks = nacks ? new NackGenerator(_time) : null };
         _receivedBySsrc.Add(ssrc, stats);
         Volatile.Write(ref _receivedSnapshot, [.. _receivedSnapshot, stats]);
         return stats;

@@ -48,6 +48,12 @@ public sealed record WebRtcClientOptions
     public bool HeaderOnlyReceive { get; init; }
 
     /// <summary>
+    /// Ask for lost video packets again (RTCP generic NACK, RFC 4585), as browsers do: at once, then every round trip
+    /// up to ten times. Not with <see cref="HeaderOnlyReceive"/>, whose load runs count loss instead of repairing it.
+    /// </summary>
+    public bool SendNacks { get; init; } = true;
+
+    /// <summary>
     /// Load generators: serve this client's socket and timers from the shared threads of a
     /// <see cref="ClientReceiveGroup"/> instead of a receive thread of its own.
     /// </summary>

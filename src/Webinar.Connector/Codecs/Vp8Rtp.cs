@@ -178,6 +178,18 @@ internal sealed class Vp8Depacketizer
         return true;
     }
 
+    /// <summary>
+    /// A padding-only packet (the sender probing the bandwidth) took <paramref name="sequenceNumber"/>: it carries no
+    /// media and is no loss, so the next packet is still in sequence.
+    /// </summary>
+    public void OnPadding(ushort sequenceNumber)
+    {
+        if (_started && sequenceNumber == _expected)
+        {
+            _expected = (ushort)(sequenceNumber + 1);
+        }
+    }
+
     /// <summary>The decoder refused a frame: wait for the next key frame.</summary>
     public void Resynchronize() => _needKeyframe = true;
 }

@@ -25,6 +25,12 @@ public sealed record SubscriberSettings
     /// <summary>RTP packets waiting to be decoded before new ones are dropped (and counted).</summary>
     public int MaxQueuedPackets { get; init; } = 2048;
 
+    /// <summary>
+    /// How long video packets that arrive after a hole are held for the retransmission the client asks for (a NACK)
+    /// before the hole is given up and the frame dropped; zero gives up at once. Only a loss costs this delay.
+    /// </summary>
+    public TimeSpan RepairWait { get; init; } = TimeSpan.FromMilliseconds(200);
+
     public void Validate()
     {
         MediaRules.CheckSampleRate(SampleRate, nameof(SampleRate));
@@ -33,6 +39,11 @@ public sealed record SubscriberSettings
         if (MaxQueuedPackets < 16)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxQueuedPackets), MaxQueuedPackets, "Queue at least 16 packets.");
+        }
+
+        if (RepairWait < TimeSpan.Zero || RepairWait > TimeSpan.FromSeconds(2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RepairWait), RepairWait, "Wait between 0 and 2 seconds for a lost packet.");
         }
     }
 }
@@ -46,8 +57,9 @@ public delegate void VideoFrameHandler(Subscriber subscriber, in VideoFrame fram
 /// <summary>
 /// Your subscription to one remote stream: decodes its Opus (to <see cref="AudioData"/> at the settings' rate and
 /// channels, 20 ms at a time) or VP8 (to <see cref="VideoFrame"/>s in the settings' format) on its own thread and
-/// raises <see cref="AudioReceived"/> / <see cref="VideoReceived"/>. A lost packet drops the frame it belongs to and
-/// asks the sender for a key frame. Dispose it to unsubscribe.
+/// raises <see cref="AudioReceived"/> / <see cref="VideoReceived"/>. A lost video packet is asked for again (the
+/// client's NACK) and waited for up to <see cref="SubscriberSettings.RepairWait"/>; one that does not come drops the
+/// frame it belongs to and asks the sender for a key frame. Dispose it to unsubscribe.
 /// </summary>
 public sealed class Subscriber : IAsyncDisposable
 {
@@ -58,6 +70,8 @@ public sealed class Subscriber : IAsyncDisposable
     private long _dropped;
     private long _audioFrames;
     private long _videoFrames;
+    private long _repaired;
+    private long _lost;
     private int _disposed;
 
     internal Subscriber(RemoteStream stream, SubscriberSettings settings, Action<uint> requestKeyframe, Action<Subscriber> onDispose)
@@ -95,6 +109,12 @@ public sealed class Subscriber : IAsyncDisposable
 
     /// <summary>Packets dropped because the decoder fell behind.</summary>
     public long PacketsDropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Video packets that filled a hole in time (a retransmission or a late arrival).</summary>
+    public long PacketsRepaired => Interlocked.Read(ref _repaired);
+
+    /// <summary>Video sequence numbers given up on (never arrived within the repair wait).</summary>
+    public long PacketsLost => Interlocked.Read(ref _lost);
 
     public async ValueTask DisposeAsync()
     {
@@ -155,7 +175,10 @@ public sealed class Subscriber : IAsyncDisposable
                     }
 
                     expected = (ushort)(sequence + 1);
-                    Deliver(decoder.Decode(payload, decoded));
+                    if (!payload.IsEmpty)
+                    {
+                        Deliver(decoder.Decode(payload, decoded)); // an empty one is padding: no audio, no loss
+                    }
                 }
                 finally
                 {
@@ -185,63 +208,121 @@ public sealed class Subscriber : IAsyncDisposable
     private async Task RunVideo()
     {
         using var decoder = new Vp8Decoder();
+        using var reorder = new RtpReorderBuffer(Settings.RepairWait, TimeProvider.System);
         var depacketizer = new Vp8Depacketizer();
+        var reader = _packets.Reader;
         byte[] i420 = [];
         byte[] converted = [];
         long lastKeyframeRequest = 0;
         try
         {
-            await foreach (var (buffer, length) in _packets.Reader.ReadAllAsync().ConfigureAwait(false))
+            while (true)
             {
-                try
+                while (reader.TryRead(out var item))
                 {
-                    if (!TryReadRtp(buffer.AsSpan(0, length), out var payload, out ushort sequence, out uint timestamp, out bool marker, out uint ssrc))
+                    if (item.Length < 4 || !reorder.Push(item.Buffer, item.Length, BinaryPrimitives.ReadUInt16BigEndian(item.Buffer.AsSpan(2))))
                     {
-                        continue;
-                    }
-
-                    if (depacketizer.TryPush(payload, sequence, timestamp, marker, out var frame))
-                    {
-                        if (decoder.TryDecode(frame, ref i420, out int width, out int height))
-                        {
-                            var resolution = new VideoResolution(width, height);
-                            ReadOnlyMemory<byte> pixels = i420.AsMemory(0, VideoFormats.I420Size(width, height));
-                            if (Settings.Format != VideoFormat.Yuv420P)
-                            {
-                                int size = VideoFormats.BufferSize(Settings.Format, resolution);
-                                if (converted.Length < size)
-                                {
-                                    converted = new byte[size];
-                                }
-
-                                VideoFormats.FromI420(i420, width, height, Settings.Format, converted);
-                                pixels = converted.AsMemory(0, size);
-                            }
-
-                            Interlocked.Increment(ref _videoFrames);
-                            VideoReceived?.Invoke(this, new VideoFrame(pixels, resolution, Settings.Format));
-                        }
-                        else
-                        {
-                            depacketizer.Resynchronize();
-                        }
-                    }
-
-                    if (depacketizer.NeedsKeyframe && Stopwatch.GetElapsedTime(lastKeyframeRequest) > TimeSpan.FromMilliseconds(500))
-                    {
-                        lastKeyframeRequest = Stopwatch.GetTimestamp();
-                        _requestKeyframe(ssrc);
+                        ArrayPool<byte>.Shared.Return(item.Buffer);
                     }
                 }
-                finally
+
+                while (reorder.TryPop(out var buffer, out int length))
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    try
+                    {
+                        Decode(buffer.AsSpan(0, length));
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
+
+                Interlocked.Exchange(ref _repaired, reorder.Repaired);
+                Interlocked.Exchange(ref _lost, reorder.Skipped);
+                if (!await WaitForPacketsAsync(reader, reorder.TimeUntilReady()).ConfigureAwait(false))
+                {
+                    break;
                 }
             }
         }
         catch (Exception e)
         {
             Failed?.Invoke(this, e);
+        }
+
+        void Decode(ReadOnlySpan<byte> packet)
+        {
+            if (!TryReadRtp(packet, out var payload, out ushort sequence, out uint timestamp, out bool marker, out uint ssrc))
+            {
+                return;
+            }
+
+            if (payload.IsEmpty)
+            {
+                depacketizer.OnPadding(sequence);
+                return;
+            }
+
+            if (depacketizer.TryPush(payload, sequence, timestamp, marker, out var frame))
+            {
+                if (decoder.TryDecode(frame, ref i420, out int width, out int height))
+                {
+                    var resolution = new VideoResolution(width, height);
+                    ReadOnlyMemory<byte> pixels = i420.AsMemory(0, VideoFormats.I420Size(width, height));
+                    if (Settings.Format != VideoFormat.Yuv420P)
+                    {
+                        int size = VideoFormats.BufferSize(Settings.Format, resolution);
+                        if (converted.Length < size)
+                        {
+                            converted = new byte[size];
+                        }
+
+                        VideoFormats.FromI420(i420, width, height, Settings.Format, converted);
+                        pixels = converted.AsMemory(0, size);
+                    }
+
+                    Interlocked.Increment(ref _videoFrames);
+                    VideoReceived?.Invoke(this, new VideoFrame(pixels, resolution, Settings.Format));
+                }
+                else
+                {
+                    depacketizer.Resynchronize();
+                }
+            }
+
+            if (depacketizer.NeedsKeyframe && Stopwatch.GetElapsedTime(lastKeyframeRequest) > TimeSpan.FromMilliseconds(500))
+            {
+                lastKeyframeRequest = Stopwatch.GetTimestamp();
+                _requestKeyframe(ssrc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next packet, or until <paramref name="ready"/> (a held packet's wait ends) when something is held;
+    /// false once the stream has ended.
+    /// </summary>
+    private static async ValueTask<bool> WaitForPacketsAsync(ChannelReader<(byte[] Buffer, int Length)> reader, TimeSpan? ready)
+    {
+        if (ready is null)
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        if (ready.Value <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        using var timeout = new CancellationTokenSource(ready.Value);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return true;
         }
     }
 

@@ -161,6 +161,60 @@ public sealed class ConnectorTests(WebinarSystemFixture system, ChromiumFixture 
         Assert.True(Signals.PowerAt(beep, 1, 16000, FakeMicrophoneHz) > 10 * Signals.PowerAt(beep, 1, 16000, 1000));
     });
 
+    /// <summary>
+    /// A captioning or recording bot on a lossy network: 5 % of the node's datagrams to the connector are dropped on
+    /// loopback (iptables' random statistic match, since this kernel has no netem), and the bot still gets nearly every
+    /// frame the presenter encodes, because it asks for each lost packet again (NACK) and waits for it before giving up
+    /// the frame. Without that, every loss would cost the frames up to the next key frame.
+    /// </summary>
+    [Fact]
+    public Task A_connector_on_a_lossy_link_asks_for_lost_packets_again_and_keeps_nearly_every_frame() => _system.RunAsync(_output, async () =>
+    {
+        var meeting = await _system.Api.CreateMeetingAsync("us-east-1");
+        var presenter = await JoinAsync(meeting, "presenter");
+        await presenter.PublishAsync(width: 640, height: 360);
+        var bot = await _system.Api.CreateAttendeeAsync(meeting.MeetingId, "caption-bot", "Receive");
+
+        await using var session = new Session();
+        await session.ConnectAsync(new Uri(meeting.SignalingUrl), bot.JoinToken);
+        var streams = await WaitForStreamsAsync(session, "presenter");
+        int frames = 0;
+        await using var video = session.Subscribe(streams.Video, new SubscriberSettings { Format = VideoFormat.Yuv420P });
+        video.VideoReceived += (_, in _) => Interlocked.Increment(ref frames);
+        await WaitUntilAsync(() => Volatile.Read(ref frames) > 30, "30 decoded frames at the connector", () => $"{frames} frames");
+
+        var port = session.Client!.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] rule = ["OUTPUT", "-o", "lo", "-p", "udp", "--dport", port, "-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP"];
+        var (framesBefore, encodedBefore) = (Volatile.Read(ref frames), await FramesEncodedAsync(presenter));
+        var (nacksBefore, repairedBefore, lostBefore) = (session.Client.NacksSent, video.PacketsRepaired, video.PacketsLost);
+        await RepositoryTools.RunAsync("iptables", ["-A", .. rule], null);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await RepositoryTools.RunAsync("iptables", ["-D", .. rule], null);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // the last holes: repaired or given up
+        int delivered = Volatile.Read(ref frames) - framesBefore;
+        long encoded = await FramesEncodedAsync(presenter) - encodedBefore;
+        long nacks = session.Client.NacksSent - nacksBefore, repaired = video.PacketsRepaired - repairedBefore, lost = video.PacketsLost - lostBefore;
+        _output.WriteLine($"with 5 % loss for 10 s: {delivered} frames delivered of {encoded} encoded, {nacks} NACKs, {repaired} packets repaired, {lost} given up");
+        Assert.True(nacks > 0, "the connector never asked for a lost packet");
+        Assert.True(repaired > 0, "no lost packet was repaired");
+        Assert.True(delivered >= encoded * 0.8, $"the connector delivered {delivered} of the {encoded} frames the presenter encoded ({repaired} repaired, {lost} given up)");
+    });
+
+    private static Task<long> FramesEncodedAsync(MeetingPage page) => page.Page.EvaluateAsync<long>("""
+        async () => {
+          let frames = 0;
+          (await window.client.peerConnection.getStats()).forEach(s => { if (s.type === 'outbound-rtp' && s.kind === 'video') frames += s.framesEncoded || 0; });
+          return frames;
+        }
+        """);
+
     [Fact]
     public Task A_promoted_connector_is_seen_and_heard_by_the_presenter() => _system.RunAsync(_output, async () =>
     {
