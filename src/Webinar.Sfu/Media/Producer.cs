@@ -42,6 +42,15 @@ internal sealed class Producer
 
     public uint Ssrc { get; private set; }
 
+    /// <summary>
+    /// The rtx payload type (RFC 4588) the publisher retransmits this track with, its apt being <see cref="Codec"/>'s;
+    /// -1 when it negotiated none (it then resends on the media SSRC).
+    /// </summary>
+    public int RtxPayloadType { get; init; } = -1;
+
+    /// <summary>The SSRC of the publisher's retransmission stream for <see cref="Ssrc"/> (0: not known); a simulcast layer has its own.</summary>
+    public uint RtxSsrc { get; set; }
+
     public SourceCodec Codec { get; }
 
     public ProducerOwner Owner { get; }
