@@ -425,6 +425,26 @@ public sealed class WebRtcClient : IDisposable
         }
     }
 
+    /// <summary>Protects and sends one plain RTP packet exactly as given (tests of what the node does with odd packets). Sending thread.</summary>
+    internal bool SendPlainRtp(ReadOnlySpan<byte> packet)
+    {
+        var send = _sendRtp;
+        var remote = _remoteAddress;
+        if (!_srtpReady || send is null || remote is null || packet.Length > 1500 - SrtpSession.MaxOverhead)
+        {
+            return false;
+        }
+
+        packet.CopyTo(_sendBuffer);
+        if (send.ProtectRtp(_sendBuffer, packet.Length, out int protectedLength) != SrtpResult.Ok)
+        {
+            return false;
+        }
+
+        SendDatagram(_sendBuffer.AsSpan(0, protectedLength), remote);
+        return true;
+    }
+
     /// <summary>The plain RTP packet sent with this sequence number, while the NACK cache still holds it. Sending thread.</summary>
     internal bool TryGetSentPacket(ClientTrack track, ushort sequenceNumber, out ReadOnlySpan<byte> packet) =>
         track.Cache.TryGet(sequenceNumber, out packet);

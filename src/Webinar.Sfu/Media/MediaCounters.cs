@@ -87,6 +87,9 @@ internal sealed class MediaCounters
     /// </summary>
     public long RtxRepaired;
 
+    /// <summary>RTX packets restored but not needed: the node had the original already (a sender probing with old packets).</summary>
+    public long RtxDuplicates;
+
     /// <summary>
     /// RTX packets dropped: a payload shorter than the 2-byte OSN, a payload type that is no negotiated rtx (unknown
     /// apt), or a stream whose original is not known yet (counted in <see cref="Malformed"/> too).
@@ -121,6 +124,7 @@ internal sealed class MediaCounters
         Volatile.Read(ref TcpRefused),
         Volatile.Read(ref TcpBadFrames),
         Volatile.Read(ref RtxRepaired),
+        Volatile.Read(ref RtxDuplicates),
         Volatile.Read(ref RtxMalformed));
 }
 
@@ -152,6 +156,7 @@ internal sealed record MediaCountersSnapshot(
     long TcpRefused,
     long TcpBadFrames,
     long RtxRepaired,
+    long RtxDuplicates,
     long RtxMalformed)
 {
     /// <summary>Datagrams handled: ICE checks answered, DTLS records, authenticated RTP and RTCP.</summary>

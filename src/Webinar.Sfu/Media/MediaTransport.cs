@@ -316,7 +316,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>
     /// A packet on a publisher's RTX stream (RFC 4588 §4): restored in place as the packet it repeats (OSN as sequence
     /// number, the apt payload type, the media SSRC) and handled as that packet arriving late — it fills the NACKed hole,
-    /// and goes to the consumers, their NACK caches and relay links; never forwarded as it came. Padding-only packets
+    /// and goes to the consumers, their NACK caches and relay links; never forwarded as it came. One the node was not
+    /// missing (a sender probing with old packets on its RTX stream) goes no further. Padding-only packets
     /// (the publisher probing bandwidth on its RTX stream) count for transport-wide feedback and go no further. One
     /// whose payload cannot hold the OSN, whose payload type is not the rtx one negotiated for the producer's codec, or
     /// whose original stream is not known yet is dropped and counted.
@@ -354,9 +355,15 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
 
         counters.RtpReceived++;
-        counters.RtxRepaired++;
         OnRtpReceived(restored, nowMicros);
-        producer.OnRtp(original, restored, nowMicros);
+        if (producer.OnRecoveredRtp(original, restored, nowMicros))
+        {
+            counters.RtxRepaired++;
+        }
+        else
+        {
+            counters.RtxDuplicates++;
+        }
     }
 
     private static uint LayerRepairedBy(Producer producer, uint rtxSsrc)

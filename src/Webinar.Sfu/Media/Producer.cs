@@ -187,6 +187,23 @@ internal sealed class Producer
         }
     }
 
+    /// <summary>
+    /// A packet restored from the publisher's RTX stream: handled as <see cref="OnRtp"/> when it fills a hole the node
+    /// is still missing; false (and dropped) when the node has it already or gave up on it — a sender probing with old
+    /// packets on its RTX stream resends those, and subscribers were never missing them.
+    /// </summary>
+    public bool OnRecoveredRtp(Span<byte> packet, RtpPacket view, long nowMicros)
+    {
+        var nacks = IsSimulcast ? LayerOf(view.Ssrc)?.Nacks : Nacks;
+        if (nacks is null || !nacks.OnRecovered(view.SequenceNumber))
+        {
+            return false;
+        }
+
+        OnRtp(packet, view, nowMicros);
+        return true;
+    }
+
     public void OnSenderReport(uint ssrc, ulong ntp, uint rtp, long nowMicros)
     {
         if (IsSimulcast)

@@ -299,6 +299,63 @@ public sealed class NegotiationTests : IAsyncLifetime
         Assert.Equal([(byte)96], payloadTypes.Keys); // the viewer negotiated no rtx: nothing reached it as RTX
     }
 
+    [Fact]
+    public async Task Rtx_too_short_for_its_osn_or_of_an_unknown_payload_type_is_dropped_and_counted_and_a_resend_nobody_missed_goes_nowhere()
+    {
+        using var publisher = new WebRtcClient(new WebRtcClientOptions { OfferRtx = true });
+        var camera = publisher.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(publisher.CreateOffer(), CancellationToken.None);
+        Assert.True(publisher.TryApplyAnswer(published.Sdp!, out var error), error);
+        await publisher.ConnectedAsync(Patience);
+
+        using var receiver = new WebRtcClient();
+        receiver.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(receiver.CreateOffer(), CancellationToken.None);
+        long received = 0;
+        receiver.RtpReceived = (_, _) => Interlocked.Increment(ref received);
+        Assert.True(receiver.TryApplyAnswer(answer.Sdp!, out error), error);
+        await receiver.ConnectedAsync(Patience);
+        var deadline = DateTime.UtcNow + Patience;
+        while (Interlocked.Read(ref received) < 10)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the viewer got no video");
+            publisher.SendVideoFrame(camera, 1200);
+            await Task.Delay(30);
+        }
+
+        var counters = _worker.Counters;
+        var malformedBefore = counters.Malformed;
+        Assert.True(publisher.TryGetSentPacket(camera, (ushort)(camera.SequenceNumber - 1), out var last));
+        var resend = new byte[1500];
+        Assert.True(RtxPacket.TryWrap(last, resend, 97, 1, camera.RtxSsrc, out var resendLength));
+        byte[] oneByte = [0x80, 97, 0, 2, .. resend.AsSpan(4, 8), 0x42]; // no extensions: a 1-byte payload, no room for the OSN
+        var unknownApt = resend[..resendLength];
+        unknownApt[1] = 98;
+        unknownApt[3] = 3;
+        byte[] padding = [0xA0, 97, 0, 4, .. resend.AsSpan(4, 8), 0, 0, 0, 4];
+        var viewerBefore = Interlocked.Read(ref received);
+
+        Assert.True(publisher.SendPlainRtp(oneByte));
+        Assert.True(publisher.SendPlainRtp(unknownApt));
+        Assert.True(publisher.SendPlainRtp(padding));
+        resend[3] = 5;
+        Assert.True(publisher.SendPlainRtp(resend.AsSpan(0, resendLength))); // the last packet again: the node has it
+        while (counters.RtxMalformed < 2 || counters.RtxDuplicates < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{counters.RtxMalformed} malformed, {counters.RtxDuplicates} duplicates");
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(2, counters.RtxMalformed);
+        Assert.Equal(2, counters.Malformed - malformedBefore);
+        Assert.Equal(1, counters.RtxDuplicates);
+        Assert.Equal(0, counters.RtxRepaired);
+        Assert.Equal(viewerBefore, Interlocked.Read(ref received)); // nothing of it reached the viewer
+    }
+
     /// <summary>Every sequence number between the lowest and the highest was received (no wrap in these short runs).</summary>
     private static bool Contiguous(ICollection<ushort> seqs)
     {
