@@ -29,6 +29,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private readonly List<Producer> _simulcastProducers = [];
     private readonly Dictionary<uint, Producer> _layerProducers = [];
     private readonly Dictionary<uint, Producer> _retransmissionStreams = [];
+    private int _producersWithRtx;
     private long _nextReport;
     private SrtpSession? _srtpIn;
     private SrtpSession? _srtpOut;
@@ -85,6 +86,11 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>Adds a producer; one with SSRC 0 (its m= line named none) is bound to the first packet that matches it.</summary>
     public void AddProducer(Producer producer)
     {
+        if (producer.RtxPayloadType >= 0)
+        {
+            _producersWithRtx++;
+        }
+
         if (producer.IsSimulcast)
         {
             _simulcastProducers.Add(producer);
@@ -109,6 +115,12 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     public void RemoveProducer(Producer producer)
     {
         ForgetRetransmissionStreams(producer);
+        if (producer.RtxPayloadType >= 0 && (_simulcastProducers.Contains(producer) || _unboundProducers.Contains(producer)
+                || (_producersBySsrc.TryGetValue(producer.Ssrc, out var known) && known == producer)))
+        {
+            _producersWithRtx--;
+        }
+
         if (_simulcastProducers.Remove(producer))
         {
             foreach (var layer in producer.Layers)
@@ -244,10 +256,12 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         // Only SSRCs the peer negotiated get SRTP state or decryption work (the SSRC is in the clear); an unknown one
         // only while a producer negotiated without a=ssrc waits to learn its SSRC from an authenticated packet.
+        // SSRC 0: a sender that negotiated rtx (libwebrtc) probes bandwidth with padding on SSRC 0 before its video starts.
         Producer? producer = null;
         if (datagram.Length < RtpPacket.FixedHeaderLength
             || (!TryGetReceiving(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out producer)
                 && !_retransmissionStreams.ContainsKey(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]))
+                && !(_producersWithRtx > 0 && BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]) == 0)
                 && _unboundProducers.Count == 0 && !HasUnboundLayers()))
         {
             Node.Counters.UnknownSsrc++;
@@ -264,6 +278,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         if (!RtpPacket.TryParse(packet, out var view))
         {
             Node.Counters.Malformed++;
+            return;
+        }
+
+        if (producer is null && view.Ssrc == 0 && view.Payload.Length == 0 && view.HasPadding)
+        {
+            // A bandwidth probe: it counts for the sender's transport-wide feedback and goes no further.
+            Node.Counters.RtpReceived++;
+            OnRtpReceived(view, Node.NowMicros());
             return;
         }
 
@@ -324,26 +346,30 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// </summary>
     private void OnRetransmission(Span<byte> packet, RtpPacket view, Producer producer)
     {
+        // Whatever it carries, the sender sent it: it counts for the sender's transport-wide feedback (its bandwidth
+        // estimate), also padding probes on a layer's RTX stream while the layer itself is off.
         var counters = Node.Counters;
-        var mediaSsrc = producer.IsSimulcast ? LayerRepairedBy(producer, view.Ssrc) : producer.Ssrc;
-        if (view.PayloadType != producer.RtxPayloadType || mediaSsrc == 0)
+        var nowMicros = Node.NowMicros();
+        OnRtpReceived(view, nowMicros);
+        if (view.PayloadType != producer.RtxPayloadType)
         {
             counters.Malformed++;
             counters.RtxMalformed++;
             return;
         }
 
-        var nowMicros = Node.NowMicros();
-        switch (RtxPacket.TryUnwrap(packet, (byte)producer.Codec.PayloadType, mediaSsrc, out var offset, out var length))
+        if (view.Payload.Length == 0 && view.HasPadding)
         {
-            case RtxUnwrapResult.Padding:
-                counters.RtpReceived++;
-                OnRtpReceived(view, nowMicros);
-                return;
-            case RtxUnwrapResult.Malformed:
-                counters.Malformed++;
-                counters.RtxMalformed++;
-                return;
+            counters.RtpReceived++;
+            return;
+        }
+
+        var mediaSsrc = producer.IsSimulcast ? LayerRepairedBy(producer, view.Ssrc) : producer.Ssrc;
+        if (mediaSsrc == 0 || RtxPacket.TryUnwrap(packet, (byte)producer.Codec.PayloadType, mediaSsrc, out var offset, out var length) != RtxUnwrapResult.Repaired)
+        {
+            counters.Malformed++;
+            counters.RtxMalformed++;
+            return;
         }
 
         var original = packet.Slice(offset, length);
@@ -355,7 +381,6 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
 
         counters.RtpReceived++;
-        OnRtpReceived(restored, nowMicros);
         if (producer.OnRecoveredRtp(original, restored, nowMicros))
         {
             counters.RtxRepaired++;
@@ -844,6 +869,7 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         _simulcastProducers.Clear();
         _layerProducers.Clear();
         _retransmissionStreams.Clear();
+        _producersWithRtx = 0;
         _srtpIn?.Dispose();
         _srtpOut?.Dispose();
         _srtpIn = null;
