@@ -300,7 +300,7 @@ public sealed class NegotiationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rtx_too_short_for_its_osn_or_of_an_unknown_payload_type_is_dropped_and_counted_and_a_resend_nobody_missed_goes_nowhere()
+    public async Task Rtx_too_short_for_its_osn_or_of_an_unknown_payload_type_is_dropped_and_counted_and_padding_or_a_resend_nobody_missed_goes_nowhere()
     {
         using var publisher = new WebRtcClient(new WebRtcClientOptions { OfferRtx = true });
         var camera = publisher.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
@@ -335,11 +335,14 @@ public sealed class NegotiationTests : IAsyncLifetime
         unknownApt[1] = 98;
         unknownApt[3] = 3;
         byte[] padding = [0xA0, 97, 0, 4, .. resend.AsSpan(4, 8), 0, 0, 0, 4];
+        byte[] probe = [0xA0, 97, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]; // libwebrtc's bandwidth probe on SSRC 0
         var viewerBefore = Interlocked.Read(ref received);
+        var unknownBefore = counters.UnknownSsrc;
 
         Assert.True(publisher.SendPlainRtp(oneByte));
         Assert.True(publisher.SendPlainRtp(unknownApt));
         Assert.True(publisher.SendPlainRtp(padding));
+        Assert.True(publisher.SendPlainRtp(probe));
         resend[3] = 5;
         Assert.True(publisher.SendPlainRtp(resend.AsSpan(0, resendLength))); // the last packet again: the node has it
         while (counters.RtxMalformed < 2 || counters.RtxDuplicates < 1)
@@ -353,6 +356,7 @@ public sealed class NegotiationTests : IAsyncLifetime
         Assert.Equal(2, counters.Malformed - malformedBefore);
         Assert.Equal(1, counters.RtxDuplicates);
         Assert.Equal(0, counters.RtxRepaired);
+        Assert.Equal(unknownBefore, counters.UnknownSsrc); // the padding and the probe were taken, not refused
         Assert.Equal(viewerBefore, Interlocked.Read(ref received)); // nothing of it reached the viewer
     }
 
