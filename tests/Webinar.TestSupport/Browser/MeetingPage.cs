@@ -49,8 +49,8 @@ public sealed class MeetingPage
         """;
 
     private const string PublishScript = """
-        async (simulcast) => {
-          const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 30 } });
+        async ([simulcast, width, height]) => {
+          const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width, height, frameRate: 30 } });
           window.localStream = stream;
           await window.client.publish(stream, { simulcast });
           return stream.getVideoTracks()[0].getSettings().width;
@@ -132,7 +132,9 @@ public sealed class MeetingPage
     public Task<string[]> SignalingFramesAsync() => Page.EvaluateAsync<string[]>("() => window.signalingFrames");
 
     /// <summary>Publishes the fake camera and microphone; returns the camera's width.</summary>
-    public Task<int> PublishAsync(bool simulcast = false) => Page.EvaluateAsync<int>(PublishScript, simulcast);
+    /// <summary>Publishes the fake camera (1280x720 unless told) and microphone; returns the camera's width.</summary>
+    public Task<int> PublishAsync(bool simulcast = false, int width = 1280, int height = 720) =>
+        Page.EvaluateAsync<int>(PublishScript, new object[] { simulcast, width, height });
 
     /// <summary>
     /// Asks the browser to keep the camera's resolution when it is short of CPU (dropping frames instead), as a
@@ -167,7 +169,8 @@ public sealed class MeetingPage
           const out = [];
           (await window.client.peerConnection.getStats()).forEach(s => {
             if (s.type === 'candidate-pair' && s.nominated) out.push(`available=${s.availableOutgoingBitrate} rtt=${s.currentRoundTripTime}`);
-            if (s.type === 'outbound-rtp' && s.kind === 'video') out.push(`target=${s.targetBitrate} size=${s.frameWidth}x${s.frameHeight} fps=${s.framesPerSecond} limited-by=${s.qualityLimitationReason} encoder=${s.encoderImplementation}`);
+            if (s.type === 'outbound-rtp' && s.kind === 'video') out.push(`target=${s.targetBitrate} size=${s.frameWidth}x${s.frameHeight} fps=${s.framesPerSecond} limited-by=${s.qualityLimitationReason} encoder=${s.encoderImplementation} plis=${s.pliCount} nacks=${s.nackCount} resent=${s.retransmittedPacketsSent}/${s.packetsSent} keyframes=${s.keyFramesEncoded}`);
+            if (s.type === 'remote-inbound-rtp' && s.kind === 'video') out.push(`remote: lost=${s.packetsLost} fraction=${s.fractionLost} rtt=${s.roundTripTime}`);
           });
           return out.join('; ');
         }
@@ -192,9 +195,12 @@ public sealed class MeetingPage
     /// <summary>Total video bytes this page has sent.</summary>
     public Task<long> VideoBytesSentAsync() => Page.EvaluateAsync<long>(SentBytesScript);
 
-    /// <summary>Milliseconds from the start of join to the first rendered video frame, or null before one.</summary>
-    public Task<double?> MillisecondsToFirstFrameAsync() =>
-        Page.EvaluateAsync<double?>("window.firstFrameAt === null ? null : window.firstFrameAt - window.joinStartedAt");
+    /// <summary>Waits until the page has presented its first received video frame; milliseconds from the start of join.</summary>
+    public async Task<double> WaitForFirstPresentedFrameAsync(TimeSpan timeout)
+    {
+        await Page.WaitForFunctionAsync("window.firstFrameAt !== null", null, new PageWaitForFunctionOptions { Timeout = (float)timeout.TotalMilliseconds, PollingInterval = 50 });
+        return await Page.EvaluateAsync<double>("window.firstFrameAt - window.joinStartedAt");
+    }
 
     public Task<string[]> PresenceAsync() => Page.EvaluateAsync<string[]>("window.presence");
 
