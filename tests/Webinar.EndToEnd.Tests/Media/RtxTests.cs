@@ -82,6 +82,14 @@ public sealed class RtxTests(WebinarSystemFixture system, ChromiumFixture chromi
             "the lossy viewer to decode and receive retransmissions");
         var later = await WaitForAsync(viewer, s => s.FramesDecoded > first.FramesDecoded + 60, "the lossy viewer to keep decoding");
         _output.WriteLine($"lossy viewer: {later}; forwarder dropped {forwarder.Dropped} of {forwarder.Forwarded + forwarder.Dropped} datagrams");
+        using (var http = new HttpClient())
+        {
+            var media = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://{node.Address}:{node.WsPort}/diagnostics/media"))).RootElement;
+            _output.WriteLine($"node: nacksAnswered {media.GetProperty("nacksAnswered")}, retransmissionsRepeated {media.GetProperty("retransmissionsRepeated")}, "
+                + $"retransmissionsOverBudget {media.GetProperty("retransmissionsOverBudget")}, rtxRepaired {media.GetProperty("rtxRepaired")}, "
+                + $"rtxDuplicates {media.GetProperty("rtxDuplicates")}, rtxMalformed {media.GetProperty("rtxMalformed")}");
+            Assert.True(media.GetProperty("nacksAnswered").GetInt64() > 0, "the node answered no NACK");
+        }
 
         // What the viewer negotiated: rtx for VP8 and the RTX SSRC paired with the video's in an FID group.
         var answers = await viewer.Page.EvaluateAsync<string[]>("() => window.remoteDescriptions");
