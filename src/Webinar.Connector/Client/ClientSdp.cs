@@ -31,7 +31,7 @@ internal static class ClientSdp
     public const byte OfferAbsSendTimeId = 2;
     public const byte OfferTransportCcId = 3;
 
-    public static SessionDescription BuildOffer(ClientSdpIdentity identity, IReadOnlyList<ClientTrack> tracks)
+    public static SessionDescription BuildOffer(ClientSdpIdentity identity, IReadOnlyList<ClientTrack> tracks, bool offerRtx = false)
     {
         var sdp = NewSession(identity);
         foreach (var track in tracks)
@@ -41,10 +41,22 @@ internal static class ClientSdp
             var codec = track.Kind == ClientMediaKind.Audio ? Opus(track.PayloadType) : Vp8(track.PayloadType);
             media.Formats.Add(track.PayloadType.ToString(CultureInfo.InvariantCulture));
             media.Codecs.Add(codec);
+            var rtx = offerRtx && track.Kind == ClientMediaKind.Video;
+            if (rtx)
+            {
+                media.Formats.Add(ClientTrack.DefaultPayloadTypeRtx.ToString(CultureInfo.InvariantCulture));
+                media.Codecs.Add(new SdpCodec(ClientTrack.DefaultPayloadTypeRtx)
+                {
+                    Name = SdpRtx.CodecName,
+                    ClockRate = 90000,
+                    Fmtp = "apt=" + track.PayloadType.ToString(CultureInfo.InvariantCulture),
+                });
+            }
+
             media.Extensions.Add(new SdpExtmap(OfferMidId, null, RtpExtensionUris.Mid));
             media.Extensions.Add(new SdpExtmap(OfferAbsSendTimeId, null, RtpExtensionUris.AbsSendTime));
             media.Extensions.Add(new SdpExtmap(OfferTransportCcId, null, RtpExtensionUris.TransportWideSequenceNumber));
-            AddSendingSsrc(media, track, identity.Cname);
+            AddSendingSsrc(media, track, identity.Cname, rtx);
             sdp.Media.Add(media);
         }
 
@@ -250,6 +262,7 @@ internal static class ClientSdp
             }
 
             track.PayloadType = (byte)payloadType;
+            track.RtxPayloadType = SdpRtx.TryGetPayloadType(media, payloadType, out var rtxPayloadType) ? rtxPayloadType : -1;
             track.RemoteSsrcs = RemoteSsrcs(media);
             bool remoteSends = media.Direction is SdpDirection.SendOnly or SdpDirection.SendRecv;
             bool remoteReceives = media.Direction is SdpDirection.RecvOnly or SdpDirection.SendRecv;
@@ -350,7 +363,7 @@ internal static class ClientSdp
         return media;
     }
 
-    private static void AddSendingSsrc(MediaDescription media, ClientTrack track, string cname)
+    private static void AddSendingSsrc(MediaDescription media, ClientTrack track, string cname, bool rtx = false)
     {
         if (!track.Sends)
         {
@@ -363,6 +376,14 @@ internal static class ClientSdp
         ssrc.Attributes.Add(new SdpAttribute("cname", cname));
         ssrc.Attributes.Add(new SdpAttribute("msid", msid));
         media.Ssrcs.Add(ssrc);
+        if (rtx && track.RtxSsrc != 0)
+        {
+            media.SsrcGroups.Add(new SdpSsrcGroup("FID", [track.Ssrc, track.RtxSsrc]));
+            var repair = new SdpSsrc(track.RtxSsrc);
+            repair.Attributes.Add(new SdpAttribute("cname", cname));
+            repair.Attributes.Add(new SdpAttribute("msid", msid));
+            media.Ssrcs.Add(repair);
+        }
     }
 
     private static SdpCodec Opus(int payloadType)

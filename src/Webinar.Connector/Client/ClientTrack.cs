@@ -30,6 +30,9 @@ public sealed class ClientTrack
     internal const int DefaultPayloadTypeAudio = 111;
     internal const int DefaultPayloadTypeVideo = 96;
 
+    /// <summary>The rtx payload type (RFC 4588) offered for VP8 when <see cref="WebRtcClientOptions.OfferRtx"/>.</summary>
+    internal const int DefaultPayloadTypeRtx = 97;
+
     internal ClientTrack(string mid, ClientMediaKind kind, ClientTrackDirection direction, uint ssrc, string streamId, string trackId)
     {
         Mid = mid;
@@ -44,7 +47,17 @@ public sealed class ClientTrack
         Cache = new RtpPacketCache(kind == ClientMediaKind.Audio ? 512 : 2048);
         SequenceNumber = (ushort)Random.Shared.Next(0, 0x8000);
         Timestamp = (uint)Random.Shared.Next();
+        RtxSsrc = kind == ClientMediaKind.Video ? RtpSsrc.NewRandom() : 0;
+        RtxSequenceNumber = (ushort)Random.Shared.Next(0, 0x8000);
     }
+
+    /// <summary>The retransmission SSRC this track offers with rtx (video), paired with <see cref="Ssrc"/> in an FID group.</summary>
+    public uint RtxSsrc { get; }
+
+    /// <summary>The rtx payload type the answer accepted for this track's codec; -1: retransmissions go on <see cref="Ssrc"/>.</summary>
+    public int RtxPayloadType { get; internal set; } = -1;
+
+    internal ushort RtxSequenceNumber;
 
     public string Mid { get; }
 

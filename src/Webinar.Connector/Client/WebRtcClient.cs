@@ -69,6 +69,7 @@ public sealed class WebRtcClient : IDisposable
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly NackRequestQueue _nacks = new();
     private readonly ConcurrentQueue<uint> _keyframeRequests = new();
+    private readonly ConcurrentQueue<(uint Ssrc, ushort SequenceNumber)> _nackRequests = new();
     private readonly Dictionary<uint, ReceivedStats> _receivedBySsrc = [];
     private readonly ReportBlock[] _reportBlocks = new ReportBlock[ReportBlock.MaxPerReport];
     private readonly ushort[] _nackScratch = new ushort[512];
@@ -211,7 +212,7 @@ public sealed class WebRtcClient : IDisposable
             throw new InvalidOperationException("Add at least one track before making an offer.");
         }
 
-        return SdpWriter.Write(ClientSdp.BuildOffer(_identity, _tracks));
+        return SdpWriter.Write(ClientSdp.BuildOffer(_identity, _tracks, _options.OfferRtx));
     }
 
     /// <summary>
@@ -291,6 +292,12 @@ public sealed class WebRtcClient : IDisposable
 
     /// <summary>Asks the sender of <paramref name="remoteSsrc"/> for a key frame: a PLI goes out within ~10 ms. Any thread.</summary>
     public void RequestKeyframe(uint remoteSsrc) => _keyframeRequests.Enqueue(remoteSsrc);
+
+    /// <summary>
+    /// Asks the sender of <paramref name="remoteSsrc"/> to resend one packet: a generic NACK (RFC 4585 §6.2.1) goes out
+    /// within ~10 ms. The client's own receive path asks for nothing by itself; this is for tests of the sender. Any thread.
+    /// </summary>
+    public void RequestRetransmission(uint remoteSsrc, ushort sequenceNumber) => _nackRequests.Enqueue((remoteSsrc, sequenceNumber));
 
     /// <summary>Sends one synthetic 20 ms Opus packet (about 100 bytes) on an audio track. Sending thread.</summary>
     public bool SendAudio(ClientTrack track)
@@ -420,6 +427,26 @@ public sealed class WebRtcClient : IDisposable
         {
             RetransmitRequested(send, remote);
         }
+    }
+
+    /// <summary>Protects and sends one plain RTP packet exactly as given (tests of what the node does with odd packets). Sending thread.</summary>
+    internal bool SendPlainRtp(ReadOnlySpan<byte> packet)
+    {
+        var send = _sendRtp;
+        var remote = _remoteAddress;
+        if (!_srtpReady || send is null || remote is null || packet.Length > 1500 - SrtpSession.MaxOverhead)
+        {
+            return false;
+        }
+
+        packet.CopyTo(_sendBuffer);
+        if (send.ProtectRtp(_sendBuffer, packet.Length, out int protectedLength) != SrtpResult.Ok)
+        {
+            return false;
+        }
+
+        SendDatagram(_sendBuffer.AsSpan(0, protectedLength), remote);
+        return true;
     }
 
     /// <summary>The plain RTP packet sent with this sequence number, while the NACK cache still holds it. Sending thread.</summary>
@@ -625,6 +652,15 @@ public sealed class WebRtcClient : IDisposable
                     SendRtcp(nackLength, remote);
                     Interlocked.Increment(ref _nacksSent);
                 }
+            }
+        }
+
+        while (_nackRequests.TryDequeue(out var nack))
+        {
+            uint sender = _receivedBySsrc.TryGetValue(nack.Ssrc, out var source) && source.Track is { } receiving ? receiving.Ssrc : SenderSsrc();
+            if (RtcpGenericNack.TryWrite(_controlBuffer, sender, nack.Ssrc, [nack.SequenceNumber], out int nackLength))
+            {
+                SendRtcp(nackLength, remote);
             }
         }
 
@@ -934,8 +970,22 @@ public sealed class WebRtcClient : IDisposable
                 continue;
             }
 
-            cached.CopyTo(_sendBuffer);
-            int length = cached.Length;
+            int length;
+            if (track.RtxPayloadType >= 0)
+            {
+                // RFC 4588 §4: on the RTX stream, its own sequence number, the OSN before the original payload.
+                if (!RtxPacket.TryWrap(cached, _sendBuffer.AsSpan(0, _sendBuffer.Length - SrtpSession.MaxOverhead), (byte)track.RtxPayloadType,
+                        track.RtxSequenceNumber++, track.RtxSsrc, out length))
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                cached.CopyTo(_sendBuffer);
+                length = cached.Length;
+            }
+
             byte twccId = _remote!.Extensions.TransportSequenceNumber;
             if (twccId != 0 && RtpPacket.TryParse(_sendBuffer.AsSpan(0, length), out var packet))
             {

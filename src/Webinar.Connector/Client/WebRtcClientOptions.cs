@@ -54,6 +54,12 @@ public sealed record WebRtcClientOptions
     public bool SendNacks { get; init; } = true;
 
     /// <summary>
+    /// Offer rtx (RFC 4588, payload type 97, apt=96) on video tracks, with an FID group for a sending one: when the
+    /// answer accepts it, NACKed packets are resent on the track's RTX stream. Off by default.
+    /// </summary>
+    public bool OfferRtx { get; init; }
+
+    /// <summary>
     /// Load generators: serve this client's socket and timers from the shared threads of a
     /// <see cref="ClientReceiveGroup"/> instead of a receive thread of its own.
     /// </summary>

@@ -149,7 +149,30 @@ public sealed class NackGenerator
     }
 
     /// <summary>Binary search: the ring is in ascending order, removed entries keep their numbers.</summary>
-    private void Remove(long extended)
+    /// <summary>
+    /// A retransmission arrived (RFC 4588): true when it is news — a number still missing (no longer asked for), or one
+    /// beyond the highest seen (recorded as <see cref="OnPacket"/> would); false for a number already received or given
+    /// up, which a sender probing with old packets on its RTX stream resends and nobody needs again.
+    /// </summary>
+    public bool OnRecovered(ushort sequenceNumber)
+    {
+        if (_highest == long.MinValue)
+        {
+            OnPacket(sequenceNumber);
+            return true;
+        }
+
+        long extended = _unwrapper.Unwrap(sequenceNumber);
+        if (extended > _highest)
+        {
+            OnPacket(sequenceNumber);
+            return true;
+        }
+
+        return Remove(extended);
+    }
+
+    private bool Remove(long extended)
     {
         int low = 0, high = _size - 1;
         while (low <= high)
@@ -164,9 +187,10 @@ public sealed class NackGenerator
                     _retries[at] = Removed;
                     _count--;
                     TrimRemoved();
+                    return true;
                 }
 
-                return;
+                return false;
             }
 
             if (value < extended)
@@ -178,6 +202,8 @@ public sealed class NackGenerator
                 high = mid - 1;
             }
         }
+
+        return false;
     }
 
     /// <summary>Drops the oldest entry; true when it was still missing.</summary>

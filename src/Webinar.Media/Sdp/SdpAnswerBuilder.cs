@@ -7,7 +7,8 @@ namespace Webinar.Media.Sdp;
 /// <summary>
 /// Builds the node's answer to a browser's Unified Plan offer: ice-lite, one BUNDLE transport (one ufrag, pwd,
 /// sha-256 fingerprint, setup:passive, rtcp-mux, rtcp-rsize, one host candidate), Opus for audio, VP8 (or H264
-/// when VP8 is absent) for video, simulcast received by RID (<see cref="SdpSimulcast"/>), no RTX, and only the header extensions and feedback the node implements,
+/// when VP8 is absent) for video with its RTX payload type when offered (<see cref="SdpRtx"/>), simulcast received by RID
+/// (<see cref="SdpSimulcast"/>), and only the header extensions and feedback the node implements,
 /// keeping the offer's payload types and extension ids. Never throws on a bad offer.
 /// </summary>
 public static class SdpAnswerBuilder
@@ -210,6 +211,16 @@ public static class SdpAnswerBuilder
         }
 
         media.Codecs.Add(answered);
+
+        // RTX (RFC 4588) for the chosen video codec when the offer has it: retransmissions both ways then go on their
+        // own SSRC and payload type. Without it the node retransmits on the media SSRC, as before.
+        var rtx = offered.Kind == "video" ? SdpRtx.FindFor(offered, codec) : null;
+        if (rtx is not null)
+        {
+            media.Formats.Add(rtx.PayloadType.ToString(CultureInfo.InvariantCulture));
+            media.Codecs.Add(new SdpCodec(rtx.PayloadType) { Name = SdpRtx.CodecName, ClockRate = rtx.ClockRate, Fmtp = $"apt={codec.PayloadType.ToString(CultureInfo.InvariantCulture)}" });
+        }
+
         // The RID element is accepted on every video section, simulcast or not: Chromium offers a later simulcast
         // section (a presenter who starts publishing after joining) only with extensions the session negotiated,
         // and refuses its own offer when the RID element is missing from it.
@@ -217,7 +228,8 @@ public static class SdpAnswerBuilder
         {
             if ((SupportedExtensions.Contains(extension.Uri, StringComparer.OrdinalIgnoreCase)
                     && (extension.Uri != RtpExtensionUris.AudioLevel || offered.Kind == "audio"))
-                || (extension.Uri == RtpExtensionUris.Rid && offered.Kind == "video"))
+                || (extension.Uri == RtpExtensionUris.Rid && offered.Kind == "video")
+                || (extension.Uri == RtpExtensionUris.RepairedRid && rtx is not null))
             {
                 media.Extensions.Add(new SdpExtmap(extension.Id, null, extension.Uri));
             }
@@ -261,6 +273,15 @@ public static class SdpAnswerBuilder
             ssrc.Attributes.Add(new SdpAttribute("cname", outgoing.Cname));
             ssrc.Attributes.Add(new SdpAttribute("msid", msid));
             media.Ssrcs.Add(ssrc);
+            if (rtx is not null && outgoing.RtxSsrc != 0 && outgoing.RtxSsrc != outgoing.Ssrc)
+            {
+                // RFC 5576 §4.2 / RFC 4588 §8.3: the retransmission stream, paired with the stream it repairs.
+                media.SsrcGroups.Add(new SdpSsrcGroup("FID", [outgoing.Ssrc, outgoing.RtxSsrc]));
+                var repair = new SdpSsrc(outgoing.RtxSsrc);
+                repair.Attributes.Add(new SdpAttribute("cname", outgoing.Cname));
+                repair.Attributes.Add(new SdpAttribute("msid", msid));
+                media.Ssrcs.Add(repair);
+            }
         }
 
         return media;

@@ -35,8 +35,14 @@ public sealed record SdpAnswerParameters(
     public IReadOnlyList<SdpCandidate>? Candidates { get; init; }
 }
 
-/// <summary>A stream the node sends: written as a=msid and a=ssrc cname/msid lines in the answer.</summary>
-public sealed record SdpOutgoingStream(uint Ssrc, string Cname, string StreamId, string TrackId);
+/// <summary>
+/// A stream the node sends: written as a=msid and a=ssrc cname/msid lines in the answer. <see cref="RtxSsrc"/> (0:
+/// none) is its retransmission stream, written with an a=ssrc-group:FID when the section negotiated rtx.
+/// </summary>
+public sealed record SdpOutgoingStream(uint Ssrc, string Cname, string StreamId, string TrackId)
+{
+    public uint RtxSsrc { get; init; }
+}
 
 /// <summary>The transport parameters of the remote side, read from its SDP (the BUNDLE transport).</summary>
 public sealed record SdpRemoteTransport(string IceUfrag, string IcePwd, DtlsFingerprint Fingerprint, string Setup);

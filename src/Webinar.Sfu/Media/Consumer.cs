@@ -10,7 +10,9 @@ namespace Webinar.Sfu.Media;
 /// extension ids, cached for NACKs, then protected and sent by the subscriber's transport. Video toward a browser waits
 /// for a keyframe before the first packet, so a late joiner's decoder starts clean; a relay link forwards everything
 /// and leaves that to the consumers on the far node. Of a simulcast producer it sends one layer at a time
-/// (<see cref="Layers"/>, switched at keyframes; VP8 PictureID and TL0PICIDX renumbered with it). Loop thread only.
+/// (<see cref="Layers"/>, switched at keyframes; VP8 PictureID and TL0PICIDX renumbered with it). A subscriber that
+/// negotiated rtx (<see cref="Rtx"/>) gets its retransmissions on the consumer's RTX stream (RFC 4588), others on the
+/// media SSRC. Loop thread only.
 /// </summary>
 internal sealed class Consumer : IDisposable
 {
@@ -23,6 +25,7 @@ internal sealed class Consumer : IDisposable
     private readonly Vp8PictureRewriter? _vp8;
     private bool _waitingForKeyframe;
     private uint _timestampOffset;
+    private ushort _rtxSequenceNumber;
 
     public Consumer(
         Producer producer,
@@ -33,7 +36,8 @@ internal sealed class Consumer : IDisposable
         RtpExtensionIdMap extensions,
         TimeProvider time,
         bool waitForKeyframe = true,
-        int? pinnedLayer = null)
+        int? pinnedLayer = null,
+        ConsumerRtx? rtx = null)
     {
         Producer = producer;
         Transport = transport;
@@ -45,6 +49,8 @@ internal sealed class Consumer : IDisposable
             (ushort)Random.Shared.Next(0, 0x8000), (uint)Random.Shared.Next());
         _cache = new RtpPacketCache(producer.Kind == MediaKind.Video ? transport.Retransmission.VideoCacheSize : transport.Retransmission.AudioCacheSize);
         _resends = new RetransmissionLimiter(_cache.Capacity, time, transport.Retransmission);
+        Rtx = rtx;
+        _rtxSequenceNumber = (ushort)Random.Shared.Next(0, 0x8000);
         _gateOnKeyframe = waitForKeyframe && producer.Kind == MediaKind.Video;
         _waitingForKeyframe = _gateOnKeyframe;
         if (producer.IsSimulcast)
@@ -155,6 +161,12 @@ internal sealed class Consumer : IDisposable
     public uint Ssrc { get; }
 
     public byte PayloadType { get; }
+
+    /// <summary>The retransmission stream the subscriber negotiated (SSRC and rtx payload type); null: resend on <see cref="Ssrc"/>.</summary>
+    public ConsumerRtx? Rtx { get; }
+
+    /// <summary>Retransmissions sent as RTX packets.</summary>
+    public long RtxPacketsSent { get; private set; }
 
     public bool IsClosed { get; private set; }
 
@@ -323,8 +335,25 @@ internal sealed class Consumer : IDisposable
             }
 
             var buffer = Transport.SendBuffer;
-            stored.CopyTo(buffer);
-            Transport.SendRtp(buffer, stored.Length);
+            if (Rtx is { } rtx)
+            {
+                // RFC 4588 §4: the RTX stream's own SSRC, payload type and next sequence number; the OSN, then the payload.
+                if (!RtxPacket.TryWrap(stored, buffer[..(buffer.Length - Webinar.Media.Srtp.SrtpSession.MaxOverhead)], rtx.PayloadType,
+                        _rtxSequenceNumber, rtx.Ssrc, out var length))
+                {
+                    continue;
+                }
+
+                _rtxSequenceNumber++;
+                RtxPacketsSent++;
+                Transport.SendRtp(buffer, length);
+            }
+            else
+            {
+                stored.CopyTo(buffer);
+                Transport.SendRtp(buffer, stored.Length);
+            }
+
             sent++;
         }
 
@@ -379,6 +408,9 @@ internal sealed class Consumer : IDisposable
         _cache.Dispose();
     }
 }
+
+/// <summary>A consumer's retransmission stream (RFC 4588, SSRC-multiplexed): its SSRC and the rtx payload type whose apt is the consumer's.</summary>
+internal readonly record struct ConsumerRtx(uint Ssrc, byte PayloadType);
 
 /// <summary>What one NACK made a consumer do: packets resent, and requests refused as repeats or over budget.</summary>
 internal readonly record struct RetransmitResult(int Sent, int Repeated, int OverBudget);

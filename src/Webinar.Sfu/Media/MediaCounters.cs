@@ -81,6 +81,21 @@ internal sealed class MediaCounters
     /// <summary>ICE-TCP frames (RFC 4571) that were empty or longer than the node accepts: skipped.</summary>
     public long TcpBadFrames;
 
+    /// <summary>
+    /// Retransmissions received on a publisher's RTX stream (RFC 4588) and restored as the original packet (counted in
+    /// <see cref="RtpReceived"/> too).
+    /// </summary>
+    public long RtxRepaired;
+
+    /// <summary>RTX packets restored but not needed: the node had the original already (a sender probing with old packets).</summary>
+    public long RtxDuplicates;
+
+    /// <summary>
+    /// RTX packets dropped: a payload shorter than the 2-byte OSN, a payload type that is no negotiated rtx (unknown
+    /// apt), or a stream whose original is not known yet (counted in <see cref="Malformed"/> too).
+    /// </summary>
+    public long RtxMalformed;
+
     public MediaCountersSnapshot Snapshot() => new(
         Volatile.Read(ref DatagramsReceived),
         Volatile.Read(ref DatagramsSent),
@@ -107,7 +122,10 @@ internal sealed class MediaCounters
         Volatile.Read(ref SpoofedChecks),
         Volatile.Read(ref TcpAccepted),
         Volatile.Read(ref TcpRefused),
-        Volatile.Read(ref TcpBadFrames));
+        Volatile.Read(ref TcpBadFrames),
+        Volatile.Read(ref RtxRepaired),
+        Volatile.Read(ref RtxDuplicates),
+        Volatile.Read(ref RtxMalformed));
 }
 
 internal sealed record MediaCountersSnapshot(
@@ -136,7 +154,10 @@ internal sealed record MediaCountersSnapshot(
     long SpoofedChecks,
     long TcpAccepted,
     long TcpRefused,
-    long TcpBadFrames)
+    long TcpBadFrames,
+    long RtxRepaired,
+    long RtxDuplicates,
+    long RtxMalformed)
 {
     /// <summary>Datagrams handled: ICE checks answered, DTLS records, authenticated RTP and RTCP.</summary>
     public long Handled => StunAnswered + DtlsReceived + RtpReceived + RtcpReceived;

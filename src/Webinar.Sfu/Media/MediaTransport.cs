@@ -28,6 +28,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     private readonly List<Producer> _unboundProducers = [];
     private readonly List<Producer> _simulcastProducers = [];
     private readonly Dictionary<uint, Producer> _layerProducers = [];
+    private readonly Dictionary<uint, Producer> _retransmissionStreams = [];
+    private int _producersWithRtx;
     private long _nextReport;
     private SrtpSession? _srtpIn;
     private SrtpSession? _srtpOut;
@@ -65,6 +67,9 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>The RFC 8285 id the peer uses for the MID header extension (0: not negotiated), to bind unsignalled SSRCs.</summary>
     public byte MidExtensionId { get; set; }
 
+    /// <summary>The RFC 8285 id the peer uses for the repaired RID (0: not negotiated), to bind a simulcast layer's RTX stream.</summary>
+    public byte RepairedRidExtensionId { get; set; }
+
     /// <summary>Any producer's SSRC (0 without one): the media SSRC transport-wide feedback names.</summary>
     protected uint FirstProducerSsrc()
     {
@@ -81,6 +86,11 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
     /// <summary>Adds a producer; one with SSRC 0 (its m= line named none) is bound to the first packet that matches it.</summary>
     public void AddProducer(Producer producer)
     {
+        if (producer.RtxPayloadType >= 0)
+        {
+            _producersWithRtx++;
+        }
+
         if (producer.IsSimulcast)
         {
             _simulcastProducers.Add(producer);
@@ -104,6 +114,13 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
     public void RemoveProducer(Producer producer)
     {
+        ForgetRetransmissionStreams(producer);
+        if (producer.RtxPayloadType >= 0 && (_simulcastProducers.Contains(producer) || _unboundProducers.Contains(producer)
+                || (_producersBySsrc.TryGetValue(producer.Ssrc, out var known) && known == producer)))
+        {
+            _producersWithRtx--;
+        }
+
         if (_simulcastProducers.Remove(producer))
         {
             foreach (var layer in producer.Layers)
@@ -128,6 +145,51 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         }
 
         _keyframes.Remove(producer.Ssrc);
+    }
+
+    /// <summary>
+    /// <paramref name="ssrc"/> is the publisher's RTX stream (RFC 4588) for <paramref name="producer"/> (for
+    /// <paramref name="layer"/> of a simulcast one): what arrives on it is unwrapped and handled as the original.
+    /// </summary>
+    public void BindRetransmissionSsrc(Producer producer, ProducerLayer? layer, uint ssrc)
+    {
+        if (ssrc == 0 || producer.RtxPayloadType < 0 || TryGetReceiving(ssrc, out _))
+        {
+            return;
+        }
+
+        var previous = layer?.RtxSsrc ?? producer.RtxSsrc;
+        if (previous != 0 && _retransmissionStreams.TryGetValue(previous, out var owner) && owner == producer)
+        {
+            _retransmissionStreams.Remove(previous);
+        }
+
+        if (layer is null)
+        {
+            producer.RtxSsrc = ssrc;
+        }
+        else
+        {
+            layer.RtxSsrc = ssrc;
+        }
+
+        _retransmissionStreams[ssrc] = producer;
+    }
+
+    private void ForgetRetransmissionStreams(Producer producer)
+    {
+        if (producer.RtxSsrc != 0 && _retransmissionStreams.TryGetValue(producer.RtxSsrc, out var owner) && owner == producer)
+        {
+            _retransmissionStreams.Remove(producer.RtxSsrc);
+        }
+
+        foreach (var layer in producer.Layers)
+        {
+            if (layer.RtxSsrc != 0 && _retransmissionStreams.TryGetValue(layer.RtxSsrc, out owner) && owner == producer)
+            {
+                _retransmissionStreams.Remove(layer.RtxSsrc);
+            }
+        }
     }
 
     public bool TryGetProducer(uint ssrc, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Producer producer) =>
@@ -194,10 +256,13 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         // Only SSRCs the peer negotiated get SRTP state or decryption work (the SSRC is in the clear); an unknown one
         // only while a producer negotiated without a=ssrc waits to learn its SSRC from an authenticated packet.
+        // SSRC 0: a sender that negotiated rtx (libwebrtc) probes bandwidth with padding on SSRC 0 before its video starts.
         Producer? producer = null;
         if (datagram.Length < RtpPacket.FixedHeaderLength
-            || (!TryGetReceiving(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out producer) && _unboundProducers.Count == 0
-                && !HasUnboundLayers()))
+            || (!TryGetReceiving(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]), out producer)
+                && !_retransmissionStreams.ContainsKey(BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]))
+                && !(_producersWithRtx > 0 && BinaryPrimitives.ReadUInt32BigEndian(datagram[8..]) == 0)
+                && _unboundProducers.Count == 0 && !HasUnboundLayers()))
         {
             Node.Counters.UnknownSsrc++;
             return;
@@ -213,6 +278,20 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         if (!RtpPacket.TryParse(packet, out var view))
         {
             Node.Counters.Malformed++;
+            return;
+        }
+
+        if (producer is null && view.Ssrc == 0 && view.Payload.Length == 0 && view.HasPadding)
+        {
+            // A bandwidth probe: it counts for the sender's transport-wide feedback and goes no further.
+            Node.Counters.RtpReceived++;
+            OnRtpReceived(view, Node.NowMicros());
+            return;
+        }
+
+        if (producer is null && (_retransmissionStreams.TryGetValue(view.Ssrc, out var repaired) || TryBindRetransmission(view, out repaired)))
+        {
+            OnRetransmission(packet, view, repaired);
             return;
         }
 
@@ -239,13 +318,14 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         return false;
     }
 
+    /// <summary>A simulcast layer, or the RTX stream of one, whose SSRC the first packet naming its RID will bind.</summary>
     private bool HasUnboundLayers()
     {
         foreach (var producer in _simulcastProducers)
         {
             foreach (var layer in producer.Layers)
             {
-                if (layer.Ssrc == 0)
+                if (layer.Ssrc == 0 || (layer.RtxSsrc == 0 && producer.RtxPayloadType >= 0 && RepairedRidExtensionId != 0))
                 {
                     return true;
                 }
@@ -254,6 +334,159 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
 
         return false;
     }
+
+    /// <summary>
+    /// A packet on a publisher's RTX stream (RFC 4588 §4): restored in place as the packet it repeats (OSN as sequence
+    /// number, the apt payload type, the media SSRC) and handled as that packet arriving late — it fills the NACKed hole,
+    /// and goes to the consumers, their NACK caches and relay links; never forwarded as it came. One the node was not
+    /// missing (a sender probing with old packets on its RTX stream) goes no further. Padding-only packets
+    /// (the publisher probing bandwidth on its RTX stream) count for transport-wide feedback and go no further. One
+    /// whose payload cannot hold the OSN, whose payload type is not the rtx one negotiated for the producer's codec, or
+    /// whose original stream is not known yet is dropped and counted.
+    /// </summary>
+    private void OnRetransmission(Span<byte> packet, RtpPacket view, Producer producer)
+    {
+        // Whatever it carries, the sender sent it: it counts for the sender's transport-wide feedback (its bandwidth
+        // estimate), also padding probes on a layer's RTX stream while the layer itself is off.
+        var counters = Node.Counters;
+        var nowMicros = Node.NowMicros();
+        OnRtpReceived(view, nowMicros);
+        if (view.PayloadType != producer.RtxPayloadType)
+        {
+            counters.Malformed++;
+            counters.RtxMalformed++;
+            return;
+        }
+
+        if (view.Payload.Length == 0 && view.HasPadding)
+        {
+            counters.RtpReceived++;
+            return;
+        }
+
+        var mediaSsrc = producer.IsSimulcast ? LayerRepairedBy(producer, view.Ssrc) : producer.Ssrc;
+        if (mediaSsrc == 0 || RtxPacket.TryUnwrap(packet, (byte)producer.Codec.PayloadType, mediaSsrc, out var offset, out var length) != RtxUnwrapResult.Repaired)
+        {
+            counters.Malformed++;
+            counters.RtxMalformed++;
+            return;
+        }
+
+        var original = packet.Slice(offset, length);
+        if (!RtpPacket.TryParse(original, out var restored))
+        {
+            counters.Malformed++;
+            counters.RtxMalformed++;
+            return;
+        }
+
+        counters.RtpReceived++;
+        if (producer.OnRecoveredRtp(original, restored, nowMicros))
+        {
+            counters.RtxRepaired++;
+        }
+        else
+        {
+            counters.RtxDuplicates++;
+        }
+    }
+
+    private static uint LayerRepairedBy(Producer producer, uint rtxSsrc)
+    {
+        foreach (var layer in producer.Layers)
+        {
+            if (layer.RtxSsrc == rtxSsrc)
+            {
+                return layer.Ssrc;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// RTX on an SSRC no FID group named: a simulcast layer's RTX stream, by the repaired RID header extension (RFC 8852
+    /// §3.2) and the MID (or the one simulcast producer); else the one producer (by MID, or the only candidate) whose
+    /// negotiated rtx payload type the packet has and whose RTX SSRC is not known.
+    /// </summary>
+    private bool TryBindRetransmission(RtpPacket packet, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Producer? producer)
+    {
+        producer = null;
+        if (packet.Ssrc == 0 || _consumersBySsrc.ContainsKey(packet.Ssrc))
+        {
+            return false;
+        }
+
+        var hasMid = MidExtensionId != 0 && packet.TryGetExtension(MidExtensionId, out _);
+        if (_simulcastProducers.Count > 0 && RepairedRidExtensionId != 0 && packet.TryGetExtension(RepairedRidExtensionId, out var rrid))
+        {
+            foreach (var candidate in _simulcastProducers)
+            {
+                if (candidate.RtxPayloadType != packet.PayloadType || (hasMid ? !MidMatches(packet, candidate) : _simulcastProducers.Count != 1))
+                {
+                    continue;
+                }
+
+                foreach (var layer in candidate.Layers)
+                {
+                    if (rrid.SequenceEqual(layer.RidBytes))
+                    {
+                        BindRetransmissionSsrc(candidate, layer, packet.Ssrc);
+                        producer = candidate;
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        Producer? match = null;
+        foreach (var candidate in _producersBySsrc.Values)
+        {
+            if (!IsRetransmissionCandidate(candidate, packet, hasMid, ref match))
+            {
+                return false;
+            }
+        }
+
+        foreach (var candidate in _unboundProducers)
+        {
+            if (!IsRetransmissionCandidate(candidate, packet, hasMid, ref match))
+            {
+                return false;
+            }
+        }
+
+        if (match is null)
+        {
+            return false;
+        }
+
+        BindRetransmissionSsrc(match, null, packet.Ssrc);
+        producer = match;
+        return true;
+    }
+
+    /// <summary>Notes <paramref name="candidate"/> as the match when it fits; false when a second one fits (ambiguous).</summary>
+    private bool IsRetransmissionCandidate(Producer candidate, RtpPacket packet, bool hasMid, ref Producer? match)
+    {
+        if (candidate.RtxPayloadType != packet.PayloadType || candidate.RtxSsrc != 0 || (hasMid && !MidMatches(packet, candidate)))
+        {
+            return true;
+        }
+
+        if (match is not null)
+        {
+            return false;
+        }
+
+        match = candidate;
+        return true;
+    }
+
+    private bool MidMatches(RtpPacket packet, Producer candidate) =>
+        packet.TryGetExtension(MidExtensionId, out var mid) && mid.SequenceEqual(candidate.MidBytes);
 
     /// <summary>
     /// RTP of a simulcast encoding on an SSRC not seen before (RFC 8852/8853): the RID header extension names the
@@ -635,6 +868,8 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
         _producersBySsrc.Clear();
         _simulcastProducers.Clear();
         _layerProducers.Clear();
+        _retransmissionStreams.Clear();
+        _producersWithRtx = 0;
         _srtpIn?.Dispose();
         _srtpOut?.Dispose();
         _srtpIn = null;

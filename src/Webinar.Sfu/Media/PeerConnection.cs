@@ -203,7 +203,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     private sealed record PreparedAnswer(SdpAnswerParameters? Parameters, Dictionary<string, SlotAssignment>? Assignments, MediaAnswer? Refusal)
     {
         /// <summary>The spare receive slots the answer reserves an SSRC on (pre-negotiating clients): mid, kind, SSRC.</summary>
-        public List<(string Mid, MediaKind Kind, uint Ssrc)> Spares { get; init; } = [];
+        public List<(string Mid, MediaKind Kind, uint Ssrc, uint RtxSsrc)> Spares { get; init; } = [];
     }
 
     /// <summary>Loop thread: the transport (created on the first offer) and which stream each recvonly m= line carries.</summary>
@@ -233,7 +233,10 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         foreach (var (mid, assignment) in assignments)
         {
             // Only node-made ids: the publisher's attendee id and the node's stream id, never a client's text.
-            outgoing[mid] = new SdpOutgoingStream(assignment.Ssrc, Cname, assignment.Producer.Owner.AttendeeId.ToString("N"), assignment.Producer.StreamId);
+            outgoing[mid] = new SdpOutgoingStream(assignment.Ssrc, Cname, assignment.Producer.Owner.AttendeeId.ToString("N"), assignment.Producer.StreamId)
+            {
+                RtxSsrc = assignment.RtxSsrc,
+            };
         }
 
         var spares = ReserveSpares(offer, assignments, outgoing);
@@ -251,6 +254,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         _transport.TransportWideSequenceExtensionId = FindExtensionId(offer, RtpExtensionUris.TransportWideSequenceNumber);
         _transport.MidExtensionId = FindExtensionId(offer, RtpExtensionUris.Mid);
         _transport.RidExtensionId = FindExtensionId(offer, RtpExtensionUris.Rid);
+        _transport.RepairedRidExtensionId = FindExtensionId(offer, RtpExtensionUris.RepairedRid);
         return new PreparedAnswer(parameters, assignments, null) { Spares = spares };
     }
 
@@ -276,7 +280,8 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         return CurrentSlots();
     }
 
-    private readonly record struct SlotAssignment(Producer Producer, uint Ssrc, bool Existing);
+    /// <summary>What a recvonly m= line carries: the stream, the consumer's SSRC and, for video, its RTX SSRC (used if the line negotiated rtx).</summary>
+    private readonly record struct SlotAssignment(Producer Producer, uint Ssrc, uint RtxSsrc, bool Existing);
 
     /// <summary>Keeps live consumers on their transceivers and gives free recvonly transceivers streams nobody here receives yet.</summary>
     private Dictionary<string, SlotAssignment> AssignSlots(SessionDescription offer)
@@ -303,7 +308,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         var taken = new HashSet<Producer>();
         foreach (var (mid, consumer) in _consumers)
         {
-            assignments[mid] = new SlotAssignment(consumer.Producer, consumer.Ssrc, Existing: true);
+            assignments[mid] = new SlotAssignment(consumer.Producer, consumer.Ssrc, consumer.Rtx?.Ssrc ?? 0, Existing: true);
             taken.Add(consumer.Producer);
         }
 
@@ -321,8 +326,10 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 if (producer.Kind == kind && !producer.IsClosed && !taken.Contains(producer) && !IsOwn(producer)
                     && OffersCodec(media, producer.Codec.Name))
                 {
-                    var spareSsrc = _spares?.SsrcOf(media.Mid) ?? 0;
-                    assignments[media.Mid] = new SlotAssignment(producer, spareSsrc != 0 ? spareSsrc : RtpSsrc.NewRandom(), Existing: false);
+                    var spare = _spares?.SlotOf(media.Mid);
+                    var ssrc = spare?.Ssrc ?? RtpSsrc.NewRandom();
+                    var rtxSsrc = kind != MediaKind.Video ? 0 : spare is { RtxSsrc: not 0 } ? spare.RtxSsrc : NewRtxSsrc(ssrc);
+                    assignments[media.Mid] = new SlotAssignment(producer, ssrc, rtxSsrc, Existing: false);
                     taken.Add(producer);
                     break;
                 }
@@ -357,7 +364,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 }
 
                 var consumer = new Consumer(producer, _transport!, media.Mid, assignment.Ssrc, (byte)codec.PayloadType,
-                    MapExtensions(producer, media), Node.Time);
+                    MapExtensions(producer, media), Node.Time, rtx: RtxOf(media, codec, assignment.RtxSsrc));
                 _consumers[media.Mid] = consumer;
                 _transport!.AddConsumer(consumer);
             }
@@ -395,9 +402,13 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 }
             }
 
+            // RTX (RFC 4588): the answer accepted rtx for the codec; the offer's FID group names the retransmission SSRC
+            // (a simulcast sender names none: its layers' RTX streams are bound by the repaired RID, MediaTransport).
+            var rtxPayloadType = SdpRtx.TryGetPayloadType(answered, chosen.PayloadType, out var rtx) ? rtx : -1;
+            var rtxSsrc = rtxPayloadType >= 0 && ssrc != 0 ? SdpRtx.RetransmissionSsrcOf(offered, ssrc) : 0;
             sendSlots[offered.Mid] = new SendSlot(offered.Mid, kind,
                 ssrc, new SourceCodec(chosen.Name, chosen.PayloadType, chosen.ClockRate, chosen.Channels, chosen.Fmtp), extensions,
-                Simulcast.SimulcastLayers.AcceptedRids(answered, offered));
+                Simulcast.SimulcastLayers.AcceptedRids(answered, offered), rtxSsrc, rtxPayloadType);
         }
 
         _sendSlots = sendSlots;
@@ -428,6 +439,11 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 _transport!.ChangeProducerSsrc(existing, slot.Ssrc);
             }
 
+            if (slot.RtxSsrc != 0 && existing.RtxSsrc != slot.RtxSsrc && existing.RtxPayloadType >= 0)
+            {
+                _transport!.BindRetransmissionSsrc(existing, null, slot.RtxSsrc);
+            }
+
             return;
         }
 
@@ -438,9 +454,14 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             MidBytes = System.Text.Encoding.ASCII.GetBytes(slot.Mid),
             Layers = Simulcast.SimulcastLayers.FromRids(slot.Rids, slot.Codec, Node.Time),
             RequestsKeyframeOnFirstPacket = true,
+            RtxPayloadType = slot.RtxPayloadType,
         };
         _producers[slot.Mid] = producer;
         _transport!.AddProducer(producer);
+        if (slot.RtxSsrc != 0 && slot.RtxPayloadType >= 0)
+        {
+            _transport.BindRetransmissionSsrc(producer, null, slot.RtxSsrc);
+        }
         _publishRouter.AddProducer(producer);
     }
 
@@ -608,10 +629,10 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     /// (kept while it stays spare) under a node-made msid, so the client's receiver already knows the SSRC a stream
     /// placed on it later arrives with.
     /// </summary>
-    private List<(string Mid, MediaKind Kind, uint Ssrc)> ReserveSpares(
+    private List<(string Mid, MediaKind Kind, uint Ssrc, uint RtxSsrc)> ReserveSpares(
         SessionDescription offer, Dictionary<string, SlotAssignment> assignments, Dictionary<string, SdpOutgoingStream> outgoing)
     {
-        var spares = new List<(string, MediaKind, uint)>();
+        var spares = new List<(string, MediaKind, uint, uint)>();
         if (_spares is null)
         {
             return spares;
@@ -625,24 +646,21 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
                 continue;
             }
 
-            var ssrc = _spares.SsrcOf(media.Mid);
-            if (ssrc == 0)
-            {
-                ssrc = RtpSsrc.NewRandom();
-            }
-
-            outgoing[media.Mid] = new SdpOutgoingStream(ssrc, Cname, "webinar-spare", $"spare-{ssrc:x8}");
-            spares.Add((media.Mid, kind, ssrc));
+            var spare = _spares.SlotOf(media.Mid);
+            var ssrc = spare?.Ssrc ?? RtpSsrc.NewRandom();
+            var rtxSsrc = kind != MediaKind.Video ? 0 : spare is { RtxSsrc: not 0 } ? spare.RtxSsrc : NewRtxSsrc(ssrc);
+            outgoing[media.Mid] = new SdpOutgoingStream(ssrc, Cname, "webinar-spare", $"spare-{ssrc:x8}") { RtxSsrc = rtxSsrc };
+            spares.Add((media.Mid, kind, ssrc, rtxSsrc));
         }
 
         return spares;
     }
 
     /// <summary>The answer is applied: its spare slots (those still without a consumer) are the spares now.</summary>
-    private void ApplySpares(List<(string Mid, MediaKind Kind, uint Ssrc)> reserved, SessionDescription answer)
+    private void ApplySpares(List<(string Mid, MediaKind Kind, uint Ssrc, uint RtxSsrc)> reserved, SessionDescription answer)
     {
         var spares = new List<SpareSlot>(reserved.Count);
-        foreach (var (mid, kind, ssrc) in reserved)
+        foreach (var (mid, kind, ssrc, rtxSsrc) in reserved)
         {
             if (_consumers.ContainsKey(mid))
             {
@@ -653,7 +671,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             {
                 if (media.Mid == mid && !media.IsRejected && media.Codecs.Count > 0)
                 {
-                    spares.Add(new SpareSlot(mid, kind, ssrc, media));
+                    spares.Add(new SpareSlot(mid, kind, ssrc, media, rtxSsrc));
                     break;
                 }
             }
@@ -691,7 +709,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             }
 
             var consumer = new Consumer(producer, transport, slot.Mid, slot.Ssrc, (byte)codec.PayloadType,
-                MapExtensions(producer, slot.Answered), Node.Time);
+                MapExtensions(producer, slot.Answered), Node.Time, rtx: RtxOf(slot.Answered, codec, slot.RtxSsrc));
             _consumers[slot.Mid] = consumer;
             transport.AddConsumer(consumer);
             placed = true;
@@ -802,6 +820,17 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
         || (_transport is not null && ReferenceEquals(producer.Transport, _transport));
 
     private static bool OffersCodec(MediaDescription media, string name) => FindCodec(media, name) is not null;
+
+    /// <summary>An RTX SSRC for a video stream: random, never its media SSRC.</summary>
+    private static uint NewRtxSsrc(uint mediaSsrc)
+    {
+        var ssrc = RtpSsrc.NewRandom();
+        return ssrc == mediaSsrc ? ssrc ^ 1 : ssrc;
+    }
+
+    /// <summary>The consumer's RTX stream when the answered m= line negotiated rtx for its codec; null: resend on the media SSRC.</summary>
+    private static ConsumerRtx? RtxOf(MediaDescription answered, SdpCodec codec, uint rtxSsrc) =>
+        rtxSsrc != 0 && SdpRtx.TryGetPayloadType(answered, codec.PayloadType, out var payloadType) ? new ConsumerRtx(rtxSsrc, payloadType) : null;
 
     private static SdpCodec? FindCodec(MediaDescription media, string name)
     {

@@ -42,6 +42,15 @@ internal sealed class Producer
 
     public uint Ssrc { get; private set; }
 
+    /// <summary>
+    /// The rtx payload type (RFC 4588) the publisher retransmits this track with, its apt being <see cref="Codec"/>'s;
+    /// -1 when it negotiated none (it then resends on the media SSRC).
+    /// </summary>
+    public int RtxPayloadType { get; init; } = -1;
+
+    /// <summary>The SSRC of the publisher's retransmission stream for <see cref="Ssrc"/> (0: not known); a simulcast layer has its own.</summary>
+    public uint RtxSsrc { get; set; }
+
     public SourceCodec Codec { get; }
 
     public ProducerOwner Owner { get; }
@@ -176,6 +185,23 @@ internal sealed class Producer
                 ForwardFailures++;
             }
         }
+    }
+
+    /// <summary>
+    /// A packet restored from the publisher's RTX stream: handled as <see cref="OnRtp"/> when it fills a hole the node
+    /// is still missing; false (and dropped) when the node has it already or gave up on it — a sender probing with old
+    /// packets on its RTX stream resends those, and subscribers were never missing them.
+    /// </summary>
+    public bool OnRecoveredRtp(Span<byte> packet, RtpPacket view, long nowMicros)
+    {
+        var nacks = IsSimulcast ? LayerOf(view.Ssrc)?.Nacks : Nacks;
+        if (nacks is null || !nacks.OnRecovered(view.SequenceNumber))
+        {
+            return false;
+        }
+
+        OnRtp(packet, view, nowMicros);
+        return true;
     }
 
     public void OnSenderReport(uint ssrc, ulong ntp, uint rtp, long nowMicros)

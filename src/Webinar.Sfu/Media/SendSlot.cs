@@ -8,6 +8,9 @@ namespace Webinar.Sfu.Media;
 /// offers these at join; they carry nothing until it is promoted, when each slot of a kind it may send becomes a
 /// producer at once (no re-offer) and its SSRC is learnt from the first packet if the offer named none.
 /// <see cref="Rids"/> are its simulcast encodings when the answer accepted them (none: one stream).
+/// <see cref="RtxPayloadType"/> is the rtx payload type the answer accepted for its codec (-1: none) and
+/// <see cref="RtxSsrc"/> the retransmission SSRC the offer's FID group pairs with <see cref="Ssrc"/> (0: none named).
 /// </summary>
 internal sealed record SendSlot(
-    string Mid, MediaKind Kind, uint Ssrc, SourceCodec Codec, IReadOnlyDictionary<string, byte> ExtensionIds, IReadOnlyList<string> Rids);
+    string Mid, MediaKind Kind, uint Ssrc, SourceCodec Codec, IReadOnlyDictionary<string, byte> ExtensionIds, IReadOnlyList<string> Rids,
+    uint RtxSsrc = 0, int RtxPayloadType = -1);

@@ -6,9 +6,10 @@ namespace Webinar.Sfu.Media;
 /// <summary>
 /// A pre-negotiated receive slot: a recvonly m-line of a subscriber that carries nothing yet, answered with an SSRC the
 /// node reserved for it, so a stream can start on it without a new offer. <paramref name="Answered"/> is its m-line in
-/// the answer the client holds (codec and header extension ids for the consumer).
+/// the answer the client holds (codec and header extension ids for the consumer). <paramref name="RtxSsrc"/> is the
+/// retransmission SSRC reserved with it (video; written in the answer when the line negotiated rtx), else 0.
 /// </summary>
-internal sealed record SpareSlot(string Mid, MediaKind Kind, uint Ssrc, MediaDescription Answered);
+internal sealed record SpareSlot(string Mid, MediaKind Kind, uint Ssrc, MediaDescription Answered, uint RtxSsrc = 0);
 
 /// <summary>
 /// The spare receive slots of one pre-negotiating subscriber (docs/signaling.md, "Pre-negotiated slots"). A slot is
@@ -28,17 +29,20 @@ internal sealed class SpareReceiveSlots
     public IReadOnlyList<SpareSlot> Spare => _spare;
 
     /// <summary>The SSRC <paramref name="mid"/> has while it is spare in the answer the client holds; 0 when it is not spare.</summary>
-    public uint SsrcOf(string mid)
+    public uint SsrcOf(string mid) => SlotOf(mid)?.Ssrc ?? 0;
+
+    /// <summary>The spare slot on <paramref name="mid"/> in the answer the client holds (its SSRCs), or null.</summary>
+    public SpareSlot? SlotOf(string mid)
     {
         foreach (var slot in _spare)
         {
             if (slot.Mid == mid)
             {
-                return slot.Ssrc;
+                return slot;
             }
         }
 
-        return 0;
+        return null;
     }
 
     /// <summary>A new answer was applied: exactly <paramref name="slots"/> are spare now.</summary>

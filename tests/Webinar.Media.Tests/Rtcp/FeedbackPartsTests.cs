@@ -34,6 +34,23 @@ public sealed class NackGeneratorTests
     }
 
     [Fact]
+    public void A_retransmission_is_news_only_for_a_number_still_missing_or_beyond_the_highest()
+    {
+        var generator = new NackGenerator(new FakeTimeProvider());
+        generator.OnPacket(65534);
+        generator.OnPacket(2); // 65535, 0 and 1 missing, across the wrap
+        Assert.Equal(3, generator.MissingCount);
+
+        Assert.True(generator.OnRecovered(0));       // filled a hole
+        Assert.False(generator.OnRecovered(0));      // the same again: a duplicate
+        Assert.False(generator.OnRecovered(65534));  // had it already
+        Assert.False(generator.OnRecovered(2));
+        Assert.Equal(2, generator.MissingCount);
+        Assert.True(generator.OnRecovered(4));       // newer than anything seen: news, and 3 is missing now
+        Assert.Equal(3, generator.MissingCount);
+    }
+
+    [Fact]
     public void Builds_a_nack_packet_for_what_is_due()
     {
         var generator = new NackGenerator(new FakeTimeProvider());

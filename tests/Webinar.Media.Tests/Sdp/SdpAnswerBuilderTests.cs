@@ -97,15 +97,74 @@ public sealed class SdpAnswerBuilderTests
     }
 
     [Fact]
-    public void Video_is_answered_with_vp8_its_feedback_and_no_rtx()
+    public void Video_is_answered_with_vp8_its_feedback_and_the_rtx_payload_type_whose_apt_names_it()
     {
         var video = AnswerRoundTrip(Offer(), Parameters()).Media[1];
 
-        Assert.Equal(["96"], video.Formats);
-        var vp8 = Assert.Single(video.Codecs);
+        // The offer (Chromium) has a=rtpmap:97 rtx/90000 and a=fmtp:97 apt=96.
+        Assert.Equal(["96", "97"], video.Formats);
+        Assert.Equal(2, video.Codecs.Count);
+        var vp8 = video.Codecs[0];
         Assert.Equal(("VP8", 90000), (vp8.Name, vp8.ClockRate));
         Assert.Equal(["nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"], vp8.Feedback);
+        var rtx = video.Codecs[1];
+        Assert.Equal((97, "rtx", 90000, "96"), (rtx.PayloadType, rtx.Name, rtx.ClockRate, rtx.FmtpParameter("apt")));
+        Assert.Empty(rtx.Feedback);
         Assert.Empty(video.SsrcGroups);
+        Assert.Single(AnswerRoundTrip(Offer(), Parameters()).Media[0].Codecs); // audio: no rtx
+    }
+
+    [Fact]
+    public void An_offer_without_rtx_for_the_chosen_codec_gets_no_rtx_and_no_fid_group()
+    {
+        var offer = Offer();
+        foreach (var media in offer.Media)
+        {
+            // Keep rtx only for another codec (apt=102, H264): nothing repairs VP8.
+            media.Codecs.RemoveAll(c => c.Name == "rtx" && c.FmtpParameter("apt") != "102");
+            media.Extensions.Add(new SdpExtmap(12, null, RtpExtensionUris.RepairedRid));
+        }
+
+        var outgoing = new Dictionary<string, SdpOutgoingStream> { ["2"] = PresenterVideo with { RtxSsrc = 0x55667788 } };
+        var answer = AnswerRoundTrip(offer, Parameters(outgoing));
+
+        foreach (var media in answer.Media)
+        {
+            Assert.DoesNotContain(media.Codecs, c => c.Name == "rtx");
+            Assert.Empty(media.SsrcGroups);
+            Assert.DoesNotContain(media.Extensions, e => e.Uri == RtpExtensionUris.RepairedRid);
+        }
+
+        Assert.Equal([0x11223344u], answer.Media[2].Ssrcs.Select(s => s.Ssrc));
+    }
+
+    [Fact]
+    public void A_stream_the_node_sends_with_rtx_is_announced_with_a_fid_group_and_both_ssrcs_under_one_cname_and_msid()
+    {
+        var outgoing = new Dictionary<string, SdpOutgoingStream> { ["2"] = PresenterVideo with { RtxSsrc = 0x55667788 } };
+
+        var media = AnswerRoundTrip(Offer(), Parameters(outgoing)).Media[2];
+
+        var group = Assert.Single(media.SsrcGroups);
+        Assert.Equal("FID", group.Semantics);
+        Assert.Equal([0x11223344u, 0x55667788u], group.Ssrcs);
+        Assert.Equal([0x11223344u, 0x55667788u], media.Ssrcs.Select(s => s.Ssrc));
+        Assert.All(media.Ssrcs, s => Assert.Equal(("node-cname", "presenter-1 video-1"), (s.Cname, s.Msid)));
+        Assert.Equal(97, SdpRtx.TryGetPayloadType(media, 96, out var pt) ? pt : -1);
+        Assert.Equal(0x55667788u, SdpRtx.RetransmissionSsrcOf(media, 0x11223344));
+    }
+
+    [Fact]
+    public void The_repaired_rid_extension_is_accepted_on_a_video_section_that_negotiates_rtx()
+    {
+        var offer = Offer();
+        offer.Media[1].Extensions.Add(new SdpExtmap(12, null, RtpExtensionUris.RepairedRid));
+        offer.Media[0].Extensions.Add(new SdpExtmap(12, null, RtpExtensionUris.RepairedRid));
+
+        var answer = AnswerRoundTrip(offer, Parameters());
+
+        Assert.Contains(new SdpExtmap(12, null, RtpExtensionUris.RepairedRid), answer.Media[1].Extensions);
+        Assert.DoesNotContain(answer.Media[0].Extensions, e => e.Uri == RtpExtensionUris.RepairedRid);
     }
 
     [Fact]
@@ -118,8 +177,10 @@ public sealed class SdpAnswerBuilderTests
 
         var answered = AnswerRoundTrip(offer, Parameters()).Media[1];
 
-        var h264 = Assert.Single(answered.Codecs);
+        var h264 = answered.Codecs[0];
         Assert.Equal("H264", h264.Name);
+        var rtx = Assert.Single(answered.Codecs, c => c.Name == "rtx");
+        Assert.Equal(h264.PayloadType.ToString(System.Globalization.CultureInfo.InvariantCulture), rtx.FmtpParameter("apt"));
         Assert.Equal("1", h264.FmtpParameter("packetization-mode"));
         Assert.Equal("42e01f", h264.FmtpParameter("profile-level-id"));
         Assert.Equal(video.Codecs.First(c => c.Name == "H264" && c.Fmtp!.Contains("42e01f", StringComparison.Ordinal) && c.Fmtp.Contains("packetization-mode=1", StringComparison.Ordinal)).PayloadType, h264.PayloadType);
@@ -135,8 +196,9 @@ public sealed class SdpAnswerBuilderTests
             answer.Media[0].Extensions);
         // Video keeps the RID element even without simulcast: Chromium offers a later simulcast section only with
         // the extensions the session negotiated, and refuses its own offer without the RID one.
+        // The repaired RID (id 11) comes with rtx, which the offer has for VP8.
         Assert.Equal(
-            [new SdpExtmap(2, null, RtpExtensionUris.AbsSendTime), new SdpExtmap(3, null, RtpExtensionUris.TransportWideSequenceNumber), new SdpExtmap(4, null, RtpExtensionUris.Mid), new SdpExtmap(10, null, RtpExtensionUris.Rid)],
+            [new SdpExtmap(2, null, RtpExtensionUris.AbsSendTime), new SdpExtmap(3, null, RtpExtensionUris.TransportWideSequenceNumber), new SdpExtmap(4, null, RtpExtensionUris.Mid), new SdpExtmap(10, null, RtpExtensionUris.Rid), new SdpExtmap(11, null, RtpExtensionUris.RepairedRid)],
             answer.Media[1].Extensions);
     }
 

@@ -82,7 +82,9 @@ public sealed class SdpSimulcastTests
         var video = SimulcastSection(parsed);
         Assert.Equal(SdpDirection.RecvOnly, video.Direction);
         Assert.Contains(video.Extensions, e => e.Uri == RtpExtensionUris.Rid && e.Id == 10);
-        Assert.DoesNotContain(video.Extensions, e => e.Uri == RtpExtensionUris.RepairedRid);
+        // The offer has rtx for VP8, so the repaired RID comes too: a layer's RTX stream names its layer with it.
+        Assert.Contains(video.Extensions, e => e.Uri == RtpExtensionUris.RepairedRid && e.Id == 11);
+        Assert.Contains(video.Codecs, c => c.Name == "rtx" && c.FmtpParameter("apt") == video.Codecs[0].PayloadType.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("\r\na=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n", text, StringComparison.Ordinal);
 
         // A receive-only section is never answered with simulcast.

@@ -124,6 +124,97 @@ public sealed class ConsumerTests
     }
 
     [Fact]
+    public void A_subscriber_that_negotiated_rtx_gets_the_resend_on_the_rtx_stream_with_the_osn_before_the_original_payload()
+    {
+        var producer = Producer(MediaKind.Video, _publisher, _clock);
+        var consumer = new Consumer(producer, _subscriber, "0", 0xC0C0, 96, new RtpExtensionIdMap(), _clock, rtx: new ConsumerRtx(0xC1C1, 97));
+        producer.Attach(consumer);
+        Publish(producer, Rtp(0x1111, 100, 3000, Vp8Keyframe, payloadType: 96));
+        Publish(producer, Rtp(0x1111, 101, 6000, Vp8Delta, payloadType: 96));
+        Publish(producer, Rtp(0x1111, 102, 9000, Vp8Delta, payloadType: 96));
+        var first = Read(_subscriber.Sent[0]);
+        var lost = Read(_subscriber.Sent[1]);
+        var alsoLost = Read(_subscriber.Sent[2]);
+
+        Assert.Equal(2, consumer.Retransmit([lost.Seq, alsoLost.Seq]).Sent);
+
+        var rtx = Read(_subscriber.Sent[3]);
+        var next = Read(_subscriber.Sent[4]);
+        Assert.Equal((0xC1C1u, (byte)97, lost.Timestamp), (rtx.Ssrc, rtx.PayloadType, rtx.Timestamp));
+        Assert.Equal([(byte)(lost.Seq >> 8), (byte)lost.Seq, .. Vp8Delta], rtx.Payload);
+        Assert.Equal(unchecked((ushort)(rtx.Seq + 1)), next.Seq); // the RTX stream's own sequence, one up per packet
+        Assert.Equal([(byte)(alsoLost.Seq >> 8), (byte)alsoLost.Seq, .. Vp8Delta], next.Payload);
+        Assert.Equal(2, consumer.RtxPacketsSent);
+
+        // The media stream itself goes on untouched, its numbering not moved by the retransmissions.
+        Publish(producer, Rtp(0x1111, 103, 12000, Vp8Delta, payloadType: 96));
+        var media = Read(_subscriber.Sent[5]);
+        Assert.Equal((0xC0C0u, (byte)96, unchecked((ushort)(first.Seq + 3))), (media.Ssrc, media.PayloadType, media.Seq));
+    }
+
+    [Fact]
+    public void Answering_nacks_on_the_rtx_stream_allocates_nothing()
+    {
+        var transport = new CountingConsumerTransport();
+        var producer = Producer(MediaKind.Video, _publisher, _clock);
+        var consumer = new Consumer(producer, transport, "0", 0xC0C0, 96, new RtpExtensionIdMap(), _clock, rtx: new ConsumerRtx(0xC1C1, 97));
+        producer.Attach(consumer);
+        Publish(producer, Rtp(0x1111, 100, 3000, Vp8Keyframe, payloadType: 96));
+        for (ushort i = 1; i < 32; i++)
+        {
+            Publish(producer, Rtp(0x1111, (ushort)(100 + i), 3000u * i, Vp8Delta, payloadType: 96));
+        }
+
+        var nacked = new ushort[8];
+        for (var i = 0; i < nacked.Length; i++)
+        {
+            nacked[i] = unchecked((ushort)(transport.FirstSequenceNumber + 4 + i));
+        }
+
+        consumer.Retransmit(nacked); // warm-up
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var round = 0; round < 100; round++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(200));
+            consumer.Retransmit(nacked);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(101 * nacked.Length, consumer.RtxPacketsSent);
+        Assert.Equal(0xC1C1u, transport.LastSsrc);
+    }
+
+    /// <summary>Sends nowhere and keeps no copies: what a packet costs the consumer alone.</summary>
+    private sealed class CountingConsumerTransport : IConsumerTransport
+    {
+        private readonly byte[] _buffer = new byte[MediaLoop.MaxDatagram + 128];
+
+        public bool IsConnected => true;
+
+        public RetransmissionOptions Retransmission { get; } = new();
+
+        public Span<byte> SendBuffer => _buffer;
+
+        public int FirstSequenceNumber { get; private set; } = -1;
+
+        public uint LastSsrc { get; private set; }
+
+        public void SendRtp(Span<byte> buffer, int length)
+        {
+            if (FirstSequenceNumber < 0)
+            {
+                FirstSequenceNumber = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(buffer[2..]);
+            }
+
+            LastSsrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer[8..]);
+        }
+
+        public void OnConsumerClosed(Consumer consumer)
+        {
+        }
+    }
+
+    [Fact]
     public void Nothing_is_sent_while_the_subscriber_transport_is_not_connected()
     {
         var producer = Producer(MediaKind.Audio, _publisher, _clock);

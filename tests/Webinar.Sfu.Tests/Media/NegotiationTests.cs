@@ -191,6 +191,183 @@ public sealed class NegotiationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_nack_from_a_viewer_that_negotiated_rtx_is_answered_on_its_rtx_stream_with_the_original_sequence_number()
+    {
+        using var publisher = new WebRtcClient();
+        var camera = publisher.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(publisher.CreateOffer(), CancellationToken.None);
+        Assert.True(publisher.TryApplyAnswer(published.Sdp!, out var error), error);
+        await publisher.ConnectedAsync(Patience);
+
+        using var receiver = new WebRtcClient(new WebRtcClientOptions { OfferRtx = true });
+        receiver.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(receiver.CreateOffer(), CancellationToken.None);
+        var video = Parse(answer.Sdp!).Media.Single(m => m.Kind == "video");
+        var fid = Assert.Single(video.SsrcGroups);
+        Assert.Equal("FID", fid.Semantics);
+        var (mediaSsrc, rtxSsrc) = (fid.Ssrcs[0], fid.Ssrcs[1]);
+        Assert.True(SdpRtx.TryGetPayloadType(video, 96, out var rtxPayloadType));
+        Assert.Equal(97, rtxPayloadType);
+
+        var media = new ConcurrentDictionary<ushort, (uint Timestamp, byte[] Payload)>();
+        var retransmissions = new ConcurrentQueue<(uint Ssrc, byte PayloadType, uint Timestamp, byte[] Payload)>();
+        receiver.RtpReceived = (_, bytes) =>
+        {
+            var (ssrc, seq, timestamp, payloadType, payload) = MediaFixtures.Read(bytes.ToArray());
+            if (ssrc == mediaSsrc)
+            {
+                media[seq] = (timestamp, payload);
+            }
+            else
+            {
+                retransmissions.Enqueue((ssrc, payloadType, timestamp, payload));
+            }
+        };
+        Assert.True(receiver.TryApplyAnswer(answer.Sdp!, out error), error);
+        await receiver.ConnectedAsync(Patience);
+
+        var deadline = DateTime.UtcNow + Patience;
+        while (media.Count < 10)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the viewer got no video");
+            publisher.SendVideoFrame(camera, 1200);
+            await Task.Delay(30);
+        }
+
+        var (lostSeq, original) = media.OrderBy(p => p.Key).Skip(3).First();
+        receiver.RequestRetransmission(mediaSsrc, lostSeq);
+        while (retransmissions.IsEmpty)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the NACK got no retransmission");
+            await Task.Delay(20);
+        }
+
+        var (rtxSsrcSeen, payloadType, rtxTimestamp, rtxPayload) = Assert.Single(retransmissions);
+        Assert.Equal((rtxSsrc, (byte)97, original.Timestamp), (rtxSsrcSeen, payloadType, rtxTimestamp));
+        Assert.Equal([(byte)(lostSeq >> 8), (byte)lostSeq, .. original.Payload], rtxPayload);
+        Assert.Equal(1, _worker.Counters.NacksAnswered);
+    }
+
+    [Fact]
+    public async Task A_publisher_resending_on_its_rtx_stream_fills_the_hole_the_viewer_would_see()
+    {
+        using var publisher = new WebRtcClient(new WebRtcClientOptions { OfferRtx = true });
+        var camera = publisher.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(publisher.CreateOffer(), CancellationToken.None);
+        Assert.True(publisher.TryApplyAnswer(published.Sdp!, out var error), error);
+        Assert.Equal(97, camera.RtxPayloadType);
+        await publisher.ConnectedAsync(Patience);
+
+        using var receiver = new WebRtcClient();
+        receiver.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(receiver.CreateOffer(), CancellationToken.None);
+        var received = new ConcurrentDictionary<ushort, byte>();
+        var payloadTypes = new ConcurrentDictionary<byte, byte>();
+        receiver.RtpReceived = (_, bytes) =>
+        {
+            var (_, seq, _, payloadType, _) = MediaFixtures.Read(bytes.ToArray());
+            received[seq] = 0;
+            payloadTypes[payloadType] = 0;
+        };
+        Assert.True(receiver.TryApplyAnswer(answer.Sdp!, out error), error);
+        await receiver.ConnectedAsync(Patience);
+
+        var deadline = DateTime.UtcNow + Patience;
+        while (received.Count < 10)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the viewer got no video");
+            publisher.SendVideoFrame(camera, 1200);
+            await Task.Delay(30);
+        }
+
+        // Two packets never leave the publisher: the node NACKs them and they come back on the RTX stream.
+        camera.DropOutgoing = 2;
+        while (_worker.Counters.RtxRepaired < 2 || !Contiguous(received.Keys))
+        {
+            Assert.True(DateTime.UtcNow < deadline,
+                $"the hole was not repaired: {_worker.Counters.RtxRepaired} repaired, {_worker.Counters.RtxMalformed} malformed, {camera.PacketsRetransmitted} resent");
+            publisher.SendVideoFrame(camera, 1200);
+            await Task.Delay(30);
+        }
+
+        Assert.True(camera.PacketsRetransmitted >= 2);
+        Assert.Equal(0, _worker.Counters.RtxMalformed);
+        Assert.Equal([(byte)96], payloadTypes.Keys); // the viewer negotiated no rtx: nothing reached it as RTX
+    }
+
+    [Fact]
+    public async Task Rtx_too_short_for_its_osn_or_of_an_unknown_payload_type_is_dropped_and_counted_and_padding_or_a_resend_nobody_missed_goes_nowhere()
+    {
+        using var publisher = new WebRtcClient(new WebRtcClientOptions { OfferRtx = true });
+        var camera = publisher.AddTrack(ClientMediaKind.Video, ClientTrackDirection.SendOnly);
+        var (presenter, _) = AddPeer("presenter", MediaKinds.Audio | MediaKinds.Video);
+        var published = await presenter.AnswerAsync(publisher.CreateOffer(), CancellationToken.None);
+        Assert.True(publisher.TryApplyAnswer(published.Sdp!, out var error), error);
+        await publisher.ConnectedAsync(Patience);
+
+        using var receiver = new WebRtcClient();
+        receiver.AddTrack(ClientMediaKind.Video, ClientTrackDirection.RecvOnly);
+        var (viewer, _) = AddPeer("viewer", MediaKinds.None);
+        var answer = await viewer.AnswerAsync(receiver.CreateOffer(), CancellationToken.None);
+        long received = 0;
+        receiver.RtpReceived = (_, _) => Interlocked.Increment(ref received);
+        Assert.True(receiver.TryApplyAnswer(answer.Sdp!, out error), error);
+        await receiver.ConnectedAsync(Patience);
+        var deadline = DateTime.UtcNow + Patience;
+        while (Interlocked.Read(ref received) < 10)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the viewer got no video");
+            publisher.SendVideoFrame(camera, 1200);
+            await Task.Delay(30);
+        }
+
+        var counters = _worker.Counters;
+        var malformedBefore = counters.Malformed;
+        Assert.True(publisher.TryGetSentPacket(camera, (ushort)(camera.SequenceNumber - 1), out var last));
+        var resend = new byte[1500];
+        Assert.True(RtxPacket.TryWrap(last, resend, 97, 1, camera.RtxSsrc, out var resendLength));
+        byte[] oneByte = [0x80, 97, 0, 2, .. resend.AsSpan(4, 8), 0x42]; // no extensions: a 1-byte payload, no room for the OSN
+        var unknownApt = resend[..resendLength];
+        unknownApt[1] = 98;
+        unknownApt[3] = 3;
+        byte[] padding = [0xA0, 97, 0, 4, .. resend.AsSpan(4, 8), 0, 0, 0, 4];
+        byte[] probe = [0xA0, 97, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]; // libwebrtc's bandwidth probe on SSRC 0
+        var viewerBefore = Interlocked.Read(ref received);
+        var unknownBefore = counters.UnknownSsrc;
+
+        Assert.True(publisher.SendPlainRtp(oneByte));
+        Assert.True(publisher.SendPlainRtp(unknownApt));
+        Assert.True(publisher.SendPlainRtp(padding));
+        Assert.True(publisher.SendPlainRtp(probe));
+        resend[3] = 5;
+        Assert.True(publisher.SendPlainRtp(resend.AsSpan(0, resendLength))); // the last packet again: the node has it
+        while (counters.RtxMalformed < 2 || counters.RtxDuplicates < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{counters.RtxMalformed} malformed, {counters.RtxDuplicates} duplicates");
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(2, counters.RtxMalformed);
+        Assert.Equal(2, counters.Malformed - malformedBefore);
+        Assert.Equal(1, counters.RtxDuplicates);
+        Assert.Equal(0, counters.RtxRepaired);
+        Assert.Equal(unknownBefore, counters.UnknownSsrc); // the padding and the probe were taken, not refused
+        Assert.Equal(viewerBefore, Interlocked.Read(ref received)); // nothing of it reached the viewer
+    }
+
+    /// <summary>Every sequence number between the lowest and the highest was received (no wrap in these short runs).</summary>
+    private static bool Contiguous(ICollection<ushort> seqs)
+    {
+        var sorted = seqs.Select(s => (int)s).Order().ToArray();
+        return sorted.Length > 0 && sorted[^1] - sorted[0] + 1 == sorted.Length;
+    }
+
+    [Fact]
     public async Task A_connected_transport_lives_on_its_media_alone_and_closes_when_the_peer_goes_silent()
     {
         // The silence timeout (2 s) is shorter than the client's consent checks (every 4-6 s): only its RTP keeps

@@ -34,6 +34,9 @@ internal sealed class ProducerLayer
     /// <summary>0 until the first packet naming this RID arrived.</summary>
     public uint Ssrc { get; private set; }
 
+    /// <summary>The SSRC of this encoding's retransmission stream (RTX naming the RID as repaired RID); 0 until one arrived.</summary>
+    public uint RtxSsrc { get; set; }
+
     public RtpReceiveStatistics Statistics { get; private set; }
 
     public NackGenerator Nacks { get; }
