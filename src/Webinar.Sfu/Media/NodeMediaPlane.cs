@@ -187,7 +187,7 @@ internal sealed class MeetingMedia : IMeetingMedia, IRouterObserver
         public async ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken) =>
             await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).AnswerAsync(offerSdp, cancellationToken).ConfigureAwait(false);
 
-        public async ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
+        public async ValueTask<PromotionOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
             await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).PromoteAsync(promotion, cancellationToken).ConfigureAwait(false);
 
         public async ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
