@@ -134,19 +134,23 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             admission = new MediaOutcome(MediaRefusal.Unavailable, "The primary's node could not be asked to admit the promotion.");
         }
 
-        if (!admission.Succeeded)
+        await Node.Loop.InvokeAsync(() =>
         {
-            // Still this promotion (not demoted and promoted again meanwhile): nothing more goes toward the primary.
-            await Node.Loop.InvokeAsync(() =>
+            var current = !_disposed && _promotions == epoch && _publishRouter.MeetingId == attendee.MeetingId && _publishAs == attendee;
+            if (!admission.Succeeded && current)
             {
-                if (!_disposed && _promotions == epoch && _publishRouter.MeetingId == attendee.MeetingId && _publishAs == attendee)
-                {
-                    Demote();
-                }
+                // Still this promotion (not demoted and promoted again meanwhile): nothing more goes toward the primary.
+                Demote();
+            }
+            else if (admission.Succeeded && !current && !(_publishRouter.MeetingId == attendee.MeetingId && _publishAs == attendee))
+            {
+                // Admitted after the promotion ended here: its RelayPromotionEnded may have overtaken the request, so the
+                // place is released again (idempotent on the primary's node).
+                _plane.Relay?.PromotionEnded(attendee.MeetingId, attendee);
+            }
 
-                return true;
-            }).ConfigureAwait(false);
-        }
+            return true;
+        }).ConfigureAwait(false);
 
         return admission;
     }
