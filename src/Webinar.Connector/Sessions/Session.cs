@@ -28,6 +28,11 @@ public sealed class Session : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RemoteStream> _streams = new();
     private readonly ConcurrentDictionary<string, Subscriber> _subscribers = new();
     private readonly CancellationTokenSource _closing = new();
+
+    // The promoted/demoted state, changed in frame order: a demoted the node sends right after promoted (a primary on
+    // another node refused the promotion) is read before PromoteAsync resumes, and must win.
+    private readonly Lock _promotion = new();
+    private long _demotions;
     private SignalingChannel? _signaling;
     private WebRtcClient? _client;
     private ClientTrack? _sendAudio;
@@ -213,15 +218,29 @@ public sealed class Session : IAsyncDisposable
 
     /// <summary>
     /// Promotes this replica connection into the primary with a primary attendee's join token (docs/signaling.md):
-    /// presenters then see that attendee; call <see cref="PublishAsync"/> to be heard and seen.
+    /// presenters then see that attendee; call <see cref="PublishAsync"/> to be heard and seen. A primary on another node
+    /// admits the promotion after the node has answered <c>promoted</c>; when it refuses (the primary is full), the node
+    /// undoes it with <c>demoted</c> (reason <c>primary-full</c>, …): <see cref="PromotionChanged"/> reports it, and
+    /// <see cref="IsPromoted"/> is false again even if that came before this method returned.
     /// </summary>
     public async Task PromoteAsync(string primaryJoinToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(primaryJoinToken);
         RequireConnected();
+        var demotions = Interlocked.Read(ref _demotions);
         var promoted = await _signaling!.RequestAsync("promote", new JsonObject { ["token"] = primaryJoinToken }, _settings.RequestTimeout).ConfigureAwait(false);
-        CanPublish = CanSend(promoted);
-        IsPromoted = true;
+        lock (_promotion)
+        {
+            if (_demotions != demotions)
+            {
+                // Already undone (PromotionChanged reported the demotion and its reason): nothing to publish.
+                return;
+            }
+
+            CanPublish = CanSend(promoted);
+            IsPromoted = true;
+        }
+
         PromotionChanged?.Invoke(this, new PromotionEventArgs(true, null));
     }
 
@@ -298,8 +317,13 @@ public sealed class Session : IAsyncDisposable
 
     private async Task AfterDemotionAsync(string reason)
     {
-        CanPublish = Info is { IsReplica: false };
-        IsPromoted = false;
+        lock (_promotion)
+        {
+            _demotions++;
+            CanPublish = Info is { IsReplica: false };
+            IsPromoted = false;
+        }
+
         if (_publisher is { } publisher)
         {
             await publisher.DisposeAsync().ConfigureAwait(false);

@@ -99,6 +99,16 @@ $('promote').addEventListener('click', async () => {
     await startCamera();
   } catch (e) { state(`promote failed: ${e.code ?? ''} ${e.message}`, true); }
 });
+// The node demotes on its own too: the primary attendee was deleted, or the primary's node refused the promotion just
+// after `promoted` (reason 'primary-full' when the primary has its connection limit).
+client.addEventListener('demoted', (e) => {
+  if (e.detail.id !== undefined) return;
+  local?.getTracks().forEach((t) => t.stop());
+  document.getElementById('tile-local')?.remove();
+  state(`demoted by the node: ${e.detail.reason}`, e.detail.reason !== 'requested');
+  $('promote').hidden = false;
+  $('demote').hidden = true;
+});
 $('demote').addEventListener('click', async () => {
   try {
     await client.demote();

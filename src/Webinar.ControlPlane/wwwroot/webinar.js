@@ -16,7 +16,9 @@
 //   attendee-joined / attendee-left {attendeeId, externalUserId}
 //   stream-added / stream-removed {streamId, attendeeId, externalUserId, kind}
 //   track {stream: MediaStream, attendee: {attendeeId, externalUserId}, track, kind, streamId}
-//   promoted {meetingId, attendeeId, externalUserId, canPublish} / demoted {reason}
+//   promoted {meetingId, attendeeId, externalUserId, canPublish} / demoted {reason} — a demoted may follow promoted at
+//     once: the primary's node (another region) refused it (reason 'primary-full', 'already-connected', ...); tracks
+//     attached to send slots are detached, and a re-offering publish() is refused by the node ('not-allowed')
 //   meeting-ended {reason} / disconnected {reason, code} / error {code, message, id}
 //   video-paused {streamId, reason:"bandwidth"} — this viewer's network cannot carry the stream's video now: audio
 //     continues, show a notice on the tile; video-resumed {streamId} — it flows again. client.pausedVideo is the set.
@@ -119,6 +121,8 @@ export class WebinarClient extends EventTarget {
       const slot = this.#promoted && this.#sendSlots.find((t) => t.receiver.track.kind === track.kind && !this.#attached.includes(t));
       if (slot) {
         await slot.sender.replaceTrack(track);
+        // A demoted right after promoted (the primary's node refused: primary-full, ...) may have come meanwhile.
+        if (!this.#promoted) { await slot.sender.replaceTrack(null); continue; }
         this.#attached.push(slot);
         continue;
       }

@@ -66,6 +66,7 @@ internal sealed class NodeMetrics : IDisposable
         new(Volatile.Read(ref counters.Malformed), new KeyValuePair<string, object?>("reason", "malformed")),
         new(Volatile.Read(ref counters.UnknownSource), new KeyValuePair<string, object?>("reason", "unknown_source")),
         new(Volatile.Read(ref counters.SrtpRejected), new KeyValuePair<string, object?>("reason", "srtp_rejected")),
+        new(Volatile.Read(ref counters.RtpNotAdmitted), new KeyValuePair<string, object?>("reason", "promotion_not_admitted")),
         new(Volatile.Read(ref counters.SendErrors), new KeyValuePair<string, object?>("reason", "send_error")),
         new(Volatile.Read(ref counters.HandlerErrors), new KeyValuePair<string, object?>("reason", "handler_error")),
     ];

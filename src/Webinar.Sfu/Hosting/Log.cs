@@ -23,6 +23,7 @@ internal static class EventIds
     public const int JoinTokenKeysReloadFailed = 1110;
     public const int VideoPaused = 1111;
     public const int VideoResumed = 1112;
+    public const int PromotionRefused = 1113;
 
     // 1200–1299: Meetings on this node
     public const int MeetingPlaced = 1200;
@@ -91,6 +92,9 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.Promoted, LogLevel.Information, "Connection {ConnectionId} promoted as primary attendee {AttendeeId} of {PrimaryMeetingId}")]
     public static partial void Promoted(ILogger logger, Guid connectionId, Guid attendeeId, Guid primaryMeetingId);
+
+    [LoggerMessage(EventIds.PromotionRefused, LogLevel.Information, "Connection {ConnectionId}: the primary's node refused the promotion as {AttendeeId} ({Refusal}); undone")]
+    public static partial void PromotionRefused(ILogger logger, Guid connectionId, Guid attendeeId, string refusal);
 
     [LoggerMessage(EventIds.Demoted, LogLevel.Information, "Connection {ConnectionId} demoted: {Reason}")]
     public static partial void Demoted(ILogger logger, Guid connectionId, string reason);

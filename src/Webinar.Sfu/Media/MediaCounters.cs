@@ -6,7 +6,7 @@ namespace Webinar.Sfu.Media;
 /// (<c>GET /diagnostics/media</c>). Every received datagram ends in exactly one disposition: it was handled
 /// (<see cref="StunAnswered"/>, <see cref="DtlsReceived"/>, <see cref="RtpReceived"/>, <see cref="RtcpReceived"/>) or
 /// dropped and counted (<see cref="Malformed"/>, <see cref="UnknownSource"/>, <see cref="NotKeyed"/>,
-/// <see cref="UnknownSsrc"/>, <see cref="SrtpRejected"/>, <see cref="HandlerErrors"/>), so their sum is
+/// <see cref="UnknownSsrc"/>, <see cref="RtpNotAdmitted"/>, <see cref="SrtpRejected"/>, <see cref="HandlerErrors"/>), so their sum is
 /// <see cref="DatagramsReceived"/>. The metrics exporter reads <see cref="Snapshot"/>.
 /// </summary>
 internal sealed class MediaCounters
@@ -51,6 +51,12 @@ internal sealed class MediaCounters
 
     /// <summary>RTP from a connected peer on an SSRC it did not negotiate: dropped before any SRTP work.</summary>
     public long UnknownSsrc;
+
+    /// <summary>
+    /// Authenticated RTP relayed from another node for a promotion this node (the primary's) has not admitted (yet, or at
+    /// all: it was refused): dropped before any consumer, so nobody here or on other replicas gets a packet of it.
+    /// </summary>
+    public long RtpNotAdmitted;
 
     /// <summary>SRTCP sender SSRCs forgotten because a peer used more than <see cref="MediaLimitsOptions.MaxSrtpStreams"/>.</summary>
     public long SrtpStreamsEvicted;
@@ -125,7 +131,10 @@ internal sealed class MediaCounters
         Volatile.Read(ref TcpBadFrames),
         Volatile.Read(ref RtxRepaired),
         Volatile.Read(ref RtxDuplicates),
-        Volatile.Read(ref RtxMalformed));
+        Volatile.Read(ref RtxMalformed))
+    {
+        RtpNotAdmitted = Volatile.Read(ref RtpNotAdmitted),
+    };
 }
 
 internal sealed record MediaCountersSnapshot(
@@ -159,9 +168,12 @@ internal sealed record MediaCountersSnapshot(
     long RtxDuplicates,
     long RtxMalformed)
 {
+    /// <summary>RTP of a promotion from another node not admitted here (yet): dropped (<see cref="MediaCounters.RtpNotAdmitted"/>).</summary>
+    public long RtpNotAdmitted { get; init; }
+
     /// <summary>Datagrams handled: ICE checks answered, DTLS records, authenticated RTP and RTCP.</summary>
     public long Handled => StunAnswered + DtlsReceived + RtpReceived + RtcpReceived;
 
     /// <summary>Datagrams dropped, each counted once under its reason.</summary>
-    public long Dropped => Malformed + UnknownSource + NotKeyed + UnknownSsrc + SrtpRejected + SpoofedChecks + HandlerErrors;
+    public long Dropped => Malformed + UnknownSource + NotKeyed + UnknownSsrc + RtpNotAdmitted + SrtpRejected + SpoofedChecks + HandlerErrors;
 }

@@ -301,9 +301,17 @@ internal abstract class MediaTransport : IProducerTransport, IConsumerTransport
             return;
         }
 
-        Node.Counters.RtpReceived++;
         var nowMicros = Node.NowMicros();
         OnRtpReceived(view, nowMicros);
+        if (producer.IsHeld)
+        {
+            // A promotion from another node the primary's node has not admitted: nobody may get a packet of it.
+            producer.OnHeldPacket();
+            Node.Counters.RtpNotAdmitted++;
+            return;
+        }
+
+        Node.Counters.RtpReceived++;
         producer.OnRtp(packet, view, nowMicros);
     }
 

@@ -181,24 +181,32 @@ internal sealed class MeetingMedia : IMeetingMedia, IRouterObserver
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Creates the peer connection on the loop thread, and forwards every call there.</summary>
+    /// <summary>
+    /// Creates the peer connection on the loop thread, and forwards every call to it (each does its media work on the
+    /// loop). Once created (AddPeer posts its creation at once) it is reached directly: a hop through the loop costs up to
+    /// one loop wait when no datagram wakes it, and a promotion's reply or an answer should not pay it twice.
+    /// </summary>
     private sealed class DeferredPeer(MediaLoop loop, Lazy<PeerConnection> connection) : IPeerMedia
     {
         public async ValueTask<MediaAnswer> AnswerAsync(string offerSdp, CancellationToken cancellationToken) =>
-            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).AnswerAsync(offerSdp, cancellationToken).ConfigureAwait(false);
+            await (await ConnectionAsync().ConfigureAwait(false)).AnswerAsync(offerSdp, cancellationToken).ConfigureAwait(false);
 
-        public async ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
-            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).PromoteAsync(promotion, cancellationToken).ConfigureAwait(false);
+        public async ValueTask<PromotionOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken) =>
+            await (await ConnectionAsync().ConfigureAwait(false)).PromoteAsync(promotion, cancellationToken).ConfigureAwait(false);
 
         public async ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
-            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).DemoteAsync(cancellationToken).ConfigureAwait(false);
+            await (await ConnectionAsync().ConfigureAwait(false)).DemoteAsync(cancellationToken).ConfigureAwait(false);
 
         public async ValueTask<MediaOutcome> SetPreferredLayersAsync(string streamId, int spatialLayer, int? temporalLayer, CancellationToken cancellationToken) =>
-            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false))
+            await (await ConnectionAsync().ConfigureAwait(false))
                 .SetPreferredLayersAsync(streamId, spatialLayer, temporalLayer, cancellationToken).ConfigureAwait(false);
 
         public async ValueTask DisposeAsync() =>
-            await (await loop.InvokeAsync(() => connection.Value).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            await (await ConnectionAsync().ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+
+        // Lazy<T>'s default mode is thread-safe: a value created (on the loop) is read from any thread.
+        private ValueTask<PeerConnection> ConnectionAsync() =>
+            connection.IsValueCreated ? new(connection.Value) : new(loop.InvokeAsync(() => connection.Value));
     }
 }
 

@@ -28,6 +28,9 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
     private ITimer? _topUp;
     private ulong _sessionVersion;
     private int _tracksPublished;
+
+    /// <summary>Counts promotions, so a late admission answer acts only on the promotion it was asked for. Loop thread.</summary>
+    private long _promotions;
     private WebRtcTransport? _transport;
     private Router _publishRouter;
     private ProducerOwner _publishAs;
@@ -90,37 +93,66 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
             : MediaAnswer.Accepted(text, slots);
     }
 
-    public async ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes into the primary at once. For a primary on another node the tracks are relayed there at once too, and
+    /// its node is asked to admit the attendee against the primary's limit without waiting for the answer (admit
+    /// speculatively, undo on refusal): that node holds the relayed media until it has admitted the attendee, and
+    /// <see cref="PromotionOutcome.Admission"/> carries its decision for signalling to undo a refusal.
+    /// </summary>
+    public async ValueTask<PromotionOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken)
     {
-        var intoRemote = await Node.Loop.InvokeAsync(() =>
-            _router.Primary is { IsRemotePrimary: true } primary && primary.MeetingId == promotion.PrimaryMeetingId).ConfigureAwait(false);
+        var (outcome, intoRemote, epoch) = await Node.Loop.InvokeAsync(() =>
+        {
+            var remote = _router.Primary is { IsRemotePrimary: true } primary && primary.MeetingId == promotion.PrimaryMeetingId;
+            var result = remote && _plane.Relay is null
+                ? new MediaOutcome(MediaRefusal.Unavailable, "This node has no relay to the primary's node.")
+                : Promote(promotion);
+            return (result, remote, _promotions);
+        }).ConfigureAwait(false);
+        if (!outcome.Succeeded || !intoRemote)
+        {
+            return PromotionOutcome.Decided(outcome);
+        }
+
         var attendee = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
-        if (intoRemote)
-        {
-            if (_plane.Relay is not { } relay)
-            {
-                return new MediaOutcome(MediaRefusal.Unavailable, "This node has no relay to the primary's node.");
-            }
+        return new PromotionOutcome(outcome, AdmitAsync(attendee, epoch));
+    }
 
-            // The primary's node counts the attendee against the primary's limit before anything is published.
-            var admission = await relay.AdmitPromotionAsync(promotion.PrimaryMeetingId, attendee, cancellationToken).ConfigureAwait(false);
-            if (!admission.Succeeded)
-            {
-                return admission;
-            }
+    /// <summary>
+    /// The primary's node's decision on a promotion published already; on a refusal the promotion's relaying stops here
+    /// at once (signalling then demotes). Never faults: no answer in time is a refusal too.
+    /// </summary>
+    private async Task<MediaOutcome> AdmitAsync(ProducerOwner attendee, long epoch)
+    {
+        MediaOutcome admission;
+        try
+        {
+            admission = await _plane.Relay!.AdmitPromotionAsync(attendee.MeetingId, attendee, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            admission = new MediaOutcome(MediaRefusal.Unavailable, "The primary's node could not be asked to admit the promotion.");
         }
 
-        var outcome = await Node.Loop.InvokeAsync(() => Promote(promotion)).ConfigureAwait(false);
-        if (!outcome.Succeeded && intoRemote)
+        await Node.Loop.InvokeAsync(() =>
         {
-            await Node.Loop.InvokeAsync(() =>
+            var current = !_disposed && _promotions == epoch && _publishRouter.MeetingId == attendee.MeetingId && _publishAs == attendee;
+            if (!admission.Succeeded && current)
             {
-                _plane.Relay?.PromotionEnded(promotion.PrimaryMeetingId, attendee);
-                return true;
-            }).ConfigureAwait(false);
-        }
+                // Still this promotion (not demoted and promoted again meanwhile): nothing more goes toward the primary.
+                Demote();
+            }
+            else if (admission.Succeeded && !current && !(_publishRouter.MeetingId == attendee.MeetingId && _publishAs == attendee))
+            {
+                // Admitted after the promotion ended here: its RelayPromotionEnded may have overtaken the request, so the
+                // place is released again (idempotent on the primary's node).
+                _plane.Relay?.PromotionEnded(attendee.MeetingId, attendee);
+            }
 
-        return outcome;
+            return true;
+        }).ConfigureAwait(false);
+
+        return admission;
     }
 
     public ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken) =>
@@ -505,6 +537,7 @@ internal sealed class PeerConnection : IPeerMedia, IWebRtcTransportListener
 
         Unpublish();
         EndRemotePromotion();
+        _promotions++;
         _publishRouter = primary;
         _publishAs = new ProducerOwner(promotion.PrimaryMeetingId, promotion.AttendeeId, promotion.ExternalUserId);
         _canPublish = promotion.CanPublish;

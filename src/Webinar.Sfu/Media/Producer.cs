@@ -135,6 +135,26 @@ internal sealed class Producer
 
     private bool _received;
 
+    /// <summary>
+    /// A stream promoted in from another node whose promotion the primary's node (this one) has not admitted yet: its
+    /// transport drops and counts what arrives (<see cref="MediaCounters.RtpNotAdmitted"/>) and it is in no router, so
+    /// nobody gets a packet of it. <see cref="Release"/> lets it flow once admitted.
+    /// </summary>
+    public bool IsHeld { get; private set; }
+
+    /// <summary>Packets dropped while <see cref="IsHeld"/>.</summary>
+    public long HeldPackets { get; private set; }
+
+    public void Hold() => IsHeld = true;
+
+    /// <summary>
+    /// Admitted: packets flow from the next one. When some were dropped meanwhile (the keyframe the speaker's node asked
+    /// for may be among them), the first forwarded packet asks for a keyframe, so subscribers here start at once.
+    /// </summary>
+    public void Release() => IsHeld = false;
+
+    public void OnHeldPacket() => HeldPackets++;
+
     public void OnRtp(Span<byte> packet, RtpPacket view, long nowMicros)
     {
         var layerIndex = 0;
@@ -165,7 +185,7 @@ internal sealed class Producer
         if (!_received)
         {
             _received = true;
-            if (RequestsKeyframeOnFirstPacket && Kind == MediaKind.Video)
+            if ((RequestsKeyframeOnFirstPacket || HeldPackets > 0) && Kind == MediaKind.Video)
             {
                 RequestKeyframe(layerIndex);
             }

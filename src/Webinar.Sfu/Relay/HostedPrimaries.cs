@@ -10,8 +10,11 @@ namespace Webinar.Sfu.Relay;
 /// <summary>
 /// The primary's node side of the relay: which links subscribed to each primary placed here (<see cref="HostedPrimary"/>),
 /// the subscription snapshot (every stream, each with its SSRC on the link, and the roster), presence changes sent to
-/// every subscribed node, and the streams promoted attendees elsewhere publish into the primary. Media-loop state,
-/// except <see cref="OnPresence"/> which the rooms call under their lock (it only enqueues).
+/// every subscribed node, and the streams promoted attendees elsewhere publish into the primary. A replica's node
+/// relays a promoted speaker at once, before this node has admitted the promotion (it owns the primary's limit), so a
+/// promoted stream is held (<see cref="Producer.IsHeld"/>: dropped and counted, in no router) until the rooms admit that
+/// attendee from that node, and leaves the primary when the admission ends. Media-loop state, except
+/// <see cref="OnPresence"/> and <see cref="OnRemotePromotion"/>, which the rooms call under their lock (they only enqueue).
 /// </summary>
 internal sealed class HostedPrimaries(MediaWorker worker, MeetingDirectory directory, RelayLinks links, RelayOutbox outbox, string nodeId)
 {
@@ -19,6 +22,9 @@ internal sealed class HostedPrimaries(MediaWorker worker, MeetingDirectory direc
 
     // Media-loop state.
     private readonly Dictionary<Guid, HostedPrimary> _primaries = [];
+
+    /// <summary>Promotions from other nodes the rooms admitted: (primary, attendee) → the node it speaks from.</summary>
+    private readonly Dictionary<(Guid PrimaryMeetingId, Guid AttendeeId), string> _admitted = [];
 
     private TimeProvider Time => worker.Time;
 
@@ -104,17 +110,75 @@ internal sealed class HostedPrimaries(MediaWorker worker, MeetingDirectory direc
             {
                 primary.Promoted[message.Stream.StreamId] = producer;
                 link.AddProducer(producer);
-                primary.Router.AddProducer(producer);
+                if (IsAdmitted(message.PrimaryMeetingId, producer))
+                {
+                    primary.Router.AddProducer(producer);
+                }
+                else
+                {
+                    producer.Hold();
+                }
             }
         }
         else if (primary.Promoted.Remove(message.Stream.StreamId, out var producer))
         {
             link.RemoveProducer(producer);
             primary.Router.RemoveProducer(producer);
+            producer.Close();
         }
 
         return true;
     }
+
+    /// <summary>The rooms admitted a promotion from another node, or it ended. Rooms lock held: only posts to the loop, in order.</summary>
+    public void OnRemotePromotion(Guid primaryMeetingId, Guid attendeeId, string fromNodeId, bool admitted) =>
+        worker.Loop.Post(() => RemotePromotion(primaryMeetingId, attendeeId, fromNodeId, admitted));
+
+    /// <summary>
+    /// Loop thread. Admitted: the attendee's held streams from that node enter the primary (its subscribers, every other
+    /// replica's node). Ended: what it published leaves the primary (the replica's node withdraws it too, later).
+    /// </summary>
+    private void RemotePromotion(Guid primaryMeetingId, Guid attendeeId, string fromNodeId, bool admitted)
+    {
+        if (admitted)
+        {
+            _admitted[(primaryMeetingId, attendeeId)] = fromNodeId;
+        }
+        else if (!_admitted.Remove((primaryMeetingId, attendeeId)))
+        {
+            return;
+        }
+
+        if (!_primaries.TryGetValue(primaryMeetingId, out var primary))
+        {
+            return;
+        }
+
+        foreach (var (streamId, producer) in primary.Promoted.ToArray())
+        {
+            if (producer.Owner.AttendeeId != attendeeId || producer.Transport is not RelayLink { } link || link.PeerNodeId != fromNodeId)
+            {
+                continue;
+            }
+
+            if (admitted && producer.IsHeld)
+            {
+                producer.Release();
+                primary.Router.AddProducer(producer);
+            }
+            else if (!admitted && !producer.IsHeld)
+            {
+                // Held ones stay held: they may be a new promotion of the same attendee, whose admission is on its way.
+                primary.Promoted.Remove(streamId);
+                link.RemoveProducer(producer);
+                primary.Router.RemoveProducer(producer);
+            }
+        }
+    }
+
+    private bool IsAdmitted(Guid primaryMeetingId, Producer producer) =>
+        _admitted.TryGetValue((primaryMeetingId, producer.Owner.AttendeeId), out var fromNodeId)
+        && producer.Transport is RelayLink link && link.PeerNodeId == fromNodeId;
 
     public void RouterClosed(Router router)
     {
@@ -122,6 +186,14 @@ internal sealed class HostedPrimaries(MediaWorker worker, MeetingDirectory direc
         {
             _presenceTargets.TryRemove(router.MeetingId, out _);
             router.RemoveObserver(primary);
+        }
+
+        foreach (var key in _admitted.Keys.ToArray())
+        {
+            if (key.PrimaryMeetingId == router.MeetingId)
+            {
+                _admitted.Remove(key);
+            }
         }
     }
 
@@ -137,6 +209,7 @@ internal sealed class HostedPrimaries(MediaWorker worker, MeetingDirectory direc
                 {
                     primary.Promoted.Remove(streamId);
                     primary.Router.RemoveProducer(producer);
+                    producer.Close();
                 }
             }
 

@@ -34,7 +34,7 @@ internal sealed class MediaRelay : IRelayHooks, IPrimaryPresenceObserver, IRelay
     private readonly RelayOptions _relay;
     private readonly SemaphoreSlim _wake = new(0);
 
-    public MediaRelay(MediaWorker worker, IBus bus, MeetingDirectory directory, IOptions<SfuOptions> options, IOptions<RelayOptions> relay,
+    public MediaRelay(MediaWorker worker, IBus bus, MeetingDirectory directory, RevokedAttendees revoked, IOptions<SfuOptions> options, IOptions<RelayOptions> relay,
         RelayKeySealer sealer, ILogger<MediaRelay> logger)
     {
         _worker = worker;
@@ -46,7 +46,7 @@ internal sealed class MediaRelay : IRelayHooks, IPrimaryPresenceObserver, IRelay
         _links = new RelayLinks(worker, _nodeId, worker.RelayHost.ToString(), sealer, this, _relay, logger);
         _primaries = new HostedPrimaries(worker, directory, _links, _outbox, _nodeId);
         _remotes = new RemotePrimaries(_nodeId, _outbox, worker.Time, _relay, logger);
-        _promotions = new RelayPromotions(bus, worker, _links, _remotes, _outbox, _nodeId, _relay);
+        _promotions = new RelayPromotions(bus, worker, _links, _remotes, _outbox, revoked, _nodeId, _relay);
     }
 
     private MediaLoop Loop => _worker.Loop;
@@ -92,6 +92,9 @@ internal sealed class MediaRelay : IRelayHooks, IPrimaryPresenceObserver, IRelay
     // ================= presence (rooms lock held: never block) =================
 
     public void OnPresence(Guid primaryMeetingId, PresenceMember member, bool joined) => _primaries.OnPresence(primaryMeetingId, member, joined);
+
+    public void OnRemotePromotion(Guid primaryMeetingId, Guid attendeeId, string fromNodeId, bool admitted) =>
+        _primaries.OnRemotePromotion(primaryMeetingId, attendeeId, fromNodeId, admitted);
 
     // ================= incoming requests and messages (bus threads) =================
 

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using MassTransit;
 using Webinar.Contracts.Relay;
 using Webinar.Sfu.Media;
+using Webinar.Sfu.Meetings;
 using Webinar.Sfu.Sessions;
 using Webinar.Sfu.Signaling;
 
@@ -9,15 +10,19 @@ namespace Webinar.Sfu.Relay;
 
 /// <summary>
 /// A replica attendee here promoted into a primary on another node. The replica's node asks (<see cref="AskAsync"/>,
-/// <c>AdmitPromotion</c>) over the link its primary is subscribed on; the primary's node answers (<see cref="AnswerAsync"/>)
+/// <c>AdmitPromotion</c>) over the link its primary is subscribed on, without waiting for the answer before it replies
+/// <c>promoted</c> and relays the speaker (a refusal, or no answer within <see cref="RelayOptions.RequestTimeout"/>,
+/// undoes the promotion as a demotion); the primary's node answers (<see cref="AnswerAsync"/>)
 /// by the meeting's one admission rule (<see cref="MeetingRooms.AdmitRemotePromotion"/>) and counts the attendee until
 /// <c>RelayPromotionEnded</c> or the link closing. The refusal reasons on the wire, both ways, are mapped here only.
 /// The rooms are handed in by whoever brings the message (they depend on the media plane, which depends on the relay).
 /// </summary>
-internal sealed class RelayPromotions(IBus bus, MediaWorker node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, string nodeId, RelayOptions options)
+internal sealed class RelayPromotions(
+    IBus bus, MediaWorker node, RelayLinks links, RemotePrimaries remotes, RelayOutbox outbox, RevokedAttendees revoked, string nodeId, RelayOptions options)
 {
     public const string MeetingFull = "meeting-full";
     public const string AlreadyConnected = "already-connected";
+    public const string AttendeeDeleted = "attendee-deleted";
     public const string UnknownLink = "unknown-link";
     public const string NotPlacedHere = "not-placed-here";
 
@@ -38,6 +43,8 @@ internal sealed class RelayPromotions(IBus bus, MediaWorker node, RelayLinks lin
         { Admitted: true } => MediaOutcome.Ok,
         { Reason: MeetingFull } => new MediaOutcome(MediaRefusal.MeetingFull, RefusalMessages.PrimaryFull),
         { Reason: AlreadyConnected } => new MediaOutcome(MediaRefusal.AlreadyConnected, RefusalMessages.PrimaryAttendeeConnected),
+        { Reason: AttendeeDeleted } => new MediaOutcome(MediaRefusal.AttendeeDeleted, "The promotion token's attendee was deleted."),
+        { Reason: NotPlacedHere } => new MediaOutcome(MediaRefusal.MeetingGone, "The primary meeting is not on its node any more."),
         var refused => new MediaOutcome(MediaRefusal.Unavailable, $"The primary's node refused the promotion ({refused.Reason})."),
     };
 
@@ -48,6 +55,12 @@ internal sealed class RelayPromotions(IBus bus, MediaWorker node, RelayLinks lin
         if (!linked)
         {
             return new PromotionAdmission(false, UnknownLink);
+        }
+
+        // DeleteAttendee may have reached this node before the request (the replica's node checked it when it could).
+        if (revoked.IsRevoked(request.Attendee.AttendeeId))
+        {
+            return new PromotionAdmission(false, AttendeeDeleted);
         }
 
         var member = new PresenceMember(request.Attendee.AttendeeId, request.Attendee.ExternalUserId, Guid.Empty);

@@ -11,4 +11,13 @@ namespace Webinar.Sfu.Sessions;
 internal interface IPrimaryPresenceObserver
 {
     void OnPresence(Guid primaryMeetingId, PresenceMember member, bool joined);
+
+    /// <summary>
+    /// A promotion from another node into a primary here was admitted (<see cref="MeetingRooms.AdmitRemotePromotion"/>)
+    /// or ended: only between the two may what <paramref name="fromNodeId"/> relays as <paramref name="attendeeId"/> reach
+    /// anyone. Called under the rooms lock, in the order the rooms decided: never block, never call back.
+    /// </summary>
+    void OnRemotePromotion(Guid primaryMeetingId, Guid attendeeId, string fromNodeId, bool admitted)
+    {
+    }
 }

@@ -86,6 +86,12 @@ internal enum MediaRefusal
 
     /// <summary>The peer named a stream it does not receive.</summary>
     UnknownStream,
+
+    /// <summary>The primary's node no longer hosts the primary (it was deleted).</summary>
+    MeetingGone,
+
+    /// <summary>The promotion's primary attendee was deleted (decided by the primary's node).</summary>
+    AttendeeDeleted,
 }
 
 /// <summary>Refusal messages said on more than one path (a promotion decided on this node or on the primary's).</summary>
@@ -110,6 +116,20 @@ internal readonly record struct MediaOutcome(MediaRefusal Refusal, string? Messa
     public static MediaOutcome Ok => default;
 
     public bool Succeeded => Refusal == MediaRefusal.None;
+}
+
+/// <summary>
+/// What a promote did: refused (<see cref="Outcome"/>), or the peer publishes into the primary now. A primary on another
+/// node admits the attendee against its limit afterwards (admit speculatively, undo on refusal): <see cref="Admission"/>
+/// completes with that node's decision (at once, <see cref="MediaOutcome.Ok"/>, for a primary here) and never faults;
+/// signalling undoes a refused promotion exactly as a demotion.
+/// </summary>
+internal sealed record PromotionOutcome(MediaOutcome Outcome, Task<MediaOutcome> Admission)
+{
+    private static readonly Task<MediaOutcome> Admitted = Task.FromResult(MediaOutcome.Ok);
+
+    /// <summary>Done here, nothing left to decide elsewhere (a primary on this node, or a refusal).</summary>
+    public static PromotionOutcome Decided(MediaOutcome outcome) => new(outcome, Admitted);
 }
 
 /// <summary>Where a meeting lives: its primary and the primary's node when it is a replica.</summary>
@@ -169,10 +189,12 @@ internal interface IPeerMedia : IAsyncDisposable
 
     /// <summary>
     /// Lets a replica peer publish into its primary as the promoted attendee, over its existing transport. Signalling
-    /// has already checked the token, the room and the primary's capacity. The client then sends a new offer with its
-    /// send tracks. When the primary is on another node, the implementation carries the tracks there by relay.
+    /// has already checked the token and the room (and the primary's capacity when the primary is here). The client
+    /// then sends a new offer with its send tracks (or attaches them to its send slots). When the primary is on another
+    /// node, the implementation carries the tracks there by relay at once and asks that node to admit the attendee:
+    /// <see cref="PromotionOutcome.Admission"/> says what it decided.
     /// </summary>
-    ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken);
+    ValueTask<PromotionOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken);
 
     /// <summary>Stops everything the promotion started; the peer is a plain replica attendee again. Idempotent.</summary>
     ValueTask<MediaOutcome> DemoteAsync(CancellationToken cancellationToken);

@@ -382,6 +382,11 @@ internal sealed class MeetingRooms
             }
 
             primary.RemotePromoted[member.AttendeeId] = fromNodeId;
+            foreach (var observer in _observers)
+            {
+                observer.OnRemotePromotion(primaryMeetingId, member.AttendeeId, fromNodeId, admitted: true);
+            }
+
             var roster = _rosters[primaryMeetingId];
             roster.Members[member.AttendeeId] = member;
             AnnounceLocked(primaryMeetingId, roster, member, joined: true, notifyObservers: true);
@@ -421,8 +426,17 @@ internal sealed class MeetingRooms
 
     private void ReleaseRemotePromotionLocked(MeetingRoom primary, Guid attendeeId)
     {
-        if (primary.RemotePromoted.Remove(attendeeId)
-            && _rosters.TryGetValue(primary.MeetingId, out var roster) && roster.Members.Remove(attendeeId, out var member))
+        if (!primary.RemotePromoted.Remove(attendeeId, out var fromNodeId))
+        {
+            return;
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer.OnRemotePromotion(primary.MeetingId, attendeeId, fromNodeId, admitted: false);
+        }
+
+        if (_rosters.TryGetValue(primary.MeetingId, out var roster) && roster.Members.Remove(attendeeId, out var member))
         {
             AnnounceLocked(primary.MeetingId, roster, member, joined: false, notifyObservers: true);
         }

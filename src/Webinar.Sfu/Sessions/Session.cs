@@ -189,7 +189,7 @@ internal sealed class Session : IPeerMediaListener
 
                 return true;
             case ClientFrameType.Demote:
-                await DemoteAsync(frame.IdJson, "requested", fromClient: true, cancellationToken).ConfigureAwait(false);
+                await DemoteAsync(frame.IdJson, DemotionReasons.Requested, fromClient: true, cancellationToken).ConfigureAwait(false);
                 return true;
             case ClientFrameType.StartArchive or ClientFrameType.StopArchive:
                 await ArchiveAsync(frame, cancellationToken).ConfigureAwait(false);
@@ -488,7 +488,13 @@ internal sealed class Session : IPeerMediaListener
         }
 
         _promotedKinds = kinds;
-        var outcome = await CallMediaAsync(p => p.PromoteAsync(new MediaPromotion(claims.MeetingId, claims.AttendeeId, claims.ExternalUserId, kinds), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var admission = PromotionOutcome.Decided(MediaOutcome.Ok).Admission;
+        var outcome = await CallMediaAsync(async p =>
+        {
+            var promoted = await p.PromoteAsync(new MediaPromotion(claims.MeetingId, claims.AttendeeId, claims.ExternalUserId, kinds), cancellationToken).ConfigureAwait(false);
+            admission = promoted.Admission;
+            return promoted.Outcome;
+        }, cancellationToken).ConfigureAwait(false);
         if (!outcome.Succeeded)
         {
             _services.Rooms.ReleasePromotion(this);
@@ -506,6 +512,41 @@ internal sealed class Session : IPeerMediaListener
 
         Log.Promoted(_services.Logger, ConnectionId, claims.AttendeeId, claims.MeetingId);
         Send(ServerFrames.Promoted(claims.MeetingId, claims.AttendeeId, claims.ExternalUserId, kinds, frame.IdJson));
+        if (!admission.IsCompleted || !admission.Result.Succeeded)
+        {
+            _ = UndoIfRefusedAsync(admission, member);
+        }
+    }
+
+    /// <summary>
+    /// A promotion into a primary on another node was answered <c>promoted</c> before that node admitted it: a refusal
+    /// (or no answer in time) undoes it exactly as a demotion, <c>demoted</c> with the refusal's reason, unless the
+    /// connection was demoted (or promoted again) meanwhile. Runs after the promotion gate is released, so the
+    /// <c>demoted</c> always follows the <c>promoted</c>.
+    /// </summary>
+    private async Task UndoIfRefusedAsync(Task<MediaOutcome> admission, PresenceMember promotion)
+    {
+        var outcome = await admission.ConfigureAwait(false);
+        if (outcome.Succeeded)
+        {
+            return;
+        }
+
+        await _promotionGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!ReferenceEquals(PromotedAs, promotion) || Volatile.Read(ref _disposed) == 1)
+            {
+                return;
+            }
+
+            Log.PromotionRefused(_services.Logger, ConnectionId, promotion.AttendeeId, outcome.Refusal.ToString());
+            await DemoteLockedAsync(null, DemotionReasons.Of(outcome.Refusal), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _promotionGate.Release();
+        }
     }
 
     private async ValueTask DemoteAsync(string? idJson, string reason, bool fromClient, CancellationToken cancellationToken)
@@ -635,6 +676,7 @@ internal sealed class Session : IPeerMediaListener
         MediaRefusal.NotAllowed => ErrorCodes.NotAllowed,
         MediaRefusal.MeetingFull => ErrorCodes.MeetingFull,
         MediaRefusal.AlreadyConnected => ErrorCodes.AlreadyConnected,
+        MediaRefusal.AttendeeDeleted => ErrorCodes.TokenRevoked,
         MediaRefusal.UnknownStream => ErrorCodes.UnknownStream,
         _ => ErrorCodes.MediaUnavailable,
     };

@@ -144,13 +144,21 @@ public sealed class ControlPlaneNodeFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>CreateMeeting through the API; a replica when <paramref name="primary"/> is given.</summary>
-    public async Task<Guid> CreateMeetingAsync(string region, Guid? primary = null)
+    /// <summary>
+    /// CreateMeeting through the API; a replica when <paramref name="primary"/> is given; at most
+    /// <paramref name="maxCount"/> connections (MeetingFeatures.Attendee.MaxCount) when given.
+    /// </summary>
+    public async Task<Guid> CreateMeetingAsync(string region, Guid? primary = null, int? maxCount = null)
     {
         var body = new Dictionary<string, object?> { ["ClientRequestToken"] = Guid.NewGuid().ToString("N"), ["MediaRegion"] = region };
         if (primary is not null)
         {
             body["PrimaryMeetingId"] = primary;
+        }
+
+        if (maxCount is { } max)
+        {
+            body["MeetingFeatures"] = new { Attendee = new { MaxCount = max } };
         }
 
         using var response = await Api.PostAsJsonAsync("/meetings", body);

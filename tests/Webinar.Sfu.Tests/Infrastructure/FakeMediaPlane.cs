@@ -86,11 +86,14 @@ internal sealed class FakePeerMedia(FakeMeetingMedia meeting, MediaPeer peer, IP
         return ValueTask.FromResult(MediaAnswer.Accepted("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n", slots));
     }
 
-    public ValueTask<MediaOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken)
+    public ValueTask<PromotionOutcome> PromoteAsync(MediaPromotion promotion, CancellationToken cancellationToken)
     {
         Promotion = promotion;
-        return ValueTask.FromResult(MediaOutcome.Ok);
+        return ValueTask.FromResult(new PromotionOutcome(MediaOutcome.Ok, Admission?.Task ?? PromotionOutcome.Decided(MediaOutcome.Ok).Admission));
     }
+
+    /// <summary>When set, the next promotion's admission by the primary's node completes only when the test says so.</summary>
+    public TaskCompletionSource<MediaOutcome>? Admission { get; set; }
 
     /// <summary>Streams the test published as this peer's promotion; demotion unpublishes them, as the real plane does.</summary>
     public List<(FakeMeetingMedia Meeting, MediaStreamInfo Stream)> PromotedStreams { get; } = [];

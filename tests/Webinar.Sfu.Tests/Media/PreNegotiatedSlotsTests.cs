@@ -112,7 +112,7 @@ public sealed class PreNegotiatedSlotsTests : IAsyncLifetime
 
         var speakerId = Guid.NewGuid();
         var promoted = await audience.PromoteAsync(new MediaPromotion(_primaryId, speakerId, "speaker", MediaKinds.Audio | MediaKinds.Video), CancellationToken.None);
-        Assert.True(promoted.Succeeded, promoted.Message);
+        Assert.True(promoted.Outcome.Succeeded, promoted.Outcome.Message);
 
         var slots = await viewerEvents.NextSlotsAsync(s => s.Count == 1);
         Assert.Equal(speakerId, slots[0].Stream.AttendeeId);

@@ -119,6 +119,48 @@ public sealed class RelayLinkTests : IDisposable
     }
 
     [Fact]
+    public void A_held_promoted_stream_reaches_nobody_and_is_counted_until_released_and_then_asks_for_a_keyframe_at_once()
+    {
+        // Node B is the primary's node: the stream was promoted in over the link but its promotion is not admitted yet.
+        var publisher = (RecordingProducerTransport)_source.Transport;
+        OnLoop(_nodeB, () =>
+        {
+            _relayed.Hold();
+            return true;
+        });
+        OnLoop(_nodeA, () =>
+        {
+            for (ushort i = 0; i < 5; i++)
+            {
+                Publish(_source, Rtp(0x1111, (ushort)(100 + i), 90_000, Vp8Delta, payloadType: 96));
+            }
+
+            return true;
+        });
+
+        WaitUntil(() => _nodeB.Counters.Snapshot().RtpNotAdmitted == 5, "the held stream's packets were not dropped and counted");
+        Assert.Equal(0, ReceivedOnB());
+        Assert.Equal(0u, OnLoop(_nodeB, () => _relayed.Statistics.PacketsReceived));
+        var keyframeRequests = OnLoop(_nodeA, () => publisher.KeyframeRequests);
+
+        // Admitted: the next packet flows, and the keyframe the speaker's node asked for (dropped meanwhile) is asked again.
+        OnLoop(_nodeB, () =>
+        {
+            _relayed.Release();
+            return true;
+        });
+        OnLoop(_nodeA, () =>
+        {
+            Publish(_source, Rtp(0x1111, 105, 93_000, Vp8Delta, payloadType: 96));
+            return true;
+        });
+
+        WaitUntil(() => ReceivedOnB() == 1, "the released stream did not reach node B's subscriber");
+        WaitUntil(() => OnLoop(_nodeA, () => publisher.KeyframeRequests) > keyframeRequests, "no keyframe request crossed the link after the release");
+        Assert.Equal(5, _nodeB.Counters.Snapshot().RtpNotAdmitted);
+    }
+
+    [Fact]
     public void Rtp_shaped_datagrams_from_a_stranger_or_forged_from_the_peers_address_are_dropped()
     {
         // A third socket sends a well-formed (plain) RTP packet on the relayed SSRC.

@@ -96,8 +96,11 @@ public sealed class CrossNodePromotionTests(TwoNodeFixture fixture) : IClassFixt
     {
         var (primary, replica) = await CreateWebinarAsync();
         await using var viewer = await JoinAsync(fixture.ReplicaNode, replica, "viewer");
-        var (_, speakerToken) = await Cp.CreateAttendeeAsync(primary, "speaker");
+        await using var neighbour = await JoinAsync(fixture.ReplicaNode, replica, "neighbour");
+        var (speaker, speakerToken) = await Cp.CreateAttendeeAsync(primary, "speaker");
         await PromoteAsync(viewer, speakerToken);
+        // promoted comes before the primary's node admits the attendee; its presence, relayed back, says it did.
+        await neighbour.ExpectAsync("attendee-joined", f => f.GetProperty("attendeeId").GetGuid() == speaker, Wait);
 
         await using var direct = await SignalingClient.ConnectAsync(fixture.PrimaryNode.SignalingUrl);
         await direct.SendAsync(new { type = "join", id = "j", token = speakerToken });
@@ -110,8 +113,75 @@ public sealed class CrossNodePromotionTests(TwoNodeFixture fixture) : IClassFixt
         var (_, presenterToken) = await Cp.CreateAttendeeAsync(primary, "presenter");
         await using var presenter = await JoinWithTokenAsync(fixture.PrimaryNode, presenterToken);
         await using var other = await JoinAsync(fixture.ReplicaNode, replica, "other-viewer");
-        await other.SendAsync(new { type = "promote", id = "p", token = presenterToken });
-        Assert.Equal("already-connected", (await other.ExpectAsync("error", Wait)).GetProperty("code").GetString());
+        // Only the primary's node knows: the promotion it refuses is undone right after promoted.
+        await PromoteAsync(other, presenterToken);
+        Assert.Equal("already-connected", (await other.ExpectAsync("demoted", Wait)).GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_promoted_speaker_on_another_node_reaches_the_primarys_subscriber_once_admitted()
+    {
+        var (primary, replica) = await CreateWebinarAsync();
+        var (_, presenterToken) = await Cp.CreateAttendeeAsync(primary, "presenter");
+        await using var presenter = await MediaParticipant.JoinAsync(fixture.PrimaryNode.SignalingUrl, presenterToken, Wait);
+        var (_, viewerToken) = await Cp.CreateAttendeeAsync(replica, "viewer");
+        await using var viewer = await MediaParticipant.JoinAsync(fixture.ReplicaNode.SignalingUrl, viewerToken, Wait);
+        var (speaker, speakerToken) = await Cp.CreateAttendeeAsync(primary, "speaker");
+        viewer.StartSending();
+
+        await PromoteAsync(viewer.Signaling, speakerToken);
+
+        bool IsSpeaker(JsonElement f) => f.GetProperty("attendeeId").GetGuid() == speaker;
+        await presenter.Signaling.ExpectAsync("attendee-joined", IsSpeaker, Wait);
+        await presenter.Signaling.ExpectAsync("stream-added", IsSpeaker, Wait);
+        await WaitUntilAsync(() => presenter.PacketsReceived > 10, "the speaker's audio never reached the primary's subscriber");
+        var counters = fixture.PrimaryNode.Service<Webinar.Sfu.Media.NodeMediaPlane>().Node.Counters.Snapshot();
+        Console.WriteLine($"primary's node: {counters.RtpNotAdmitted} RTP dropped before admission, {counters.UnknownSsrc} on unknown SSRCs");
+    }
+
+    [Fact]
+    public async Task A_promotion_a_full_primary_on_another_node_refuses_is_undone_with_primary_full_and_reaches_none_of_its_subscribers()
+    {
+        // A primary that holds one connection, taken by its presenter (a subscriber with spare slots: any stream of the
+        // primary would start on one at once).
+        var primary = await Cp.CreateMeetingAsync("us-east-1", maxCount: 1);
+        var replica = await Cp.CreateMeetingAsync("eu-west-1", primary);
+        var (_, presenterToken) = await Cp.CreateAttendeeAsync(primary, "presenter");
+        await using var presenter = await MediaParticipant.JoinAsync(fixture.PrimaryNode.SignalingUrl, presenterToken, Wait);
+        var (_, viewerToken) = await Cp.CreateAttendeeAsync(replica, "viewer");
+        await using var viewer = await MediaParticipant.JoinAsync(fixture.ReplicaNode.SignalingUrl, viewerToken, Wait);
+        await using var neighbour = await JoinAsync(fixture.ReplicaNode, replica, "neighbour");
+        // The control plane would refuse a second attendee of this primary: the platform's token for one, signed as it signs.
+        var speaker = Guid.NewGuid();
+        var speakerToken = Cp.Token(primary, speaker, "speaker");
+        viewer.StartSending();
+
+        // The replica's node answers at once and relays the speaker; the primary's node refuses: the promotion is undone.
+        await PromoteAsync(viewer.Signaling, speakerToken);
+        var demoted = await viewer.Signaling.ExpectAsync("demoted", Wait);
+        Assert.Equal("primary-full", demoted.GetProperty("reason").GetString());
+        Assert.False(demoted.TryGetProperty("id", out _), "the node's own demotion carries no request id");
+
+        // Demoted for real: a replica attendee again, whose send m-lines may not publish.
+        var neighbourFrames = await neighbour.ReadThroughAsync("stream-removed", Wait);
+        Assert.Contains(neighbourFrames, f => f.GetProperty("type").GetString() == "stream-added" && f.GetRawText().Contains(speaker.ToString(), StringComparison.OrdinalIgnoreCase));
+
+        // The primary's subscriber never heard of the speaker, and not one packet of it reached it.
+        var presenterFrames = await presenter.Signaling.CollectAsync(TimeSpan.FromSeconds(2));
+        Assert.DoesNotContain(presenterFrames, f => IsAbout(f, speaker) || f.GetProperty("type").GetString() == "slots");
+        Assert.Equal(0, presenter.PacketsReceived);
+        var counters = fixture.PrimaryNode.Service<Webinar.Sfu.Media.NodeMediaPlane>().Node.Counters.Snapshot();
+        Console.WriteLine($"primary's node: {counters.RtpNotAdmitted} RTP dropped before admission, {counters.UnknownSsrc} on unknown SSRCs");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, what);
+            await Task.Delay(50);
+        }
     }
 
     private async Task<(Guid Primary, Guid Replica)> CreateWebinarAsync()

@@ -35,24 +35,32 @@ public sealed class RelayPartsTests : IDisposable
     }
 
     [Theory]
-    [InlineData((int)PromotionResult.Reserved, (int)MediaRefusal.None)]
-    [InlineData((int)PromotionResult.MeetingFull, (int)MediaRefusal.MeetingFull)]
-    [InlineData((int)PromotionResult.AlreadyConnected, (int)MediaRefusal.AlreadyConnected)]
-    [InlineData((int)PromotionResult.MeetingGone, (int)MediaRefusal.Unavailable)]
-    public void The_primary_nodes_decision_reaches_the_replicas_client_unchanged(int decidedValue, int seenValue)
+    [InlineData((int)PromotionResult.Reserved, (int)MediaRefusal.None, null)]
+    [InlineData((int)PromotionResult.MeetingFull, (int)MediaRefusal.MeetingFull, "primary-full")]
+    [InlineData((int)PromotionResult.AlreadyConnected, (int)MediaRefusal.AlreadyConnected, "already-connected")]
+    [InlineData((int)PromotionResult.MeetingGone, (int)MediaRefusal.MeetingGone, "meeting-ended")]
+    public void The_primary_nodes_decision_reaches_the_replicas_client_unchanged(int decidedValue, int seenValue, string? demotedReason)
     {
         var (decided, seen) = ((PromotionResult)decidedValue, (MediaRefusal)seenValue);
         var outcome = RelayPromotions.Outcome(RelayPromotions.Answer(decided));
 
         Assert.Equal(seen, outcome.Refusal);
         Assert.Equal(decided == PromotionResult.Reserved, outcome.Succeeded);
+        if (demotedReason is not null)
+        {
+            Assert.Equal(demotedReason, Webinar.Sfu.Signaling.DemotionReasons.Of(outcome.Refusal));
+        }
     }
 
-    [Fact]
-    public void An_unknown_link_refusal_is_unavailable_for_the_client()
+    [Theory]
+    [InlineData(RelayPromotions.UnknownLink, (int)MediaRefusal.Unavailable, "primary-unavailable")]
+    [InlineData(RelayPromotions.AttendeeDeleted, (int)MediaRefusal.AttendeeDeleted, "attendee-deleted")]
+    [InlineData("something-new", (int)MediaRefusal.Unavailable, "primary-unavailable")]
+    public void Other_refusals_on_the_wire_undo_the_promotion_with_their_reason(string wireReason, int seenValue, string demotedReason)
     {
-        var outcome = RelayPromotions.Outcome(new PromotionAdmission(false, RelayPromotions.UnknownLink));
-        Assert.Equal(MediaRefusal.Unavailable, outcome.Refusal);
+        var outcome = RelayPromotions.Outcome(new PromotionAdmission(false, wireReason));
+        Assert.Equal((MediaRefusal)seenValue, outcome.Refusal);
+        Assert.Equal(demotedReason, Webinar.Sfu.Signaling.DemotionReasons.Of(outcome.Refusal));
     }
 
     [Fact]

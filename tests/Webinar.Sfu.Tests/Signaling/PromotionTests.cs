@@ -1,4 +1,5 @@
 using Webinar.Contracts.Meetings;
+using Webinar.Sfu.Sessions;
 using Webinar.Sfu.Tests.Infrastructure;
 
 namespace Webinar.Sfu.Tests.Signaling;
@@ -87,6 +88,64 @@ public sealed class PromotionTests(SfuNodeFixture node)
         Assert.Equal(1, peer.Demotions);
         await viewer.SendAsync(new { type = "offer", sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n" });
         Assert.Equal("not-allowed", (await viewer.ExpectAsync("error")).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_promotion_the_primarys_node_refuses_after_promoted_is_undone_with_demoted_primary_full()
+    {
+        var primary = await node.CreateMeetingAsync();
+        var replica = await node.CreateReplicaAsync(primary);
+        var (viewer, _) = await node.JoinAsync(replica, Guid.NewGuid(), "viewer", primary);
+        await using var _v = viewer;
+        var peer = node.Media.Meeting(replica).Peers.Single(x => x.Peer.ExternalUserId == "viewer");
+        peer.Admission = new TaskCompletionSource<MediaOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The media plane published already and waits for the primary's node: the client is told at once.
+        await viewer.SendAsync(new { type = "promote", id = "p", token = node.Keys.Token(primary, Guid.NewGuid(), "speaker") });
+        Assert.Equal("p", (await viewer.ExpectAsync("promoted")).GetProperty("id").GetString());
+
+        peer.Admission.SetResult(new MediaOutcome(MediaRefusal.MeetingFull, "full"));
+
+        var demoted = await viewer.ExpectAsync("demoted");
+        Assert.Equal("primary-full", demoted.GetProperty("reason").GetString());
+        Assert.Equal(1, peer.Demotions);
+        Assert.Null(peer.Promotion);
+
+        // A replica attendee again: it may neither send nor demote, and may promote again.
+        await viewer.SendAsync(new { type = "demote", id = "d" });
+        Assert.Equal("not-allowed", (await viewer.ExpectAsync("error")).GetProperty("code").GetString());
+        peer.Admission = null;
+        await viewer.SendAsync(new { type = "promote", id = "again", token = node.Keys.Token(primary, Guid.NewGuid(), "speaker-2") });
+        Assert.Equal("again", (await viewer.ExpectAsync("promoted")).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task A_late_refusal_of_an_earlier_promotion_does_not_undo_the_current_one()
+    {
+        var primary = await node.CreateMeetingAsync();
+        var replica = await node.CreateReplicaAsync(primary);
+        var (viewer, _) = await node.JoinAsync(replica, Guid.NewGuid(), "viewer", primary);
+        await using var _v = viewer;
+        var peer = node.Media.Meeting(replica).Peers.Single(x => x.Peer.ExternalUserId == "viewer");
+        var first = new TaskCompletionSource<MediaOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        peer.Admission = first;
+        await viewer.SendAsync(new { type = "promote", id = "p1", token = node.Keys.Token(primary, Guid.NewGuid(), "speaker") });
+        await viewer.ExpectAsync("promoted");
+        await viewer.SendAsync(new { type = "demote", id = "d1" });
+        Assert.Equal("requested", (await viewer.ExpectAsync("demoted")).GetProperty("reason").GetString());
+        peer.Admission = null;
+        await viewer.SendAsync(new { type = "promote", id = "p2", token = node.Keys.Token(primary, Guid.NewGuid(), "speaker-2") });
+        await viewer.ExpectAsync("promoted");
+
+        first.SetResult(new MediaOutcome(MediaRefusal.MeetingFull, "full"));
+        await Task.Delay(500); // room for a wrong undo to reach the client first
+
+        // Still promoted: a demote is its own, not a refusal's.
+        await viewer.SendAsync(new { type = "demote", id = "d2" });
+        var demoted = await viewer.ExpectAsync("demoted");
+        Assert.Equal("d2", demoted.GetProperty("id").GetString());
+        Assert.Equal("requested", demoted.GetProperty("reason").GetString());
+        Assert.Equal(2, peer.Demotions);
     }
 
     [Fact]
