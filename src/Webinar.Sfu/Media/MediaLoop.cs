@@ -36,7 +36,9 @@ internal sealed record MediaLoopSettings(IReadOnlyList<MediaListenAddress> Addre
 /// to), the ICE-TCP listeners and connections, and one dedicated thread that waits on all of them, receives,
 /// demultiplexes, forwards and runs the media timers. Every piece of media state (transports, producers, consumers,
 /// SRTP contexts) is touched only here, so the packet path takes no locks; other threads hand work over with
-/// <see cref="Post"/>.
+/// <see cref="Post"/>, which wakes a waiting loop at once (a datagram to its own loopback wake socket) instead of
+/// leaving the work to the next tick: a signalling step that hops onto the media thread (promote, an offer, a
+/// demotion) costs microseconds, not up to one <see cref="TickInterval"/>.
 /// </summary>
 internal sealed class MediaLoop : IDisposable
 {
@@ -53,6 +55,10 @@ internal sealed class MediaLoop : IDisposable
     private readonly List<Socket> _readable = [];
     private readonly List<Socket> _writable = [];
     private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly Socket _wake;
+    private readonly EndPoint _wakeEndPoint;
+    private readonly byte[] _wakeBuffer = new byte[16];
+    private int _waiting; // 1 while the loop waits in Select: the next Post sends the wake datagram
     private readonly byte[] _receiveBuffer = GC.AllocateUninitializedArray<byte>(MaxDatagram + 64, pinned: true);
     private readonly TimeProvider _time;
     private readonly MediaCounters _counters;
@@ -98,6 +104,10 @@ internal sealed class MediaLoop : IDisposable
 
         _udp = [.. udp];
         _tcpListeners = [.. tcp];
+        _wake = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { Blocking = false };
+        _wake.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _wakeEndPoint = _wake.LocalEndPoint!;
+        _bySocket[_wake] = _wake;
         _thread = new Thread(Run) { IsBackground = true, Name = "media-loop" };
     }
 
@@ -121,7 +131,21 @@ internal sealed class MediaLoop : IDisposable
     }
 
     /// <summary>Runs <paramref name="action"/> on the media thread, between two datagrams.</summary>
-    public void Post(Action action) => _commands.Enqueue(action);
+    public void Post(Action action)
+    {
+        _commands.Enqueue(action);
+        if (Interlocked.Exchange(ref _waiting, 0) == 1)
+        {
+            try
+            {
+                _wake.SendTo([0], _wakeEndPoint);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Stopping, or a full buffer: the loop still runs the command at its next tick.
+            }
+        }
+    }
 
     /// <summary>Runs <paramref name="func"/> on the media thread and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<T> func)
@@ -214,12 +238,20 @@ internal sealed class MediaLoop : IDisposable
                     }
                 }
 
-                if (_readable.Count == 0 && _writable.Count == 0)
+                _readable.Add(_wake);
+                var wait = busy ? 0 : waitMicros;
+                if (wait > 0)
                 {
-                    continue;
+                    // Announce the wait, then look once more: a command posted before the announcement sent no wake.
+                    Volatile.Write(ref _waiting, 1);
+                    if (!_commands.IsEmpty)
+                    {
+                        wait = 0;
+                    }
                 }
 
-                Socket.Select(_readable, _writable.Count > 0 ? _writable : null, null, busy ? 0 : waitMicros);
+                Socket.Select(_readable, _writable.Count > 0 ? _writable : null, null, wait);
+                Volatile.Write(ref _waiting, 0);
                 foreach (var socket in _writable)
                 {
                     if (_bySocket.TryGetValue(socket, out var owner) && owner is IceTcpConnection writable)
@@ -235,7 +267,11 @@ internal sealed class MediaLoop : IDisposable
                         continue;
                     }
 
-                    if (owner is UdpMediaSocket udp)
+                    if (owner == _wake)
+                    {
+                        DrainWake();
+                    }
+                    else if (owner is UdpMediaSocket udp)
                     {
                         // Readable with nothing Available is an empty datagram at the head of the queue: take it.
                         Receive(handler, udp);
@@ -375,13 +411,25 @@ internal sealed class MediaLoop : IDisposable
         }
     }
 
+    /// <summary>Empties the wake socket (one datagram per wake, a few at most). Loop thread.</summary>
+    private void DrainWake()
+    {
+        for (var i = 0; i < 64 && _wake.Available > 0; i++)
+        {
+            _wake.Receive(_wakeBuffer);
+        }
+    }
+
     public void Dispose()
     {
         _stopping = true;
+        Post(static () => { });
         if (_thread.IsAlive)
         {
             _thread.Join(TimeSpan.FromSeconds(2));
         }
+
+        _wake.Dispose();
 
         foreach (var udp in _udp)
         {
