@@ -185,7 +185,7 @@ public sealed class ConnectorTests(WebinarSystemFixture system, ChromiumFixture 
 
         var port = session.Client!.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] rule = ["OUTPUT", "-o", "lo", "-p", "udp", "--dport", port, "-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP"];
-        var (framesBefore, encodedBefore) = (Volatile.Read(ref frames), await FramesEncodedAsync(presenter));
+        var (framesBefore, encodedBefore) = (Volatile.Read(ref frames), await presenter.VideoFramesEncodedAsync());
         var (nacksBefore, repairedBefore, lostBefore) = (session.Client.NacksSent, video.PacketsRepaired, video.PacketsLost);
         await RepositoryTools.RunAsync("iptables", ["-A", .. rule], null);
         try
@@ -199,21 +199,13 @@ public sealed class ConnectorTests(WebinarSystemFixture system, ChromiumFixture 
 
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // the last holes: repaired or given up
         int delivered = Volatile.Read(ref frames) - framesBefore;
-        long encoded = await FramesEncodedAsync(presenter) - encodedBefore;
+        long encoded = await presenter.VideoFramesEncodedAsync() - encodedBefore;
         long nacks = session.Client.NacksSent - nacksBefore, repaired = video.PacketsRepaired - repairedBefore, lost = video.PacketsLost - lostBefore;
         _output.WriteLine($"with 5 % loss for 10 s: {delivered} frames delivered of {encoded} encoded, {nacks} NACKs, {repaired} packets repaired, {lost} given up");
         Assert.True(nacks > 0, "the connector never asked for a lost packet");
         Assert.True(repaired > 0, "no lost packet was repaired");
         Assert.True(delivered >= encoded * 0.8, $"the connector delivered {delivered} of the {encoded} frames the presenter encoded ({repaired} repaired, {lost} given up)");
     });
-
-    private static Task<long> FramesEncodedAsync(MeetingPage page) => page.Page.EvaluateAsync<long>("""
-        async () => {
-          let frames = 0;
-          (await window.client.peerConnection.getStats()).forEach(s => { if (s.type === 'outbound-rtp' && s.kind === 'video') frames += s.framesEncoded || 0; });
-          return frames;
-        }
-        """);
 
     [Fact]
     public Task A_promoted_connector_is_seen_and_heard_by_the_presenter() => _system.RunAsync(_output, async () =>

@@ -77,13 +77,14 @@ public sealed class MeetingPage
         }
         """;
 
-    private const string SentBytesScript = """
-        async () => {
-          let bytes = 0;
+    /// <summary>The sum of one field over the page's outgoing video streams (getStats outbound-rtp).</summary>
+    private const string SentVideoScript = """
+        async (field) => {
+          let total = 0;
           (await window.client.peerConnection.getStats()).forEach(s => {
-            if (s.type === 'outbound-rtp' && s.kind === 'video') bytes += s.bytesSent || 0;
+            if (s.type === 'outbound-rtp' && s.kind === 'video') total += s[field] || 0;
           });
-          return bytes;
+          return total;
         }
         """;
 
@@ -193,7 +194,10 @@ public sealed class MeetingPage
         """);
 
     /// <summary>Total video bytes this page has sent.</summary>
-    public Task<long> VideoBytesSentAsync() => Page.EvaluateAsync<long>(SentBytesScript);
+    public Task<long> VideoBytesSentAsync() => Page.EvaluateAsync<long>(SentVideoScript, "bytesSent");
+
+    /// <summary>Total video frames this page's encoder has produced.</summary>
+    public Task<long> VideoFramesEncodedAsync() => Page.EvaluateAsync<long>(SentVideoScript, "framesEncoded");
 
     /// <summary>Waits until the page has presented its first received video frame; milliseconds from the start of join.</summary>
     public async Task<double> WaitForFirstPresentedFrameAsync(TimeSpan timeout)
