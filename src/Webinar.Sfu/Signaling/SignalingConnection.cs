@@ -70,7 +70,7 @@ internal sealed class SignalingConnection : ISessionOutput
         _stop.CancelAfter(CloseGrace);
     }
 
-    public async Task RunAsync(CancellationToken stopping)
+    public async Task RunAsync(CancellationToken stopping, CancellationToken connectionClosed)
     {
         var session = new Session(this, _services);
         using var stopRegistration = stopping.Register(static s => ((SignalingConnection)s!).Close(
@@ -83,11 +83,13 @@ internal sealed class SignalingConnection : ISessionOutput
         {
             await ReadLoopAsync(session, joinTimer).ConfigureAwait(false);
         }
-        catch (WebSocketException) when (_socket.State == WebSocketState.CloseSent)
+        catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.Faulted)
         {
-            // The WebSocket failed the connection itself (a text frame that is not UTF-8: RFC 6455 §8.1 and 1007)
-            // and sent its close frame: wait for the client's, so the client reads the code rather than a reset.
-            await AwaitClientCloseAsync().ConfigureAwait(false);
+            // The WebSocket failed the connection itself (a text frame that is not UTF-8: RFC 6455 §8.1 and 1007): it
+            // queued its close frame and marked itself Aborted, so it reads nothing more. Returning now would let the
+            // server tear the TCP connection down under the queued frame, and a client on a loaded machine reads a
+            // reset instead of the code. Keep the connection until the client, having read the close, drops it.
+            await AwaitClientGoneAsync(connectionClosed).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -195,27 +197,16 @@ internal sealed class SignalingConnection : ISessionOutput
         }
     }
 
-    private async Task AwaitClientCloseAsync()
+    /// <summary>Waits until the client drops the connection, at most <see cref="CloseGrace"/>.</summary>
+    private async Task AwaitClientGoneAsync(CancellationToken connectionClosed)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
-            using var grace = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            grace.CancelAfter(CloseGrace);
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await _socket.ReceiveAsync(scratch.AsMemory(), grace.Token).ConfigureAwait(false);
-            }
-            while (result.MessageType != WebSocketMessageType.Close);
+            await Task.Delay(CloseGrace, _services.Time, connectionClosed).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (OperationCanceledException)
         {
-            // No close from the client in time: it is cut off below.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
+            // The client went.
         }
     }
 

@@ -21,7 +21,7 @@ internal static class SignalingEndpoint
             var services = context.RequestServices.GetRequiredService<SessionServices>();
             var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-            await new SignalingConnection(socket, services).RunAsync(stopping).ConfigureAwait(false);
+            await new SignalingConnection(socket, services).RunAsync(stopping, context.RequestAborted).ConfigureAwait(false);
         });
         return endpoints;
     }
