@@ -26,6 +26,7 @@ internal sealed class Consumer : IDisposable
     private bool _waitingForKeyframe;
     private uint _timestampOffset;
     private ushort _rtxSequenceNumber;
+    private bool _lastSentMarker;
 
     public Consumer(
         Producer producer,
@@ -108,14 +109,15 @@ internal sealed class Consumer : IDisposable
     }
 
     /// <summary>
-    /// Sends one padding-only packet (RFC 3550 §5.1, P bit, no payload) of <paramref name="paddingBytes"/> on this
-    /// consumer's SSRC and next sequence number, with room for the transport-wide sequence number the transport
-    /// stamps: how the node probes a subscriber's downlink. False before the consumer sent any media.
+    /// Sends one padding-only packet (RFC 3550 §5.1, P bit, no payload) of <paramref name="paddingBytes"/>, with room
+    /// for the transport-wide sequence number the transport stamps: how the node probes a subscriber's downlink. It goes
+    /// on the RTX stream when the subscriber negotiated one (its own sequence space: the media stream is untouched);
+    /// otherwise on the media SSRC, and then only between frames (see <see cref="Padding"/>). False when
+    /// no padding can go now: before any media, or in the middle of a frame without RTX.
     /// </summary>
     public bool TrySendPadding(int paddingBytes, byte transportSequenceExtensionId)
     {
-        if (IsClosed || !Transport.IsConnected || transportSequenceExtensionId is 0 or > 14
-            || !_rewriter.TryReserveSequenceNumber(out var sequenceNumber, out var timestamp))
+        if (IsClosed || !Transport.IsConnected || transportSequenceExtensionId is 0 or > 14 || !HasSent)
         {
             return false;
         }
@@ -128,21 +130,28 @@ internal sealed class Consumer : IDisposable
             return false;
         }
 
-        buffer[0] = 0xB0; // V=2, P=1, X=1
-        buffer[1] = PayloadType;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], sequenceNumber);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], timestamp);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[8..], Ssrc);
-        buffer[12] = 0xBE;
-        buffer[13] = 0xDE;
-        buffer[14] = 0;
-        buffer[15] = 1;
-        buffer[16] = (byte)((transportSequenceExtensionId << 4) | 1);
-        buffer[17] = 0;
-        buffer[18] = 0;
-        buffer[19] = 0;
-        buffer.Slice(20, paddingBytes - 1).Clear();
-        buffer[length - 1] = (byte)paddingBytes;
+        ushort sequenceNumber;
+        uint timestamp;
+        uint ssrc;
+        byte payloadType;
+        if (Rtx is { } rtx)
+        {
+            sequenceNumber = _rtxSequenceNumber++;
+            timestamp = _rewriter.LastTimestamp;
+            ssrc = rtx.Ssrc;
+            payloadType = rtx.PayloadType;
+        }
+        else if (!_lastSentMarker || !_rewriter.TryReserveSequenceNumber(out sequenceNumber, out timestamp))
+        {
+            return false;
+        }
+        else
+        {
+            ssrc = Ssrc;
+            payloadType = PayloadType;
+        }
+
+        Padding.Write(buffer, payloadType, sequenceNumber, timestamp, ssrc, paddingBytes, transportSequenceExtensionId);
         PaddingSent++;
         Transport.SendRtp(buffer, length);
         return true;
@@ -280,6 +289,11 @@ internal sealed class Consumer : IDisposable
         if (_vp8 is not null && Vp8PayloadDescriptor.TryParse(view.Payload, out var descriptor))
         {
             _vp8.Rewrite(view.Payload, descriptor);
+        }
+
+        if (view.SequenceNumber == _rewriter.LastSequenceNumber)
+        {
+            _lastSentMarker = view.Marker;
         }
 
         view.PayloadType = PayloadType;
@@ -431,4 +445,33 @@ internal interface IConsumerTransport
 
     /// <summary>The consumer's producer is gone; the transport forgets the consumer and tells its owner.</summary>
     void OnConsumerClosed(Consumer consumer);
+}
+
+/// <summary>
+/// The padding-only probe packet (RFC 3550 §5.1). On a media stream one may go only after the last packet of a frame
+/// (marker bit set), which <see cref="Consumer.TrySendPadding"/> keeps to. A receiver does not store padding with the frame's packets, so one taking a
+/// sequence number inside a frame leaves the frame with a hole it never NACKs: nothing decodes until the next keyframe.
+/// </summary>
+internal static class Padding
+{
+    /// <summary>Writes the header (V=2, P, X with one one-byte extension for the transport-wide sequence number) and the padding.</summary>
+    public static void Write(Span<byte> buffer, byte payloadType, ushort sequenceNumber, uint timestamp, uint ssrc, int paddingBytes, byte transportSequenceExtensionId)
+    {
+        buffer[0] = 0xB0; // V=2, P=1, X=1
+        buffer[1] = payloadType;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], sequenceNumber);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], timestamp);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[8..], ssrc);
+        buffer[12] = 0xBE;
+        buffer[13] = 0xDE;
+        buffer[14] = 0;
+        buffer[15] = 1;
+        buffer[16] = (byte)((transportSequenceExtensionId << 4) | 1);
+        buffer[17] = 0;
+        buffer[18] = 0;
+        buffer[19] = 0;
+        var length = RtpPacket.FixedHeaderLength + 8 + paddingBytes;
+        buffer.Slice(20, paddingBytes - 1).Clear();
+        buffer[length - 1] = (byte)paddingBytes;
+    }
 }

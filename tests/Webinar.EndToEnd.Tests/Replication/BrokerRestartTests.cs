@@ -31,8 +31,9 @@ public sealed class BrokerRestartTests(PrivateBrokerSystemFixture system, Chromi
 
         // The broker goes away. For eight one-second windows, each replica audience keeps rendering: no two windows in a
         // row without a new frame, and frames in the last window. A relay that stopped with the broker shows as every window
-        // empty from then on; one still second alone (seen once in CI, at second 4, on a loaded 2-core machine running
-        // three nodes and three Chromium pages) is not that, and each window's count is printed to tell them apart.
+        // empty from then on; one still second alone on a loaded 2-core machine running three nodes and three Chromium
+        // pages is not that, and each window's count is printed to tell them apart. (Runs of empty windows here were the
+        // node's probe padding landing inside frames: Consumer.TrySendPadding.)
         var guestAttendee = await _system.Api.CreateAttendeeAsync(primary.MeetingId, "guest");
         await _system.PrivateBroker.StopAsync();
         var downAt = DateTime.UtcNow;

@@ -201,8 +201,14 @@ public sealed class SimulcastConsumerTests
 
 public sealed class PaddingProbeTests
 {
+    private static byte[] WithMarker(byte[] packet)
+    {
+        packet[1] |= 0x80;
+        return packet;
+    }
+
     [Fact]
-    public void A_padding_packet_takes_the_next_sequence_number_and_media_continues_after_it()
+    public void A_padding_packet_takes_the_next_sequence_number_after_a_frame_and_media_continues_after_it()
     {
         var clock = new FakeTimeProvider();
         var subscriber = new RecordingConsumerTransport();
@@ -210,7 +216,7 @@ public sealed class PaddingProbeTests
         var consumer = Consumer(producer, subscriber, clock, payloadType: 100);
         Assert.False(consumer.TrySendPadding(200, 3)); // nothing sent yet: no sequence space
 
-        Publish(producer, Rtp(0x1111, 10, 3000, Vp8Keyframe, payloadType: 96));
+        Publish(producer, WithMarker(Rtp(0x1111, 10, 3000, Vp8Keyframe, payloadType: 96)));
         Assert.True(consumer.TrySendPadding(200, 3));
         Publish(producer, Rtp(0x1111, 11, 6000, Vp8Delta, payloadType: 96));
 
@@ -225,6 +231,55 @@ public sealed class PaddingProbeTests
         Assert.Equal(media.Timestamp, padding.Timestamp);
         Assert.True(padding.TryGetTransportSequenceNumber(3, out _));
         Assert.Equal((ushort)(media.Seq + 2), Read(subscriber.Sent[2]).Seq);
+    }
+
+    [Fact]
+    public void Without_rtx_no_padding_goes_inside_a_frame_so_the_frames_packets_stay_contiguous()
+    {
+        // A receiver keeps padding out of its packet buffer: one inside a frame is a hole it never NACKs, and nothing
+        // decodes until the next keyframe (what froze replica audiences every few seconds while the node probed).
+        var clock = new FakeTimeProvider();
+        var subscriber = new RecordingConsumerTransport();
+        var producer = Producer(MediaKind.Video, new RecordingProducerTransport(), clock);
+        var consumer = Consumer(producer, subscriber, clock, payloadType: 100);
+
+        Publish(producer, Rtp(0x1111, 10, 3000, Vp8Keyframe, payloadType: 96)); // first packet of a frame, no marker
+        Assert.False(consumer.TrySendPadding(200, 3));
+        Publish(producer, WithMarker(Rtp(0x1111, 11, 3000, [0x00, 0x01], payloadType: 96))); // the frame's last packet
+        Assert.True(consumer.TrySendPadding(200, 3));
+
+        Assert.Equal(3, subscriber.Sent.Count);
+        Assert.Equal((ushort)(Read(subscriber.Sent[0]).Seq + 1), Read(subscriber.Sent[1]).Seq);
+        Assert.True(RtpPacket.TryParse(subscriber.Sent[2], out var padding));
+        Assert.True(padding.HasPadding);
+        Assert.Equal((ushort)(Read(subscriber.Sent[1]).Seq + 1), padding.SequenceNumber);
+    }
+
+    [Fact]
+    public void With_rtx_padding_goes_on_the_rtx_stream_at_any_time_and_the_media_sequence_is_untouched()
+    {
+        var clock = new FakeTimeProvider();
+        var subscriber = new RecordingConsumerTransport();
+        var producer = Producer(MediaKind.Video, new RecordingProducerTransport(), clock);
+        var consumer = new Consumer(producer, subscriber, "0", 0xC0C0, 100, new RtpExtensionIdMap(), clock, rtx: new ConsumerRtx(0xC1C1, 101));
+        producer.Attach(consumer);
+
+        Publish(producer, Rtp(0x1111, 10, 3000, Vp8Keyframe, payloadType: 96)); // mid-frame
+        Assert.True(consumer.TrySendPadding(200, 3));
+        Assert.True(consumer.TrySendPadding(200, 3));
+        Publish(producer, WithMarker(Rtp(0x1111, 11, 3000, [0x00, 0x01], payloadType: 96)));
+
+        Assert.Equal(4, subscriber.Sent.Count);
+        Assert.True(RtpPacket.TryParse(subscriber.Sent[1], out var first));
+        Assert.True(RtpPacket.TryParse(subscriber.Sent[2], out var second));
+        Assert.Equal(0xC1C1u, first.Ssrc);
+        Assert.Equal(101, first.PayloadType);
+        Assert.True(first.HasPadding);
+        Assert.Equal(0, first.Payload.Length);
+        Assert.True(first.TryGetTransportSequenceNumber(3, out _));
+        Assert.Equal((ushort)(first.SequenceNumber + 1), second.SequenceNumber);
+        Assert.Equal(0xC0C0u, Read(subscriber.Sent[3]).Ssrc);
+        Assert.Equal((ushort)(Read(subscriber.Sent[0]).Seq + 1), Read(subscriber.Sent[3]).Seq);
     }
 }
 
