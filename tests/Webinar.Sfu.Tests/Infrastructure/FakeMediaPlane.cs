@@ -25,6 +25,33 @@ internal sealed class FakeMeetingMedia(MeetingMediaPlacement placement, IMeeting
 
     public ConcurrentBag<FakePeerMedia> Peers { get; } = [];
 
+    /// <summary>
+    /// The peer of <paramref name="externalUserId"/>, once its session added it: <c>joined</c> goes out before the
+    /// session adds the peer (frames the client sends meanwhile wait for it), so a test that acts on the peer right
+    /// after reading <c>joined</c> waits here.
+    /// </summary>
+    public async Task<FakePeerMedia> PeerAsync(string externalUserId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            foreach (var peer in Peers)
+            {
+                if (peer.Peer.ExternalUserId == externalUserId)
+                {
+                    return peer;
+                }
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No peer for {externalUserId} within 10 s of joining.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     public bool Disposed { get; private set; }
 
     public void Publish(MediaStreamInfo stream)

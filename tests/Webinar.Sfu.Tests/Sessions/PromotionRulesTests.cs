@@ -26,7 +26,7 @@ public sealed class PromotionRulesTests(SfuNodeFixture node)
         await neighbour.ExpectAsync("attendee-joined");
 
         // The speaker's video, as the media plane shows it in the primary and in the replica.
-        var peer = node.Media.Meeting(replica).Peers.Single(p => p.Peer.ExternalUserId == "viewer");
+        var peer = await node.Media.Meeting(replica).PeerAsync("viewer");
         var stream = new MediaStreamInfo("speaker-video", speaker, "speaker", MediaKind.Video);
         foreach (var meeting in new[] { node.Media.Meeting(primary), node.Media.Meeting(replica) })
         {

@@ -13,7 +13,7 @@ public sealed class OutboundQueueTests(SfuNodeFixture node)
         var meeting = await node.CreateMeetingAsync();
         var (viewer, _) = await node.JoinAsync(meeting, Guid.NewGuid(), "viewer");
         await using var _v = viewer;
-        var listener = node.Media.Meeting(meeting).Peers.Single(p => p.Peer.ExternalUserId == "viewer").Listener;
+        var listener = (await node.Media.Meeting(meeting).PeerAsync("viewer")).Listener;
 
         // 3,000 toggles: more than the 1,024 frames a connection may have queued.
         for (var i = 1; i <= 3000; i++)

@@ -24,7 +24,7 @@ public sealed class PreNegotiateTests(SfuNodeFixture node)
 
         await viewer.SendAsync(new { type = "offer", sdp = SendSlotOffer });
         await viewer.ExpectAsync("answer");
-        var peer = node.Media.Meeting(replica).Peers.Single(p => p.Peer.ExternalUserId == "viewer");
+        var peer = await node.Media.Meeting(replica).PeerAsync("viewer");
         Assert.True(peer.Peer.PreNegotiated);
     }
 
@@ -46,7 +46,7 @@ public sealed class PreNegotiateTests(SfuNodeFixture node)
         await using var viewer = await SignalingClient.ConnectAsync(node.SignalingUrl);
         await viewer.SendAsync(new { type = "join", token = node.Keys.Token(meeting, Guid.NewGuid(), "viewer"), preNegotiate = true });
         await viewer.ExpectAsync("joined");
-        var peer = node.Media.Meeting(meeting).Peers.Single(p => p.Peer.ExternalUserId == "viewer");
+        var peer = await node.Media.Meeting(meeting).PeerAsync("viewer");
 
         var speaker = Guid.NewGuid();
         peer.Listener.OnSlotsChanged([new MediaSlot("3", new MediaStreamInfo("s-video-1", speaker, "speaker", MediaKind.Video))]);

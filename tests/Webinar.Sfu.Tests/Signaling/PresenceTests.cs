@@ -118,7 +118,7 @@ public sealed class PresenceTests(SfuNodeFixture node)
         Assert.Equal("v-1", slot.GetProperty("streamId").GetString());
 
         // Renegotiation requested by the media plane reaches the client.
-        node.Media.Meeting(replica).Peers.Single(x => x.Peer.ExternalUserId == "viewer").Listener.OnRenegotiationNeeded(1, 2);
+        (await node.Media.Meeting(replica).PeerAsync("viewer")).Listener.OnRenegotiationNeeded(1, 2);
         var renegotiate = await viewer.ExpectAsync("renegotiate");
         Assert.Equal(2, renegotiate.GetProperty("video").GetInt32());
 

@@ -75,7 +75,7 @@ public sealed class PromotionTests(SfuNodeFixture node)
         Assert.True(promoted.GetProperty("canPublish").GetProperty("video").GetBoolean());
         Assert.Equal(speaker, (await presenter.ExpectAsync("attendee-joined")).GetProperty("attendeeId").GetGuid());
         Assert.Equal(speaker, (await neighbour.ExpectAsync("attendee-joined")).GetProperty("attendeeId").GetGuid());
-        var peer = node.Media.Meeting(replica).Peers.Single(x => x.Peer.ExternalUserId == "viewer");
+        var peer = await node.Media.Meeting(replica).PeerAsync("viewer");
         Assert.Equal(speaker, peer.Promotion!.AttendeeId);
 
         // Now it may offer to send.
@@ -97,7 +97,7 @@ public sealed class PromotionTests(SfuNodeFixture node)
         var replica = await node.CreateReplicaAsync(primary);
         var (viewer, _) = await node.JoinAsync(replica, Guid.NewGuid(), "viewer", primary);
         await using var _v = viewer;
-        var peer = node.Media.Meeting(replica).Peers.Single(x => x.Peer.ExternalUserId == "viewer");
+        var peer = await node.Media.Meeting(replica).PeerAsync("viewer");
         peer.Admission = new TaskCompletionSource<MediaOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The media plane published already and waits for the primary's node: the client is told at once.
@@ -126,7 +126,7 @@ public sealed class PromotionTests(SfuNodeFixture node)
         var replica = await node.CreateReplicaAsync(primary);
         var (viewer, _) = await node.JoinAsync(replica, Guid.NewGuid(), "viewer", primary);
         await using var _v = viewer;
-        var peer = node.Media.Meeting(replica).Peers.Single(x => x.Peer.ExternalUserId == "viewer");
+        var peer = await node.Media.Meeting(replica).PeerAsync("viewer");
         var first = new TaskCompletionSource<MediaOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         peer.Admission = first;
         await viewer.SendAsync(new { type = "promote", id = "p1", token = node.Keys.Token(primary, Guid.NewGuid(), "speaker") });
