@@ -1,4 +1,5 @@
 using Webinar.Media.Rtp;
+using Webinar.Sfu.Media.Bandwidth;
 using Webinar.Sfu.Media.Simulcast;
 using Webinar.Sfu.Sessions;
 
@@ -27,6 +28,7 @@ internal sealed class Consumer : IDisposable
     private uint _timestampOffset;
     private ushort _rtxSequenceNumber;
     private bool _lastSentMarker;
+    private readonly TemporalLayers _temporal = new();
 
     public Consumer(
         Producer producer,
@@ -62,10 +64,14 @@ internal sealed class Consumer : IDisposable
             {
                 _layers.Pin(pinned);
             }
-            else if (producer.Codec.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase))
+            else if (producer.Codec.IsVp8)
             {
                 _vp8 = new Vp8PictureRewriter();
             }
+        }
+        else if (producer.Codec.IsVp8 && producer.Kind == MediaKind.Video)
+        {
+            _vp8 = new Vp8PictureRewriter(); // identity until a temporal layer is dropped
         }
     }
 
@@ -75,8 +81,17 @@ internal sealed class Consumer : IDisposable
     /// <summary>The highest spatial layer the subscriber wants (set-preferred-layers); the allocator never goes above it.</summary>
     public int PreferredSpatialLayer { get; set; } = int.MaxValue;
 
-    /// <summary>The highest temporal layer the subscriber asked for (kept and reported; VP8 temporal layers are not yet dropped).</summary>
+    /// <summary>The highest VP8 temporal layer the subscriber asked for (set-preferred-layers).</summary>
     public int PreferredTemporalLayer { get; set; } = int.MaxValue;
+
+    /// <summary>The highest VP8 temporal layer the allocator lets through (a lower frame rate before no video at all).</summary>
+    public int AllocatedTemporalLayer { get; set; } = int.MaxValue;
+
+    /// <summary>The highest VP8 temporal layer forwarded now: it follows the target at frame starts (see <see cref="TemporalLayers"/>).</summary>
+    public int CurrentTemporalLayer => _temporal.Current;
+
+    /// <summary>VP8 packets not forwarded because their temporal layer is above <see cref="CurrentTemporalLayer"/>.</summary>
+    public long TemporalDropped { get; private set; }
 
     /// <summary>Served first by the allocator (a screen share, the active speaker).</summary>
     public int Priority { get; set; }
@@ -279,6 +294,25 @@ internal sealed class Consumer : IDisposable
             return;
         }
 
+        Vp8PayloadDescriptor descriptor = default;
+        var hasDescriptor = _vp8 is not null && Vp8PayloadDescriptor.TryParse(view.Payload, out descriptor);
+        if (hasDescriptor && !_temporal.Forwards(descriptor, keyframe, Math.Min(PreferredTemporalLayer, AllocatedTemporalLayer)))
+        {
+            _rewriter.Drop(view.Ssrc, view.SequenceNumber);
+            if (descriptor.IsStartOfFrame)
+            {
+                _vp8!.DropPicture(descriptor);
+            }
+
+            TemporalDropped++;
+            if (_temporal.WaitsForSync)
+            {
+                OnKeyframeRequest();
+            }
+
+            return;
+        }
+
         var sourceTimestamp = view.Timestamp;
         if (!_rewriter.TryRewrite(view))
         {
@@ -286,9 +320,9 @@ internal sealed class Consumer : IDisposable
         }
 
         _timestampOffset = unchecked(view.Timestamp - sourceTimestamp);
-        if (_vp8 is not null && Vp8PayloadDescriptor.TryParse(view.Payload, out var descriptor))
+        if (hasDescriptor)
         {
-            _vp8.Rewrite(view.Payload, descriptor);
+            _vp8!.Rewrite(view.Payload, descriptor);
         }
 
         if (view.SequenceNumber == _rewriter.LastSequenceNumber)
@@ -473,5 +507,49 @@ internal static class Padding
         var length = RtpPacket.FixedHeaderLength + 8 + paddingBytes;
         buffer.Slice(20, paddingBytes - 1).Clear();
         buffer[length - 1] = (byte)paddingBytes;
+    }
+}
+
+/// <summary>
+/// Which VP8 temporal layers (RFC 7741 TID) a consumer forwards: everything up to <see cref="Current"/>. It moves to the
+/// target only where the decoder can follow: down at the start of any frame (the frames left depend on nothing dropped),
+/// up at a keyframe, or at the first packet of a frame of a higher layer marked layer-sync (Y: it references only
+/// base-layer frames), as mediasoup's SimulcastConsumer does. Packets without a TID always pass. Loop thread only.
+/// </summary>
+internal sealed class TemporalLayers
+{
+    /// <summary>The highest TID forwarded now; <see cref="int.MaxValue"/>: all.</summary>
+    public int Current { get; private set; } = int.MaxValue;
+
+    /// <summary>The target is above <see cref="Current"/> and the last frame could not be the switch point.</summary>
+    public bool WaitsForSync { get; private set; }
+
+    /// <summary>Whether the packet goes out; first moves <see cref="Current"/> toward <paramref name="target"/> where the decoder can follow.</summary>
+    public bool Forwards(in Vp8PayloadDescriptor descriptor, bool keyframe, int target)
+    {
+        var tid = descriptor.TemporalLayer;
+        if (tid == Vp8PayloadDescriptor.None)
+        {
+            return true;
+        }
+
+        if (descriptor.IsStartOfFrame)
+        {
+            WaitsForSync = false;
+            if (target != Current && (keyframe || target < Current))
+            {
+                Current = target;
+            }
+            else if (target > Current && tid > Current && tid <= target && descriptor.LayerSync)
+            {
+                Current = tid;
+            }
+            else if (target > Current && tid > Current)
+            {
+                WaitsForSync = true; // a higher layer's frame that depends on frames not sent: a keyframe gets there sooner
+            }
+        }
+
+        return tid <= Current;
     }
 }

@@ -83,6 +83,9 @@ internal sealed class Producer
     /// <summary>What a single-stream producer receives, bits/s over the last second (a simulcast one keeps it per layer).</summary>
     public Bandwidth.BitrateMeter Bitrate { get; } = new();
 
+    /// <summary>What each VP8 temporal layer of the one stream carries (simulcast: per layer, <see cref="ProducerLayer.Temporal"/>).</summary>
+    public Bandwidth.TemporalBitrates Temporal { get; } = new();
+
     /// <summary>The layer received on <paramref name="ssrc"/>, or null.</summary>
     public ProducerLayer? LayerOf(uint ssrc)
     {
@@ -192,6 +195,11 @@ internal sealed class Producer
         }
 
         var keyframe = Kind == MediaKind.Video && Codec.IsKeyframe(view.Payload);
+        if (Codec.IsVp8 && Vp8PayloadDescriptor.TryParse(view.Payload, out var descriptor) && descriptor.TemporalLayer != Vp8PayloadDescriptor.None)
+        {
+            (IsSimulcast ? Layers[layerIndex].Temporal : Temporal).Add(descriptor.TemporalLayer, view.Length, nowMicros);
+        }
+
         var consumers = _consumers;
         for (var i = 0; i < consumers.Length; i++)
         {
@@ -317,6 +325,9 @@ internal sealed record SourceCodec(string Name, int PayloadType, int ClockRate, 
 {
     private readonly int _keyframeFormat = Name.Equals("VP8", StringComparison.OrdinalIgnoreCase) ? 1
         : Name.Equals("H264", StringComparison.OrdinalIgnoreCase) ? 2 : 0;
+
+    /// <summary>VP8: its payload descriptor carries temporal layers and PictureIDs.</summary>
+    public bool IsVp8 => _keyframeFormat == 1;
 
     /// <summary>Whether this payload starts a keyframe (decided per packet: no allocation, no string work).</summary>
     public bool IsKeyframe(ReadOnlySpan<byte> payload) => _keyframeFormat switch

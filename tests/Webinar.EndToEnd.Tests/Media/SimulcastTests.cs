@@ -59,4 +59,51 @@ public sealed class SimulcastTests(WebinarSystemFixture system, ChromiumFixture 
         var later = await thumbnail.WaitForAsync(r => r.FramesDecoded > small.FramesDecoded + 20, MediaTimeout, "the lowest layer to keep playing");
         Assert.True(later.FrameWidth <= 320, $"the thumbnail went back to {later.FrameWidth} px");
     });
+
+    [Fact]
+    public Task A_viewer_capped_at_the_base_temporal_layer_decodes_a_fraction_of_the_frames_without_freezing_and_all_again_when_uncapped() =>
+        _system.RunAsync(_output, async () =>
+    {
+        var primary = await _system.Api.CreateMeetingAsync("us-east-1");
+        var presenter = await JoinAsync(primary, "presenter");
+        var viewer = await JoinAsync(primary, "viewer", "Receive");
+        var capped = await JoinAsync(primary, "capped", "Receive");
+        await capped.Page.EvaluateAsync(RememberVideoStreamScript);
+        Assert.Equal(1280, await presenter.PublishAsync(simulcast: true));
+        await viewer.WaitForAsync(r => r.FramesDecoded > 10, MediaTimeout, "video for the viewer");
+        await capped.WaitForAsync(r => r.FramesDecoded > 10, MediaTimeout, "video for the capped viewer");
+
+        Assert.Equal("preferred-layers", await capped.Page.EvaluateAsync<string>(
+            "async () => (await window.client.setPreferredLayers(window.videoStreamId, 3, 0)).type"));
+        var (cappedRate, fullRate) = await RatesAsync(capped, viewer, "capped at temporal layer 0");
+        Assert.True(cappedRate <= 0.6 * fullRate, $"capped at the base temporal layer the viewer still decoded {cappedRate:0.0} frames/s against {fullRate:0.0}");
+        Assert.True(cappedRate >= 2, $"capped at the base temporal layer the viewer decoded only {cappedRate:0.0} frames/s (frozen)");
+
+        Assert.Equal("preferred-layers", await capped.Page.EvaluateAsync<string>(
+            "async () => (await window.client.setPreferredLayers(window.videoStreamId, 3)).type"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            (cappedRate, fullRate) = await RatesAsync(capped, viewer, "uncapped");
+            if (cappedRate >= 0.8 * fullRate)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"uncapped, the viewer still decoded {cappedRate:0.0} frames/s against {fullRate:0.0} after 30 s");
+        }
+    });
+
+    /// <summary>Frames per second both pages decoded over the same four seconds.</summary>
+    private async Task<(double Capped, double Full)> RatesAsync(MeetingPage capped, MeetingPage viewer, string what)
+    {
+        var c0 = (await capped.ReceivedAsync()).FramesDecoded;
+        var v0 = (await viewer.ReceivedAsync()).FramesDecoded;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var c1 = (await capped.ReceivedAsync()).FramesDecoded;
+        var v1 = (await viewer.ReceivedAsync()).FramesDecoded;
+        var rates = ((c1 - c0) / 4.0, (v1 - v0) / 4.0);
+        _output.WriteLine($"{what}: capped viewer {rates.Item1:0.0} frames/s, other viewer {rates.Item2:0.0} frames/s");
+        return rates;
+    }
 }

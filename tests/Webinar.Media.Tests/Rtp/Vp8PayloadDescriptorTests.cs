@@ -158,6 +158,27 @@ public sealed class Vp8PictureRewriterTests
     }
 
     [Fact]
+    public void A_picture_not_forwarded_leaves_no_gap_and_a_late_packet_of_an_old_one_changes_nothing()
+    {
+        var rewriter = new Vp8PictureRewriter();
+        Rewrite(rewriter, 10, 1);
+        Drop(rewriter, 11, 1); // a temporal layer the subscriber does not get
+        Drop(rewriter, 12, 1);
+        var (p13, _) = Rewrite(rewriter, 13, 2);
+        Drop(rewriter, 9, 0); // older than what was sent: it left no gap
+        var (p14, _) = Rewrite(rewriter, 14, 2);
+
+        Assert.Equal(11, p13);
+        Assert.Equal(12, p14);
+    }
+
+    private static void Drop(Vp8PictureRewriter rewriter, int pictureId, int tl0)
+    {
+        Assert.True(Vp8PayloadDescriptor.TryParse(Payload(pictureId, tl0), out var d));
+        rewriter.DropPicture(d);
+    }
+
+    [Fact]
     public void Late_packets_do_not_move_the_last_picture_back()
     {
         var rewriter = new Vp8PictureRewriter();

@@ -19,8 +19,9 @@ internal interface IAllocationListener
 /// Shares one subscriber's estimated downlink among its consumers (the idea of LiveKit's StreamAllocator and
 /// mediasoup's consumer priorities): audio is budgeted first, then video in priority order (screen share, active
 /// speaker), each simulcast consumer getting the highest active layer, at most its preferred one, whose measured
-/// bitrate (with headroom, except for the layer already sent) fits what is left. A video that cannot get even its
-/// lowest layer is paused (audio continues) and resumed when it fits again. While the estimate is below what the
+/// bitrate (with headroom, except for the layer already sent) fits what is left. A video whose lowest layer does not fit
+/// gets that layer at a lower frame rate (fewer VP8 temporal layers) when that fits; one that cannot get even its base
+/// temporal layer is paused (audio continues) and resumed when it fits again. While the estimate is below what the
 /// preferred layers need, it asks for a probe. <b>A video is paused only on evidence</b>: the subscriber's feedback
 /// must have shown heavy loss (the initial guess, or delay from a starved CPU, would stall a viewer who joins a stream
 /// above it), the consumer must have sent (so a probe has a carrier to resume it), and nothing of it may have fitted
@@ -76,6 +77,12 @@ internal sealed class SubscriberAllocator
         {
             var (layer, need, wanted) = Choose(consumer, available, nowMicros);
             desired += wanted;
+            var temporal = int.MaxValue;
+            if (layer == LayerSelector.NoLayer)
+            {
+                (layer, temporal, need) = LowerFrameRate(consumer, available, nowMicros);
+            }
+
             if (layer == LayerSelector.NoLayer && !consumer.IsVideoPaused && !MayPause(consumer, wanted, lossSeen, nowMicros))
             {
                 (layer, need) = Lowest(consumer, nowMicros);
@@ -96,6 +103,7 @@ internal sealed class SubscriberAllocator
                 continue;
             }
 
+            consumer.AllocatedTemporalLayer = temporal;
             available -= need;
             allocated += need;
             if (consumer.IsVideoPaused)
@@ -150,6 +158,35 @@ internal sealed class SubscriberAllocator
         }
 
         return (LayerSelector.NoLayer, 0);
+    }
+
+    /// <summary>
+    /// When no layer fits at its full frame rate: the lowest active layer with fewer VP8 temporal layers (a quarter or half
+    /// the frame rate) if that fits, before the video is paused; NoLayer when the stream has no temporal layers or even
+    /// its base layer does not fit.
+    /// </summary>
+    private (int Layer, int Temporal, long Need) LowerFrameRate(Consumer consumer, long available, long nowMicros)
+    {
+        var (layer, _) = Lowest(consumer, nowMicros);
+        if (layer == LayerSelector.NoLayer)
+        {
+            return (LayerSelector.NoLayer, int.MaxValue, 0);
+        }
+
+        var producer = consumer.Producer;
+        var temporal = producer.IsSimulcast ? producer.Layers[layer].Temporal : producer.Temporal;
+        var top = Math.Min(temporal.HighestActive(nowMicros) - 1, consumer.PreferredTemporalLayer);
+        for (var t = top; t >= 0; t--)
+        {
+            var bitrate = Math.Max(temporal.UpTo(t, nowMicros), 1);
+            var sentNow = consumer.AllocatedTemporalLayer == t && !consumer.IsVideoPaused && (!producer.IsSimulcast || consumer.Layers!.CurrentLayer == layer);
+            if ((long)(bitrate * (sentNow ? 1 : _options.LayerHeadroom)) <= available)
+            {
+                return (layer, t, bitrate);
+            }
+        }
+
+        return (LayerSelector.NoLayer, int.MaxValue, 0);
     }
 
     /// <summary>The layer to send (NoLayer: none fits), what it needs, and what the preferred layer would need.</summary>

@@ -43,6 +43,9 @@ internal sealed class ProducerLayer
 
     public BitrateMeter Bitrate { get; } = new();
 
+    /// <summary>What each VP8 temporal layer of this encoding carries.</summary>
+    public TemporalBitrates Temporal { get; } = new();
+
     public long LastPacketMicros { get; private set; } = long.MinValue;
 
     public ulong LastSenderReportNtp { get; private set; }
