@@ -237,7 +237,8 @@ internal sealed class Consumer : IDisposable
     /// <param name="packet">The producer's packet (plain RTP).</param>
     /// <param name="keyframe">It starts a keyframe.</param>
     /// <param name="layer">The simulcast layer it belongs to (0 for a single-stream producer).</param>
-    public void Forward(ReadOnlySpan<byte> packet, bool keyframe, int layer = 0)
+    /// <param name="vp8">Its VP8 payload descriptor as the producer parsed it (offsets into the payload, the same in this copy); default when none.</param>
+    public void Forward(ReadOnlySpan<byte> packet, bool keyframe, int layer = 0, in Vp8PayloadDescriptor vp8 = default)
     {
         if (IsClosed || !Transport.IsConnected)
         {
@@ -294,14 +295,13 @@ internal sealed class Consumer : IDisposable
             return;
         }
 
-        Vp8PayloadDescriptor descriptor = default;
-        var hasDescriptor = _vp8 is not null && Vp8PayloadDescriptor.TryParse(view.Payload, out descriptor);
-        if (hasDescriptor && !_temporal.Forwards(descriptor, keyframe, Math.Min(PreferredTemporalLayer, AllocatedTemporalLayer)))
+        var hasDescriptor = _vp8 is not null && vp8.Length > 0;
+        if (hasDescriptor && !_temporal.Forwards(vp8, keyframe, Math.Min(PreferredTemporalLayer, AllocatedTemporalLayer)))
         {
             _rewriter.Drop(view.Ssrc, view.SequenceNumber);
-            if (descriptor.IsStartOfFrame)
+            if (vp8.IsStartOfFrame)
             {
-                _vp8!.DropPicture(descriptor);
+                _vp8!.DropPicture(vp8);
             }
 
             TemporalDropped++;
@@ -322,7 +322,7 @@ internal sealed class Consumer : IDisposable
         _timestampOffset = unchecked(view.Timestamp - sourceTimestamp);
         if (hasDescriptor)
         {
-            _vp8!.Rewrite(view.Payload, descriptor);
+            _vp8!.Rewrite(view.Payload, vp8);
         }
 
         if (view.SequenceNumber == _rewriter.LastSequenceNumber)

@@ -195,7 +195,10 @@ internal sealed class Producer
         }
 
         var keyframe = Kind == MediaKind.Video && Codec.IsKeyframe(view.Payload);
-        if (Codec.IsVp8 && Vp8PayloadDescriptor.TryParse(view.Payload, out var descriptor) && descriptor.TemporalLayer != Vp8PayloadDescriptor.None)
+        // The VP8 payload descriptor is read once here for every consumer (temporal layers, PictureID rewriting).
+        Vp8PayloadDescriptor descriptor = default;
+        if (Kind == MediaKind.Video && Codec.IsVp8 && Vp8PayloadDescriptor.TryParse(view.Payload, out descriptor)
+            && descriptor.TemporalLayer != Vp8PayloadDescriptor.None)
         {
             (IsSimulcast ? Layers[layerIndex].Temporal : Temporal).Add(descriptor.TemporalLayer, view.Length, nowMicros);
         }
@@ -205,7 +208,7 @@ internal sealed class Producer
         {
             try
             {
-                consumers[i].Forward(packet, keyframe, layerIndex);
+                consumers[i].Forward(packet, keyframe, layerIndex, descriptor);
             }
             catch (Exception)
             {
